@@ -1,0 +1,147 @@
+import {
+  ClusterDefinition, FlannelBackend, HostRole, KeyAlgorithm, KubeProxyMode,
+} from './cluster-definition';
+import { Ipv4Cidr, nthAddress, parseCidr } from './ipv4';
+import { ClusterDefinitionError, DEFAULTS, parsePortRange, validateDefinition } from './validation';
+
+export interface Host {
+  readonly name: string;
+  readonly ip: string;
+  readonly interface: string;
+  /** Roles in the order of HOST_ROLES. */
+  readonly roles: readonly HostRole[];
+  has(role: HostRole): boolean;
+}
+
+export interface LoadBalancer {
+  /** VIP address without prefix. */
+  readonly vip: string;
+  readonly prefix: number;
+  readonly port: number;
+  readonly virtualRouterId: number;
+  readonly loadStreamModule: boolean;
+}
+
+export interface ClusterNetwork {
+  readonly serviceCidr: Ipv4Cidr;
+  /** First address of serviceCidr: the `kubernetes` Service. */
+  readonly firstServiceIp: string;
+  readonly clusterDns: string;
+  readonly dnsDomain: string;
+  readonly podCidr: Ipv4Cidr;
+  readonly flannelBackend: FlannelBackend;
+  readonly kubeProxyMode: KubeProxyMode;
+  readonly nodePortRange: { readonly low: number; readonly high: number };
+}
+
+export interface CertificateSettings {
+  readonly subject: { readonly country?: string; readonly state?: string; readonly locality?: string };
+  readonly caValidityDays: number;
+  readonly validityDays: number;
+  readonly keyAlgorithm: KeyAlgorithm;
+}
+
+/** Ports of the components, in one place so configs and certificates agree. */
+export const PORTS = {
+  etcdClient: 2379,
+  etcdPeer: 2380,
+} as const;
+
+/**
+ * The validated, defaulted cluster. Built only through `ClusterModel.fromDefinition`,
+ * which throws a ClusterDefinitionError listing every problem before anything is written.
+ */
+export class ClusterModel {
+  static fromDefinition(def: ClusterDefinition): ClusterModel {
+    const issues = validateDefinition(def);
+    if (issues.length > 0) throw new ClusterDefinitionError(issues);
+    return new ClusterModel(def);
+  }
+
+  readonly name: string;
+  readonly kubernetesVersion: string;
+  readonly hosts: readonly Host[];
+  readonly apiServerPort: number;
+  readonly loadBalancer?: LoadBalancer;
+  readonly network: ClusterNetwork;
+  readonly certificates: CertificateSettings;
+  readonly imageRegistry?: string;
+  /** The definition as given, for parts of the model that other modules resolve themselves. */
+  readonly definition: ClusterDefinition;
+
+  private constructor(def: ClusterDefinition) {
+    this.definition = def;
+    this.name = def.name;
+    this.kubernetesVersion = def.kubernetesVersion;
+    this.hosts = def.hosts.map((h) => {
+      const roles = new Set(h.roles);
+      return {
+        name: h.name,
+        ip: h.ip,
+        interface: h.interface ?? DEFAULTS.interface,
+        roles: (['master', 'etcd', 'node', 'lb'] as const).filter((r) => roles.has(r)),
+        has: (role: HostRole) => roles.has(role),
+      };
+    });
+    this.apiServerPort = def.apiServerPort ?? DEFAULTS.apiServerPort;
+    if (def.loadBalancer) {
+      const [vip, prefix] = def.loadBalancer.vip.split('/');
+      this.loadBalancer = {
+        vip,
+        prefix: Number(prefix),
+        port: def.loadBalancer.port ?? DEFAULTS.lbPort,
+        virtualRouterId: def.loadBalancer.virtualRouterId ?? DEFAULTS.virtualRouterId,
+        loadStreamModule: def.loadBalancer.loadStreamModule ?? true,
+      };
+    }
+    const n = def.network;
+    const serviceCidr = parseCidr(n.serviceCidr)!;
+    this.network = {
+      serviceCidr,
+      firstServiceIp: nthAddress(serviceCidr, 1),
+      clusterDns: n.clusterDns ?? nthAddress(serviceCidr, DEFAULTS.clusterDnsOffset),
+      dnsDomain: n.dnsDomain ?? DEFAULTS.dnsDomain,
+      podCidr: parseCidr(n.podCidr)!,
+      flannelBackend: n.flannelBackend ?? DEFAULTS.flannelBackend,
+      kubeProxyMode: n.kubeProxyMode ?? DEFAULTS.kubeProxyMode,
+      nodePortRange: parsePortRange(n.nodePortRange ?? DEFAULTS.nodePortRange)!,
+    };
+    const c = def.certificates ?? {};
+    this.certificates = {
+      subject: { ...c.subject },
+      caValidityDays: c.caValidityDays ?? DEFAULTS.caValidityDays,
+      validityDays: c.validityDays ?? DEFAULTS.validityDays,
+      keyAlgorithm: c.keyAlgorithm ?? DEFAULTS.keyAlgorithm,
+    };
+    this.imageRegistry = def.imageRegistry;
+  }
+
+  withRole(role: HostRole): Host[] {
+    return this.hosts.filter((h) => h.has(role));
+  }
+
+  get masters(): Host[] { return this.withRole('master'); }
+  get etcdMembers(): Host[] { return this.withRole('etcd'); }
+  /** Hosts that run kubelet, kube-proxy, containerd and flannel. */
+  get nodes(): Host[] { return this.withRole('node'); }
+  /** lb hosts in definition order; the first holds the VIP (keepalived MASTER). */
+  get lbHosts(): Host[] { return this.withRole('lb'); }
+
+  host(name: string): Host {
+    const h = this.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`no host named "${name}" in cluster "${this.name}"`);
+    return h;
+  }
+
+  /** etcd client URLs of every member, e.g. https://192.168.100.10:2379. */
+  get etcdEndpoints(): string[] {
+    return this.etcdMembers.map((h) => `https://${h.ip}:${PORTS.etcdClient}`);
+  }
+
+  /** Address nodes and operators use: the VIP's L4 port, or the first master without a load balancer. */
+  get apiServerEndpoint(): string {
+    return this.loadBalancer
+      ? `https://${this.loadBalancer.vip}:${this.loadBalancer.port}`
+      : `https://${this.masters[0].ip}:${this.apiServerPort}`;
+  }
+}
