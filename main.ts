@@ -1,7 +1,7 @@
 // The cluster, as in the tutorial's environment plan. `npx cdk8s synth` compiles it into dist/.
-import { synthesize } from './lib';
+import { ClusterDefinition, synthesize } from './lib';
 
-synthesize({
+export const cluster: ClusterDefinition = {
   name: 'kubesmith',
   kubernetesVersion: '1.27.16',
   hosts: [
@@ -22,4 +22,6 @@ synthesize({
     nodePortRange: '30000-50000',
   },
   certificates: { subject: { country: 'CN', state: 'Beijing', locality: 'Beijing' } },
-});
+};
+
+if (require.main === module) synthesize(cluster);

@@ -76,7 +76,7 @@ export function validateDefinition(def: ClusterDefinition): DefinitionIssue[] {
     add('name', d.name, 'is not an RFC 1123 label; use lowercase letters, digits and "-", at most 63 characters, e.g. "kubesmith"');
   }
   if (typeof d.kubernetesVersion !== 'string' || !/^1\.27\.\d+$/.test(d.kubernetesVersion)) {
-    add('kubernetesVersion', d.kubernetesVersion, 'is not supported; kubesmith targets Kubernetes 1.27.x, e.g. "1.27.16"');
+    add('kubernetesVersion', d.kubernetesVersion, 'is not supported; use a Kubernetes 1.27.x version, e.g. "1.27.16"');
   }
 
   // Hosts
@@ -104,8 +104,8 @@ export function validateDefinition(def: ClusterDefinition): DefinitionIssue[] {
       add(`${p}.roles`, h?.roles, `must list at least one role of ${HOST_ROLES.join(', ')}`);
     }
     roles.forEach((r, j) => {
-      if (!HOST_ROLES.includes(r as never)) add(`${p}.roles[${j}]`, r, `is not a role; valid roles are ${HOST_ROLES.join(', ')}`);
-      else if (roles.indexOf(r) !== j) add(`${p}.roles[${j}]`, r, 'is listed twice');
+      if (!HOST_ROLES.includes(r as never)) add(`${p}.roles[${j}]`, r, `is not a role; use one of ${HOST_ROLES.join(', ')}`);
+      else if (roles.indexOf(r) !== j) add(`${p}.roles[${j}]`, r, 'is listed twice; remove the duplicate');
     });
   });
   const withRole = (role: string) => hosts.filter((h) => Array.isArray(h?.roles) && h.roles.includes(role as never));
@@ -195,7 +195,7 @@ export function validateDefinition(def: ClusterDefinition): DefinitionIssue[] {
       });
       lbHosts.forEach((h) => {
         if (isIpv4(h?.ip) && !cidrContains(vip, h.ip)) {
-          add('loadBalancer.vip', lb.vip, `is outside the subnet of lb host ${h.name} (${h.ip}); keepalived can only hold a VIP on the lb hosts' own subnet`);
+          add('loadBalancer.vip', lb.vip, `is outside the subnet of lb host ${h.name} (${h.ip}); use a free address in the lb hosts' own subnet, where keepalived can hold it`);
         }
       });
       for (const [field, cidr] of [['network.podCidr', podCidr], ['network.serviceCidr', serviceCidr]] as const) {
@@ -231,13 +231,13 @@ export function validateDefinition(def: ClusterDefinition): DefinitionIssue[] {
   }
   if (isPositiveInt(c.caValidityDays ?? DEFAULTS.caValidityDays) && isPositiveInt(c.validityDays ?? DEFAULTS.validityDays)
     && (c.validityDays ?? DEFAULTS.validityDays) > (c.caValidityDays ?? DEFAULTS.caValidityDays)) {
-    add('certificates.validityDays', c.validityDays, `exceeds certificates.caValidityDays (${c.caValidityDays ?? DEFAULTS.caValidityDays}); a leaf cannot outlive its CA`);
+    add('certificates.validityDays', c.validityDays, `exceeds certificates.caValidityDays (${c.caValidityDays ?? DEFAULTS.caValidityDays}); a leaf cannot outlive its CA, so use at most ${c.caValidityDays ?? DEFAULTS.caValidityDays}`);
   }
   if (c.keyAlgorithm !== undefined && !KEY_ALGORITHMS.includes(c.keyAlgorithm)) {
     add('certificates.keyAlgorithm', c.keyAlgorithm, `is not supported; use one of ${KEY_ALGORITHMS.join(', ')}`);
   }
   if (c.subject?.country !== undefined && !/^[A-Z]{2}$/.test(String(c.subject.country))) {
-    add('certificates.subject.country', c.subject.country, 'is not a two-letter country code, e.g. "CN"');
+    add('certificates.subject.country', c.subject.country, 'is not a country code; use two capital letters (ISO 3166), e.g. "CN"');
   }
   for (const f of ['state', 'locality'] as const) {
     const v = c.subject?.[f];

@@ -1,0 +1,48 @@
+import { Construct } from 'constructs';
+import { HostRole } from './cluster-definition';
+import { ClusterModel } from './cluster-model';
+import { HostBundle } from './bundle/host-bundle';
+import { ClusterPki } from './pki/cluster-pki';
+
+export interface ClusterProps {
+  readonly model: ClusterModel;
+  readonly pki: ClusterPki;
+}
+
+/**
+ * Root of the host side: one HostBundle per host (construct id = host name, under 'hosts').
+ * Components in hosts/ find the bundles of the roles they serve here.
+ */
+export class Cluster extends Construct {
+  static of(scope: Construct): Cluster {
+    const found = scope.node.scopes.find((s): s is Cluster => s instanceof Cluster);
+    if (!found) throw new Error(`${scope.node.path} is not inside a Cluster`);
+    return found;
+  }
+
+  readonly model: ClusterModel;
+  readonly pki: ClusterPki;
+  private readonly hostBundles: Map<string, HostBundle>;
+
+  constructor(scope: Construct, id: string, props: ClusterProps) {
+    super(scope, id);
+    this.model = props.model;
+    this.pki = props.pki;
+    const hosts = new Construct(this, 'hosts');
+    this.hostBundles = new Map(props.model.hosts.map((h) => [h.name, new HostBundle(hosts, h.name, { host: h })]));
+  }
+
+  bundle(hostName: string): HostBundle {
+    const b = this.hostBundles.get(hostName);
+    if (!b) throw new Error(`no host named "${hostName}" in cluster "${this.model.name}"`);
+    return b;
+  }
+
+  get bundles(): HostBundle[] {
+    return [...this.hostBundles.values()];
+  }
+
+  bundlesWithRole(...roles: HostRole[]): HostBundle[] {
+    return this.bundles.filter((b) => roles.some((r) => b.host.has(r)));
+  }
+}

@@ -1,0 +1,4 @@
+export * from './cert-list';
+export * from './cluster-pki';
+export * from './state-store';
+export * from './x509';

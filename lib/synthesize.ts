@@ -1,0 +1,107 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, YamlOutputType } from 'cdk8s';
+import { writeBundles, WriteResult } from './bundle/bundle-writer';
+import { Cluster } from './cluster';
+import { ClusterDefinition } from './cluster-definition';
+import { ClusterModel } from './cluster-model';
+import { ClusterPki, PkiStateError } from './pki/cluster-pki';
+import { ClusterDefinitionError } from './validation';
+import { Certificates } from '../hosts/certificates';
+
+export interface SynthesizeOptions {
+  /**
+   * Output directory: charts go to <outdir>/addons, bundles to <outdir>/hosts.
+   * @default 'dist'
+   */
+  readonly outdir?: string;
+  /**
+   * PKI state directory (CA keys, certificates, secrets). Keep it, back it up, never commit it.
+   * @default $KUBESMITH_STATE_DIR, else '.kubesmith/<cluster name>'
+   */
+  readonly stateDir?: string;
+  /** @default the current time */
+  readonly now?: Date;
+  /** @default console.error (the cdk8s CLI hides the app's stdout) */
+  readonly log?: (line: string) => void;
+}
+
+export interface SynthesisResult {
+  readonly model: ClusterModel;
+  readonly pki: ClusterPki;
+  readonly app: App;
+  readonly cluster: Cluster;
+  readonly bundles: WriteResult;
+  /** Addon files that changed on this run (names relative to <outdir>/addons). */
+  readonly addonsWritten: string[];
+}
+
+export function defaultStateDir(clusterName: string): string {
+  return process.env.KUBESMITH_STATE_DIR || path.join('.kubesmith', clusterName);
+}
+
+/**
+ * definition → validated model → PKI → host files and charts → writers.
+ * Throws ClusterDefinitionError or PkiStateError before anything is written.
+ */
+export async function synthesizeCluster(def: ClusterDefinition, options: SynthesizeOptions = {}): Promise<SynthesisResult> {
+  const outdir = options.outdir ?? 'dist';
+  const log = options.log ?? ((line: string) => console.error(line));
+  const model = ClusterModel.fromDefinition(def);
+  const pki = await ClusterPki.load(model, {
+    stateDir: options.stateDir ?? defaultStateDir(model.name),
+    now: options.now,
+    onProgress: (m) => log(`kubesmith: ${m}`),
+  });
+
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'kubesmith-addons-'));
+  try {
+    const app = new App({ outdir: staging, outputFileExtension: '.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
+    const cluster = new Cluster(app, 'cluster', { model, pki });
+    new Certificates(cluster, 'certificates');
+    app.synth();
+
+    const addonsWritten = syncDirectory(staging, path.join(outdir, 'addons'));
+    const bundles = await writeBundles(path.join(outdir, 'hosts'), cluster.bundles.map((b) => ({ name: b.host.name, files: b.files })));
+    for (const e of pki.events) log(`kubesmith: ${e.action} ${e.name}: ${e.reason}`);
+    const changed = bundles.written.length + bundles.removed.length + addonsWritten.length;
+    log(changed === 0 && pki.events.length === 0
+      ? `kubesmith: ${model.name}: nothing changed`
+      : `kubesmith: ${model.name}: ${bundles.written.length} bundle(s) written, ${bundles.unchanged.length} unchanged, `
+        + `${bundles.removed.length} removed; ${addonsWritten.length} addon file(s) written`);
+    return { model, pki, app, cluster, bundles, addonsWritten };
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Copies files whose bytes differ and removes files the source no longer has; returns what changed. */
+function syncDirectory(from: string, to: string): string[] {
+  fs.mkdirSync(to, { recursive: true });
+  const changed: string[] = [];
+  const names = new Set(fs.readdirSync(from).filter((f) => f.endsWith('.yaml')));
+  for (const name of [...names].sort()) {
+    const data = fs.readFileSync(path.join(from, name));
+    const target = path.join(to, name);
+    if (fs.existsSync(target) && fs.readFileSync(target).equals(data)) continue;
+    fs.writeFileSync(target, data);
+    changed.push(name);
+  }
+  for (const name of fs.readdirSync(to)) {
+    if (name.endsWith('.yaml') && !names.has(name)) {
+      fs.rmSync(path.join(to, name));
+      changed.push(name);
+    }
+  }
+  return changed;
+}
+
+/** Entry point for main.ts: prints definition and state errors plainly and exits non-zero. */
+export function synthesize(def: ClusterDefinition, options: SynthesizeOptions = {}): void {
+  synthesizeCluster(def, options).catch((e: unknown) => {
+    if (e instanceof ClusterDefinitionError || e instanceof PkiStateError) console.error(`kubesmith: ${e.message}`);
+    else console.error(e);
+    process.exitCode = 1;
+  });
+}
