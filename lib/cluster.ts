@@ -23,6 +23,7 @@ export class Cluster extends Construct {
   readonly model: ClusterModel;
   readonly pki: ClusterPki;
   private readonly hostBundles: Map<string, HostBundle>;
+  private readonly operator = new Map<string, { content: string; mode: number }>();
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
@@ -40,6 +41,17 @@ export class Cluster extends Construct {
 
   get bundles(): HostBundle[] {
     return [...this.hostBundles.values()];
+  }
+
+  /** A file for the operator, written to <outdir>/<name> (e.g. admin.kubeconfig). */
+  addOperatorFile(name: string, content: string, mode = 0o600): void {
+    if (!/^[a-z0-9][-a-z0-9.]*$/.test(name)) throw new Error(`operator file name "${name}" must be a plain file name`);
+    if (this.operator.has(name)) throw new Error(`operator file ${name} is added twice`);
+    this.operator.set(name, { content, mode });
+  }
+
+  get operatorFiles(): { name: string; content: string; mode: number }[] {
+    return [...this.operator].map(([name, f]) => ({ name, ...f })).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   bundlesWithRole(...roles: HostRole[]): HostBundle[] {

@@ -6,3 +6,6 @@ export * from './synthesize';
 export * from './bundle/host-bundle';
 export * from './bundle/bundle-writer';
 export * from './pki';
+export * from './paths';
+export * from './systemd-unit';
+export * from './kubeconfig';

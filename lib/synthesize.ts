@@ -8,7 +8,7 @@ import { ClusterDefinition } from './cluster-definition';
 import { ClusterModel } from './cluster-model';
 import { ClusterPki, PkiStateError } from './pki/cluster-pki';
 import { ClusterDefinitionError } from './validation';
-import { Certificates } from '../hosts/certificates';
+import { addHostComponents } from '../hosts/host-components';
 
 export interface SynthesizeOptions {
   /**
@@ -59,13 +59,14 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
   try {
     const app = new App({ outdir: staging, outputFileExtension: '.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
     const cluster = new Cluster(app, 'cluster', { model, pki });
-    new Certificates(cluster, 'certificates');
+    addHostComponents(cluster);
     app.synth();
 
     const addonsWritten = syncDirectory(staging, path.join(outdir, 'addons'));
+    const operatorWritten = cluster.operatorFiles.filter((f) => writeIfChanged(path.join(outdir, f.name), f.content, f.mode)).map((f) => f.name);
     const bundles = await writeBundles(path.join(outdir, 'hosts'), cluster.bundles.map((b) => ({ name: b.host.name, files: b.files })));
     for (const e of pki.events) log(`kubesmith: ${e.action} ${e.name}: ${e.reason}`);
-    const changed = bundles.written.length + bundles.removed.length + addonsWritten.length;
+    const changed = bundles.written.length + bundles.removed.length + addonsWritten.length + operatorWritten.length;
     log(changed === 0 && pki.events.length === 0
       ? `kubesmith: ${model.name}: nothing changed`
       : `kubesmith: ${model.name}: ${bundles.written.length} bundle(s) written, ${bundles.unchanged.length} unchanged, `
@@ -74,6 +75,18 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** Writes the file unless it already holds these bytes; true when written. */
+function writeIfChanged(file: string, content: string, mode: number): boolean {
+  const data = Buffer.from(content);
+  if (fs.existsSync(file) && fs.readFileSync(file).equals(data)) return false;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, data, { mode });
+  fs.chmodSync(tmp, mode);
+  fs.renameSync(tmp, file);
+  return true;
 }
 
 /** Copies files whose bytes differ and removes files the source no longer has; returns what changed. */

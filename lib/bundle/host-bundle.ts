@@ -18,6 +18,33 @@ export interface AddFileOptions {
   readonly mode?: number;
 }
 
+/** A systemd service the host's install.sh enables and starts. */
+export interface ServiceSpec {
+  /** Unit name, e.g. 'etcd.service'. */
+  readonly unit: string;
+  /** Start order: lower first (see START_ORDER). */
+  readonly order: number;
+  /** Absolute paths of the binaries the unit runs; install.sh reports the missing ones. */
+  readonly binaries: readonly string[];
+  /** Where to get the binaries, shown when they are missing, e.g. 'etcd v3.5 release tarball'. */
+  readonly source: string;
+}
+
+/** Start order of the services; install.sh enables them in this order. */
+export const START_ORDER = {
+  etcd: 10,
+  networkConfig: 15,
+  flanneld: 20,
+  containerd: 30,
+  kubeApiserver: 40,
+  kubeControllerManager: 50,
+  kubeScheduler: 50,
+  nginx: 60,
+  keepalived: 70,
+  kubelet: 80,
+  kubeProxy: 80,
+} as const;
+
 export interface HostBundleProps {
   readonly host: Host;
 }
@@ -30,6 +57,7 @@ export class HostBundle extends Construct {
 
   readonly host: Host;
   private readonly entries = new Map<string, BundleFile>();
+  private readonly serviceSpecs = new Map<string, ServiceSpec>();
 
   constructor(scope: Construct, id: string, props: HostBundleProps) {
     super(scope, id);
@@ -49,6 +77,17 @@ export class HostBundle extends Construct {
       throw new Error(`bundle ${this.host.name}: ${installPath} is added twice with different content or mode`);
     }
     this.entries.set(rel, { path: rel, content: data, mode });
+  }
+
+  /** Registers a service for install.sh to enable, in START_ORDER. */
+  addService(service: ServiceSpec): void {
+    if (this.serviceSpecs.has(service.unit)) throw new Error(`bundle ${this.host.name}: service ${service.unit} is added twice`);
+    this.serviceSpecs.set(service.unit, service);
+  }
+
+  /** Services by start order, then name. */
+  get services(): ServiceSpec[] {
+    return [...this.serviceSpecs.values()].sort((a, b) => a.order - b.order || (a.unit < b.unit ? -1 : 1));
   }
 
   hasFile(installPath: string): boolean {

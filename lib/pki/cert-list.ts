@@ -1,6 +1,7 @@
 import { HostRole } from '../cluster-definition';
 import { ClusterModel, Host } from '../cluster-model';
 import { ExtendedKeyUsage } from './x509';
+import { PATHS } from '../paths';
 
 /**
  * The one table of every CA, certificate and key pair kubesmith issues (after kubeadm's certlist.go).
@@ -52,8 +53,8 @@ export interface KeyPairSpec {
   readonly on: readonly HostRole[];
 }
 
-export const ETCD_SSL = '/opt/etcd/ssl';
-export const K8S_SSL = '/opt/kubernetes/ssl';
+export const ETCD_SSL = PATHS.etcdSsl;
+export const K8S_SSL = PATHS.k8sSsl;
 
 export const CA_LIST: readonly CaSpec[] = [
   {

@@ -17,7 +17,7 @@ export async function readBundle(file: string): Promise<TarEntry[]> {
   const entries: TarEntry[] = [];
   extract.on('entry', (header, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('data', (c: unknown) => chunks.push(c as Buffer));
     stream.on('end', () => {
       entries.push({
         path: header.name, mode: header.mode ?? 0, uid: header.uid ?? -1, gid: header.gid ?? -1,

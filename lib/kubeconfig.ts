@@ -1,0 +1,35 @@
+import { stringify } from 'yaml';
+
+export interface KubeconfigProps {
+  readonly clusterName: string;
+  readonly server: string;
+  /** PEM of the CA that signed the apiserver certificate, embedded. */
+  readonly caPem: string;
+  readonly user: string;
+  /** Client certificate and key: file paths on the host, or PEM to embed. */
+  readonly clientCert?: { readonly certPath: string; readonly keyPath: string } | { readonly certPem: string; readonly keyPem: string };
+  /** Bearer token (bootstrap kubeconfig). */
+  readonly token?: string;
+}
+
+/** A kubeconfig with one cluster, one user and one current context. */
+export function renderKubeconfig(p: KubeconfigProps): string {
+  const user: Record<string, string> = {};
+  if (p.clientCert && 'certPath' in p.clientCert) {
+    user['client-certificate'] = p.clientCert.certPath;
+    user['client-key'] = p.clientCert.keyPath;
+  } else if (p.clientCert) {
+    user['client-certificate-data'] = Buffer.from(p.clientCert.certPem).toString('base64');
+    user['client-key-data'] = Buffer.from(p.clientCert.keyPem).toString('base64');
+  }
+  if (p.token) user.token = p.token;
+  const context = `${p.user}@${p.clusterName}`;
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: p.clusterName, cluster: { 'certificate-authority-data': Buffer.from(p.caPem).toString('base64'), server: p.server } }],
+    users: [{ name: p.user, user }],
+    contexts: [{ name: context, context: { cluster: p.clusterName, user: p.user } }],
+    'current-context': context,
+  });
+}

@@ -1,0 +1,38 @@
+/** A systemd unit file, rendered section by section in a fixed order so output is stable. */
+export interface SystemdUnitProps {
+  readonly unit: Readonly<Record<string, string | readonly string[]>>;
+  readonly service: Readonly<Record<string, string | readonly string[]>>;
+  /** @default { WantedBy: 'multi-user.target' } */
+  readonly install?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+export function renderUnit(props: SystemdUnitProps): string {
+  const section = (name: string, entries: Readonly<Record<string, string | readonly string[]>>) => [
+    `[${name}]`,
+    ...Object.entries(entries).flatMap(([k, v]) => (typeof v === 'string' ? [v] : v).map((x) => `${k}=${x}`)),
+  ].join('\n');
+  return `${[
+    section('Unit', props.unit),
+    section('Service', props.service),
+    section('Install', props.install ?? { WantedBy: 'multi-user.target' }),
+  ].join('\n\n')}\n`;
+}
+
+/** Flags as '--name=value', in the order given; `true` renders a bare '--name'. */
+export type Flags = ReadonlyArray<readonly [string, string | number | boolean]>;
+
+export function renderFlags(flags: Flags): string[] {
+  return flags.map(([name, value]) => (value === true ? `--${name}` : `--${name}=${value}`));
+}
+
+/**
+ * The tutorial's option file: one shell variable holding every flag, one per line,
+ * read by the unit as EnvironmentFile and expanded as $VAR in ExecStart.
+ */
+export function renderOptionFile(variable: string, flags: Flags): string {
+  const lines = renderFlags(flags);
+  for (const l of lines) {
+    if (/["\\$`\s]/.test(l)) throw new Error(`flag ${l} holds a character that cannot be written to an option file`);
+  }
+  return `${variable}="${lines.join(' \\\n')}"\n`;
+}

@@ -1,0 +1,123 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ClusterDefinition, MANIFEST_NAME, sha256, summarize, synthesizeCluster, SynthesisResult } from '../lib';
+import { readBundle, TarEntry } from './support/bundle-reader';
+import { listing, pkiLabels } from './support/bundle-listing';
+import { LARGE, SEED, withChanges } from './support/clusters';
+import { cleanupTempDirs, tempDir } from './support/tmp';
+
+afterAll(cleanupTempDirs);
+
+async function synth(def: ClusterDefinition, dir = tempDir()) {
+  const logs: string[] = [];
+  const result = await synthesizeCluster(def, {
+    outdir: path.join(dir, 'dist'), stateDir: path.join(dir, 'state'), log: (l) => logs.push(l),
+  });
+  const bundles = new Map<string, TarEntry[]>();
+  for (const h of result.model.hosts) bundles.set(h.name, await readBundle(path.join(dir, 'dist/hosts', `${h.name}.tar.gz`)));
+  return { dir, result, bundles, logs };
+}
+
+function certificateSummaries(result: SynthesisResult) {
+  return result.pki.list().map(({ name, certificate }) => {
+    const { notAfter, ...stable } = summarize(certificate);
+    return { name, ...stable };
+  });
+}
+
+describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => {
+  let s: Awaited<ReturnType<typeof synth>>;
+  beforeAll(async () => { s = await synth(def); });
+
+  test('bundle listings', () => {
+    const labels = pkiLabels(s.result.model, s.result.pki);
+    const all = Object.fromEntries([...s.bundles].map(([host, entries]) => [host, listing(entries, labels)]));
+    expect(all).toMatchSnapshot();
+  });
+
+  test('certificate summaries', () => {
+    expect(certificateSummaries(s.result)).toMatchSnapshot();
+  });
+
+  test('archives are sorted, owned by root, with a fixed mtime and key modes 0600', () => {
+    for (const entries of s.bundles.values()) {
+      const paths = entries.map((e) => e.path);
+      expect(paths[0]).toBe(MANIFEST_NAME);
+      expect(paths.slice(1)).toEqual([...paths.slice(1)].sort());
+      for (const e of entries) {
+        expect([e.path, e.uid, e.gid, e.mtime.toISOString()]).toEqual([e.path, 0, 0, '2000-01-01T00:00:00.000Z']);
+        if (e.content.toString().includes('PRIVATE KEY')) expect([e.path, e.mode]).toEqual([e.path, 0o600]);
+        else expect([e.path, e.mode & 0o077]).not.toEqual([e.path, 0o066]);
+      }
+    }
+  });
+
+  test('MANIFEST lists every file with its mode and sha256', () => {
+    for (const entries of s.bundles.values()) {
+      const manifest = entries[0].content.toString().trim().split('\n');
+      const files = entries.slice(1);
+      expect(manifest).toEqual(files.map((e) => `${e.mode.toString(8).padStart(4, '0')} ${sha256(e.content)} ${e.path}`));
+    }
+  });
+});
+
+describe('key placement', () => {
+  let s: Awaited<ReturnType<typeof synth>>;
+  beforeAll(async () => { s = await synth(SEED); });
+
+  function keysOf(host: string): string[] {
+    const labels = pkiLabels(s.result.model, s.result.pki);
+    return s.bundles.get(host)!
+      .filter((e) => e.content.toString().includes('PRIVATE KEY'))
+      .map((e) => labels.get(e.content.toString()) ?? `UNKNOWN KEY at ${e.path}`)
+      .sort();
+  }
+
+  const MASTER_KEYS = [
+    'ca-key kubernetes-ca', 'key admin', 'key apiserver', 'key apiserver-etcd-client', 'key apiserver-kubelet-client',
+    'key front-proxy-client', 'key kube-controller-manager', 'key kube-scheduler', 'key service-account',
+  ];
+
+  test('each host holds exactly the keys its roles need', () => {
+    expect(keysOf('k8s1')).toEqual([...MASTER_KEYS, 'key etcd-peer@k8s1', 'key etcd-server@k8s1'].sort());
+    expect(keysOf('k8s2')).toEqual([...MASTER_KEYS, 'key etcd-peer@k8s2', 'key etcd-server@k8s2'].sort());
+    expect(keysOf('k8s3')).toEqual(['key etcd-peer@k8s3', 'key etcd-server@k8s3', 'key flannel-etcd-client', 'key kube-proxy']);
+    expect(keysOf('k8s4')).toEqual(['key flannel-etcd-client', 'key kube-proxy']);
+  });
+
+  test('the etcd and front-proxy CA keys are on no host', () => {
+    for (const host of s.bundles.keys()) {
+      expect(keysOf(host)).not.toContain('ca-key etcd-ca');
+      expect(keysOf(host)).not.toContain('ca-key front-proxy-ca');
+    }
+  });
+});
+
+describe('reproducibility', () => {
+  test('re-synthesizing with the same state changes no byte and rewrites no file', async () => {
+    const ecdsa = withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } });
+    const first = await synth(ecdsa);
+    const hostsDir = path.join(first.dir, 'dist/hosts');
+    const stat = () => fs.readdirSync(hostsDir).sort().map((f) => {
+      const p = path.join(hostsDir, f);
+      return `${f} ${fs.statSync(p).mtimeMs} ${sha256(fs.readFileSync(p))}`;
+    });
+    const before = stat();
+    const second = await synth(ecdsa, first.dir);
+    expect(stat()).toEqual(before);
+    expect(second.result.bundles.written).toEqual([]);
+    expect(second.result.pki.events).toEqual([]);
+    expect(second.logs).toEqual(['kubesmith: kubesmith: nothing changed']);
+  });
+
+  test('a host removed from the definition loses its bundle; the change is reported', async () => {
+    const ecdsa = withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } });
+    const first = await synth(ecdsa);
+    const smaller = withChanges(ecdsa, { hosts: ecdsa.hosts.slice(0, 3) });
+    const second = await synthesizeCluster(smaller, {
+      outdir: path.join(first.dir, 'dist'), stateDir: path.join(first.dir, 'state'), log: () => undefined,
+    });
+    expect(second.bundles.removed).toEqual(['k8s4']);
+    expect(fs.readdirSync(path.join(first.dir, 'dist/hosts')).sort()).toEqual(['k8s1.tar.gz', 'k8s2.tar.gz', 'k8s3.tar.gz']);
+  });
+});
