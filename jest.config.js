@@ -7,4 +7,5 @@ module.exports = {
   // Type errors are caught by `tsc --noEmit`; skipping them here keeps jest fast.
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
