@@ -68,8 +68,8 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
     for (const e of pki.events) log(`kubesmith: ${e.action} ${e.name}: ${e.reason}`);
     const changed = bundles.written.length + bundles.removed.length + addonsWritten.length + operatorWritten.length;
     log(changed === 0 && pki.events.length === 0
-      ? `kubesmith: ${model.name}: nothing changed`
-      : `kubesmith: ${model.name}: ${bundles.written.length} bundle(s) written, ${bundles.unchanged.length} unchanged, `
+      ? `kubesmith: cluster ${model.name}: nothing changed`
+      : `kubesmith: cluster ${model.name}: ${bundles.written.length} bundle(s) written, ${bundles.unchanged.length} unchanged, `
         + `${bundles.removed.length} removed; ${addonsWritten.length} addon file(s) written`);
     return { model, pki, app, cluster, bundles, addonsWritten };
   } finally {
