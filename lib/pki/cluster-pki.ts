@@ -58,6 +58,8 @@ export interface PkiOptions {
   readonly now?: Date;
   /** Re-issue leaves that expire within this many days. @default 30 */
   readonly renewWithinDays?: number;
+  /** Certificate names ('apiserver', 'etcd-server@k8s1') to re-issue now, keeping their keys. CAs cannot be renewed here. @default none */
+  readonly renew?: readonly string[];
   /** Progress messages during key generation. @default none */
   readonly onProgress?: (message: string) => void;
 }
@@ -91,8 +93,8 @@ function material(certPem: string, key: crypto.KeyObject): KeyMaterial {
   return { certPem, keyPem: keyPem(key), certificate: new crypto.X509Certificate(certPem) };
 }
 
-const caFile = (id: CaId) => ({ cert: `ca/${id}.crt`, key: `ca/${id}.key` });
-const certFile = (name: string) => ({ cert: `certs/${name}.crt`, key: `certs/${name}.key` });
+export const caFile = (id: CaId) => ({ cert: `ca/${id}.crt`, key: `ca/${id}.key` });
+export const certFile = (name: string) => ({ cert: `certs/${name}.crt`, key: `certs/${name}.key` });
 const SECRETS_FILE = 'secrets.json';
 
 interface Pending {
@@ -150,6 +152,12 @@ export class ClusterPki {
         problems.push(`${SECRETS_FILE}: not valid JSON`);
       }
     }
+    const known = certInstances(model).map((i) => i.name);
+    for (const name of options.renew ?? []) {
+      if (CA_LIST.some((ca) => ca.id === name)) problems.push(`${name}: a CA cannot be renewed by kubesmith; renewing it means a new cluster identity`);
+      else if (!known.includes(name)) problems.push(`${name}: no such certificate; known: ${known.join(', ')}`);
+      else if (fresh) problems.push(`${name}: the state holds no certificates yet; run synth first`);
+    }
     if (problems.length > 0) throw new PkiStateError(store.dir, problems);
 
     // 2. Plan: what must be created, issued or re-issued, and why.
@@ -171,7 +179,7 @@ export class ClusterPki {
       const signer = cas.get(instance.spec.signer)!;
       const reason = certPem === undefined
         ? 'new'
-        : whyReissue(instance, model, certPem, key, signer.certPem, now, options.renewWithinDays ?? 30);
+        : options.renew?.includes(instance.name) && key ? 'renewal requested' : whyReissue(instance, model, certPem, key, signer.certPem, now, options.renewWithinDays ?? 30);
       if (reason === undefined) leaves.set(instance.name, material(certPem!, key!));
       else leafPending.push({ name: instance.name, reason, action: certPem === undefined ? 'issued' : 're-issued', key, instance });
     }

@@ -1,0 +1,50 @@
+import * as path from 'path';
+import { CA_LIST, ClusterModel, ClusterPki, PkiStateError, certInstances, certificateReport, formatReport } from '../../lib';
+import { SEED, withChanges } from '../support/clusters';
+import { cleanupTempDirs, tempDir } from '../support/tmp';
+
+afterAll(cleanupTempDirs);
+
+const def = withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } });
+const model = ClusterModel.fromDefinition(def);
+
+test('before the first synth every certificate is reported missing', () => {
+  const rows = certificateReport(model, path.join(tempDir(), 'none'));
+  expect(rows).toHaveLength(CA_LIST.length + certInstances(model).length);
+  expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['missing']));
+});
+
+test('lists every certificate with subject, SANs, signer and days left; warns under 30 days', async () => {
+  const stateDir = path.join(tempDir(), 'state');
+  await ClusterPki.load(model, { stateDir });
+  const now = new Date();
+  const rows = certificateReport(model, stateDir, now);
+  const apiserver = rows.find((r) => r.name === 'apiserver')!;
+  expect(apiserver).toMatchObject({ signer: 'kubernetes-ca', status: 'ok', daysLeft: 364 });
+  expect(apiserver.sans).toEqual(expect.arrayContaining(['kubernetes.default.svc.cluster.local', '192.168.100.50', '10.0.0.1']));
+  expect(rows.find((r) => r.name === 'etcd-server@k8s3')).toMatchObject({ signer: 'etcd-ca', subject: 'C=CN, ST=Beijing, L=Beijing, CN=k8s3' });
+
+  const later = new Date(now.getTime() + 350 * 86_400_000);
+  const lateRows = certificateReport(model, stateDir, later);
+  expect(lateRows.find((r) => r.name === 'admin')).toMatchObject({ status: 'expiring', daysLeft: 14 });
+  expect(lateRows.find((r) => r.name === 'kubernetes-ca')!.status).toBe('ok');
+  expect(certificateReport(model, stateDir, new Date(now.getTime() + 400 * 86_400_000)).find((r) => r.name === 'admin')!.status).toBe('expired');
+  expect(formatReport(lateRows)).toMatch(/^admin\s.*\s14\s+EXPIRING$/m);
+});
+
+test('renewing a leaf re-issues only that certificate, keeps its key and leaves the CAs alone', async () => {
+  const stateDir = path.join(tempDir(), 'state');
+  const before = await ClusterPki.load(model, { stateDir });
+  const after = await ClusterPki.load(model, { stateDir, renew: ['etcd-server@k8s2'] });
+  expect(after.events).toEqual([{ action: 're-issued', name: 'etcd-server@k8s2', reason: 'renewal requested' }]);
+  expect(after.cert('etcd-server', 'k8s2').keyPem).toBe(before.cert('etcd-server', 'k8s2').keyPem);
+  expect(after.cert('etcd-server', 'k8s2').certificate.serialNumber).not.toBe(before.cert('etcd-server', 'k8s2').certificate.serialNumber);
+  for (const ca of CA_LIST) expect(after.ca(ca.id).certPem).toBe(before.ca(ca.id).certPem);
+});
+
+test('renewing a CA or an unknown name is refused', async () => {
+  const stateDir = path.join(tempDir(), 'state');
+  await ClusterPki.load(model, { stateDir });
+  await expect(ClusterPki.load(model, { stateDir, renew: ['kubernetes-ca'] })).rejects.toThrow(/kubernetes-ca: a CA cannot be renewed/);
+  await expect(ClusterPki.load(model, { stateDir, renew: ['apiservr'] })).rejects.toThrow(PkiStateError);
+});
