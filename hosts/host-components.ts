@@ -1,4 +1,5 @@
 import { Cluster } from '../lib/cluster';
+import { renderTopology } from '../lib/topology';
 import { Certificates } from './certificates';
 
 /**
@@ -6,4 +7,5 @@ import { Certificates } from './certificates';
  */
 export function addHostComponents(cluster: Cluster): void {
   new Certificates(cluster, 'certificates');
+  cluster.addOperatorFile('topology.md', renderTopology(cluster.model), 0o644);
 }

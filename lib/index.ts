@@ -9,3 +9,4 @@ export * from './pki';
 export * from './paths';
 export * from './systemd-unit';
 export * from './kubeconfig';
+export * from './topology';
