@@ -10,3 +10,4 @@ export * from './paths';
 export * from './systemd-unit';
 export * from './kubeconfig';
 export * from './topology';
+export * from './change-plan';

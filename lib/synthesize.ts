@@ -7,6 +7,8 @@ import { Cluster } from './cluster';
 import { ClusterDefinition } from './cluster-definition';
 import { ClusterModel } from './cluster-model';
 import { ClusterPki, PkiStateError } from './pki/cluster-pki';
+import { StateStore } from './pki/state-store';
+import { ChangePlan, SynthRecord, changePlan, formatPlan, isEmptyPlan, recordOf } from './change-plan';
 import { ClusterDefinitionError } from './validation';
 import { addHostComponents } from '../hosts/host-components';
 
@@ -33,6 +35,8 @@ export interface SynthesisResult {
   readonly app: App;
   readonly cluster: Cluster;
   readonly bundles: WriteResult;
+  /** What changed since the previous synth, and which services must restart where. */
+  readonly plan: ChangePlan;
   /** Addon files that changed on this run (names relative to <outdir>/addons). */
   readonly addonsWritten: string[];
 }
@@ -49,8 +53,11 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
   const outdir = options.outdir ?? 'dist';
   const log = options.log ?? ((line: string) => console.error(line));
   const model = ClusterModel.fromDefinition(def);
+  const stateDir = options.stateDir ?? defaultStateDir(model.name);
+  const store = new StateStore(stateDir);
+  const previous = readRecord(store);
   const pki = await ClusterPki.load(model, {
-    stateDir: options.stateDir ?? defaultStateDir(model.name),
+    stateDir,
     now: options.now,
     onProgress: (m) => log(`kubesmith: ${m}`),
   });
@@ -64,17 +71,44 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
 
     const addonsWritten = syncDirectory(staging, path.join(outdir, 'addons'));
     const operatorWritten = cluster.operatorFiles.filter((f) => writeIfChanged(path.join(outdir, f.name), f.content, f.mode)).map((f) => f.name);
-    const bundles = await writeBundles(path.join(outdir, 'hosts'), cluster.bundles.map((b) => ({ name: b.host.name, files: b.files })));
-    for (const e of pki.events) log(`kubesmith: ${e.action} ${e.name}: ${e.reason}`);
+    const bundles = await writeBundles(path.join(outdir, 'hosts'),
+      cluster.bundles.map((b) => ({ name: b.host.name, files: b.files })), (m) => log(`kubesmith: ${m}`));
+    const plan = changePlan(previous, cluster.bundles, pki.events);
     const changed = bundles.written.length + bundles.removed.length + addonsWritten.length + operatorWritten.length;
-    log(changed === 0 && pki.events.length === 0
-      ? `kubesmith: cluster ${model.name}: nothing changed`
-      : `kubesmith: cluster ${model.name}: ${bundles.written.length} bundle(s) written, ${bundles.unchanged.length} unchanged, `
-        + `${bundles.removed.length} removed; ${addonsWritten.length} addon file(s) written`);
-    return { model, pki, app, cluster, bundles, addonsWritten };
+    if (changed === 0 && isEmptyPlan(plan)) {
+      log(`kubesmith: cluster ${model.name}: nothing changed`);
+    } else {
+      for (const line of hostTable(cluster, bundles)) log(line);
+      for (const line of formatPlan(plan)) log(line);
+      log(`kubesmith: cluster ${model.name}: ${bundles.written.length} bundle(s) written, ${bundles.unchanged.length} unchanged, `
+        + `${bundles.removed.length} removed; ${addonsWritten.length + operatorWritten.length} other file(s) written`);
+    }
+    const record = `${JSON.stringify(recordOf(cluster.bundles))}\n`;
+    if (store.readText(RECORD_FILE) !== record) store.write(RECORD_FILE, record);
+    return { model, pki, app, cluster, bundles, plan, addonsWritten };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** The previous synth's record, kept in the state dir for the change plan. */
+const RECORD_FILE = 'last-synth.json';
+
+function readRecord(store: StateStore): SynthRecord | undefined {
+  const text = store.readText(RECORD_FILE);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as SynthRecord;
+  } catch {
+    return undefined; // only the plan's baseline; losing it is harmless
+  }
+}
+
+function hostTable(cluster: Cluster, bundles: WriteResult): string[] {
+  const rows = cluster.bundles.map((b) => [b.host.name, b.host.roles.join(','), String(b.files.length), `${(bundles.sizes[b.host.name] / 1024).toFixed(1)} KiB`]);
+  const header = ['HOST', 'ROLES', 'FILES', 'BUNDLE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
 }
 
 /** Writes the file unless it already holds these bytes; true when written. */

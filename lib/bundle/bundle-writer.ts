@@ -38,6 +38,8 @@ export async function packBundle(files: readonly BundleFile[]): Promise<Buffer> 
 }
 
 export interface WriteResult {
+  /** Archive size in bytes per host. */
+  readonly sizes: Record<string, number>;
   readonly written: string[];
   readonly unchanged: string[];
   readonly removed: string[];
@@ -49,13 +51,17 @@ export interface WriteResult {
  */
 export async function writeBundles(
   outdir: string, bundles: readonly { name: string; files: readonly BundleFile[] }[],
+  onProgress?: (message: string) => void,
 ): Promise<WriteResult> {
   fs.mkdirSync(outdir, { recursive: true });
-  const result: WriteResult = { written: [], unchanged: [], removed: [] };
+  const result: WriteResult = { sizes: {}, written: [], unchanged: [], removed: [] };
   const wanted = new Set(bundles.map((b) => `${b.name}.tar.gz`));
   for (const b of bundles) {
     const file = path.join(outdir, `${b.name}.tar.gz`);
     const data = await packBundle(b.files);
+    result.sizes[b.name] = data.length;
+    const done = Object.keys(result.sizes).length;
+    if (bundles.length >= 200 && done % 100 === 0) onProgress?.(`packed ${done}/${bundles.length} bundles`);
     let current: Buffer | undefined;
     try {
       current = fs.readFileSync(file);

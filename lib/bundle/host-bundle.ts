@@ -28,6 +28,12 @@ export interface ServiceSpec {
   readonly binaries: readonly string[];
   /** Where to get the binaries, shown when they are missing, e.g. 'etcd v3.5 release tarball'. */
   readonly source: string;
+  /**
+   * Files the service reads that its unit file does not name (e.g. the config of a packaged nginx).
+   * Files named by the unit, and files named by those, are found by following their paths.
+   * @default none
+   */
+  readonly config?: readonly string[];
 }
 
 /** Start order of the services; install.sh enables them in this order. */

@@ -1,0 +1,117 @@
+import { HostBundle } from './bundle/host-bundle';
+import { sha256 } from './bundle/bundle-writer';
+import { HostRole } from './cluster-definition';
+import { PATHS } from './paths';
+import { PkiEvent } from './pki/cluster-pki';
+
+/** What one synth produced, kept in the state dir to diff the next synth against. */
+export interface SynthRecord {
+  readonly hosts: Readonly<Record<string, {
+    readonly roles: readonly HostRole[];
+    /** path → sha256 */
+    readonly files: Readonly<Record<string, string>>;
+  }>>;
+}
+
+export interface HostChange {
+  readonly host: string;
+  readonly roles: readonly HostRole[];
+  readonly added: string[];
+  readonly changed: string[];
+  readonly removed: string[];
+  /** Units to restart (or start), in start order. */
+  readonly restart: string[];
+  /** The host is new, or gone from the definition. */
+  readonly status: 'new' | 'changed' | 'removed';
+}
+
+export interface ChangePlan {
+  readonly hosts: HostChange[];
+  readonly certificates: readonly PkiEvent[];
+}
+
+export function recordOf(bundles: readonly HostBundle[]): SynthRecord {
+  return {
+    hosts: Object.fromEntries(bundles.map((b) => [b.host.name, {
+      roles: b.host.roles,
+      files: Object.fromEntries(b.files.map((f) => [f.path, sha256(f.content)])),
+    }])),
+  };
+}
+
+const PATH_TOKEN = /\/[A-Za-z0-9_.@/-]+/g;
+
+/** Files each service depends on: its unit, its declared config, and every bundle file those name, transitively. */
+export function serviceDependencies(bundle: HostBundle): Map<string, Set<string>> {
+  const byPath = new Map(bundle.files.map((f) => [`/${f.path}`, f]));
+  const deps = new Map<string, Set<string>>();
+  for (const service of bundle.services) {
+    const seen = new Set<string>();
+    const queue = [`${PATHS.systemdUnits}/${service.unit}`, ...(service.config ?? [])].filter((p) => byPath.has(p));
+    while (queue.length > 0) {
+      const p = queue.pop()!;
+      if (seen.has(p)) continue;
+      seen.add(p);
+      const text = byPath.get(p)!.content.toString('utf8');
+      for (const token of text.match(PATH_TOKEN) ?? []) if (byPath.has(token) && !seen.has(token)) queue.push(token);
+    }
+    deps.set(service.unit, seen);
+  }
+  return deps;
+}
+
+/** Roll-out order of hosts: etcd members, then masters, lb hosts, nodes; definition order within a group. */
+const ROLE_ORDER: readonly HostRole[] = ['etcd', 'master', 'lb', 'node'];
+function rank(roles: readonly HostRole[]): number {
+  return Math.min(...roles.map((r) => ROLE_ORDER.indexOf(r)));
+}
+
+export function changePlan(previous: SynthRecord | undefined, bundles: readonly HostBundle[], certificates: readonly PkiEvent[]): ChangePlan {
+  const current = recordOf(bundles);
+  const hosts: HostChange[] = [];
+  for (const bundle of bundles) {
+    const name = bundle.host.name;
+    const now = current.hosts[name].files;
+    const before = previous?.hosts[name]?.files ?? {};
+    const added = Object.keys(now).filter((p) => !(p in before));
+    const changed = Object.keys(now).filter((p) => p in before && before[p] !== now[p]);
+    const removed = Object.keys(before).filter((p) => !(p in now));
+    if (added.length + changed.length + removed.length === 0) continue;
+    const touched = new Set([...added, ...changed, ...removed].map((p) => `/${p}`));
+    const deps = serviceDependencies(bundle);
+    const restart = bundle.services.filter((s) => [...deps.get(s.unit)!].some((p) => touched.has(p))).map((s) => s.unit);
+    hosts.push({ host: name, roles: bundle.host.roles, added, changed, removed, restart, status: previous?.hosts[name] ? 'changed' : 'new' });
+  }
+  for (const [name, h] of Object.entries(previous?.hosts ?? {})) {
+    if (current.hosts[name]) continue;
+    hosts.push({ host: name, roles: h.roles, added: [], changed: [], removed: Object.keys(h.files), restart: [], status: 'removed' });
+  }
+  hosts.sort((a, b) => rank(a.roles) - rank(b.roles));
+  return { hosts, certificates };
+}
+
+export function isEmptyPlan(plan: ChangePlan): boolean {
+  return plan.hosts.length === 0 && plan.certificates.length === 0;
+}
+
+export function formatPlan(plan: ChangePlan): string[] {
+  const lines: string[] = [];
+  if (plan.certificates.length > 0) {
+    lines.push('certificates:');
+    for (const e of plan.certificates) lines.push(`  ${e.action} ${e.name}: ${e.reason}`);
+  }
+  if (plan.hosts.length > 0) {
+    lines.push('changes, in roll-out order (one host at a time within etcd and master):');
+    for (const h of plan.hosts) {
+      lines.push(`  ${h.host} (${h.roles.join(', ')}): ${h.status}${h.status === 'changed'
+        ? ` — ${h.added.length} added, ${h.changed.length} changed, ${h.removed.length} removed` : ''}`);
+      if (h.status === 'changed') {
+        for (const p of h.added) lines.push(`    + /${p}`);
+        for (const p of h.changed) lines.push(`    ~ /${p}`);
+        for (const p of h.removed) lines.push(`    - /${p}`);
+      }
+      if (h.restart.length > 0) lines.push(`    restart: ${h.restart.join(' → ')}`);
+    }
+  }
+  return lines;
+}
