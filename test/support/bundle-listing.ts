@@ -19,13 +19,41 @@ export function pkiLabels(model: ClusterModel, pki: ClusterPki): Map<string, str
 }
 
 /**
- * One line per entry: mode, owner, path, and either the PKI label (certificates and keys differ
- * on every fresh PKI) or the size and sha256 of the content. Holds no secret bytes.
+ * Replacements for PKI material and secrets embedded in other files (kubeconfigs embed PEM as base64,
+ * the bootstrap kubeconfig holds the token), so those files hash the same on every fresh PKI.
  */
-export function listing(entries: readonly TarEntry[], labels: Map<string, string>): string[] {
+export function secretMasks(labels: Map<string, string>, pki: ClusterPki): [string, string][] {
+  const masks: [string, string][] = [...labels].flatMap(([pem, label]): [string, string][] => [
+    [Buffer.from(pem).toString('base64'), `<base64 ${label}>`],
+    [pem, `<${label}>`],
+  ]);
+  masks.push([pki.secrets.bootstrapToken.token, '<bootstrap-token>']);
+  masks.push([pki.secrets.keepalivedAuthPass, '<keepalived-auth-pass>']);
+  return masks.sort((a, b) => b[0].length - a[0].length);
+}
+
+export function maskSecrets(text: string, masks: readonly [string, string][]): string {
+  return masks.reduce((t, [secret, placeholder]) => t.split(secret).join(placeholder), text);
+}
+
+/**
+ * One line per entry: mode, owner, path, and either the PKI label (certificates and keys differ
+ * on every fresh PKI) or the size and sha256 of the content, with embedded PKI material and secrets
+ * masked (marked '(masked)'). Holds no secret bytes.
+ */
+export function listing(entries: readonly TarEntry[], labels: Map<string, string>, masks: readonly [string, string][] = []): string[] {
   return entries.map((e) => {
-    const label = labels.get(e.content.toString('utf8'));
-    const what = label ?? (e.path === 'MANIFEST' ? '(manifest)' : `${e.content.length}B sha256:${sha256(e.content).slice(0, 16)}`);
+    const text = e.content.toString('utf8');
+    const label = labels.get(text);
+    let what: string;
+    if (label) what = label;
+    else if (e.path === 'MANIFEST') what = '(manifest)';
+    else {
+      const masked = maskSecrets(text, masks);
+      what = masked === text
+        ? `${e.content.length}B sha256:${sha256(e.content).slice(0, 16)}`
+        : `${Buffer.byteLength(masked)}B sha256:${sha256(Buffer.from(masked)).slice(0, 16)} (masked)`;
+    }
     return `${e.mode.toString(8).padStart(4, '0')} ${e.uid}:${e.gid} ${e.path}  ${what}`;
   });
 }
