@@ -267,6 +267,10 @@ function checkBoolean(add: Add, path: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'boolean') add(path, value, 'must be true or false');
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function isLabelKey(key: string): boolean {
   const parts = key.split('/');
   if (parts.length > 2) return false;
@@ -293,7 +297,9 @@ function validateAddons(d: Partial<ClusterDefinition>, add: Add, nodePorts: { lo
   checkBoolean(add, 'addons.dashboard.enabled', dash.enabled);
   checkBoolean(add, 'addons.dashboard.adminUser', dash.adminUser);
   const dashPort = dash.nodePort ?? ADDON_DEFAULTS.dashboardNodePort;
-  if (dash.enabled !== false && nodePorts && (!Number.isInteger(dashPort) || dashPort < nodePorts.low || dashPort > nodePorts.high)) {
+  if (!Number.isInteger(dashPort)) {
+    add('addons.dashboard.nodePort', dash.nodePort, `is not a port number; use an integer inside network.nodePortRange, e.g. ${ADDON_DEFAULTS.dashboardNodePort}`);
+  } else if (dash.enabled !== false && nodePorts && (dashPort < nodePorts.low || dashPort > nodePorts.high)) {
     add('addons.dashboard.nodePort', dash.nodePort ?? dashPort, `is outside network.nodePortRange ${nodePorts.low}-${nodePorts.high}; pick a port inside it`);
   }
   if (dash.adminUser === true && dash.enabled === false) {
@@ -302,13 +308,19 @@ function validateAddons(d: Partial<ClusterDefinition>, add: Add, nodePorts: { lo
 
   const ing = a.ingressNginx ?? {};
   checkBoolean(add, 'addons.ingressNginx.enabled', ing.enabled);
-  for (const [k, v] of Object.entries(ing.nodeSelector ?? {})) {
+  for (const field of ['nodeSelector', 'config'] as const) {
+    const v = ing[field];
+    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) {
+      add(`addons.ingressNginx.${field}`, v, 'must be an object of string keys and values');
+    }
+  }
+  for (const [k, v] of Object.entries(isRecord(ing.nodeSelector) ? ing.nodeSelector : {})) {
     if (!isLabelKey(k)) add(`addons.ingressNginx.nodeSelector["${k}"]`, k, 'is not a label key; use [prefix/]name, name up to 63 letters, digits, "-", "_", "."');
     if (typeof v !== 'string' || (v !== '' && !LABEL_NAME.test(v))) {
       add(`addons.ingressNginx.nodeSelector["${k}"]`, v, 'is not a label value; use up to 63 letters, digits, "-", "_", "."');
     }
   }
-  for (const [k, v] of Object.entries(ing.config ?? {})) {
+  for (const [k, v] of Object.entries(isRecord(ing.config) ? ing.config : {})) {
     if (!/^[-._a-zA-Z0-9]+$/.test(k)) add(`addons.ingressNginx.config["${k}"]`, k, 'is not a ConfigMap key; use letters, digits, "-", "_", "."');
     if (typeof v !== 'string') add(`addons.ingressNginx.config["${k}"]`, v, 'must be a string; ingress-nginx reads every value as text, e.g. "true"');
   }
@@ -377,7 +389,8 @@ function validateAddons(d: Partial<ClusterDefinition>, add: Add, nodePorts: { lo
           `exceeds the limit ${app?.resources?.limits?.[res] ?? ADDON_DEFAULTS.appLimits[res]}; a request may not exceed its limit`);
       }
     }
-    for (const [k, v] of Object.entries(app?.env ?? {})) {
+    if (app?.env !== undefined && !isRecord(app.env)) add(`${p}.env`, app.env, 'must be an object of variable names and string values');
+    for (const [k, v] of Object.entries(isRecord(app?.env) ? app.env : {})) {
       if (!ENV_NAME.test(k)) add(`${p}.env["${k}"]`, k, 'is not an environment variable name; use letters, digits, "_", "-", "." and do not start with a digit');
       if (typeof v !== 'string') add(`${p}.env["${k}"]`, v, 'must be a string');
     }

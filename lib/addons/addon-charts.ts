@@ -78,7 +78,8 @@ function checkAppCertificate(app: ResolvedApp, tls: { readonly certPem: string; 
     throw new Error(`appTls["${app.name}"].keyPem is not a PEM private key`);
   }
   if (!cert.checkPrivateKey(key)) throw new Error(`appTls["${app.name}"]: the key does not belong to the certificate`);
-  if (cert.checkHost(app.host!) === undefined) {
+  // A wildcard host needs a wildcard certificate: probe it with a name only a wildcard matches.
+  if (cert.checkHost(app.host!.replace(/^\*\./, 'kubesmith-wildcard-check.')) === undefined) {
     throw new Error(`appTls["${app.name}"]: the certificate (${cert.subjectAltName ?? cert.subject}) does not cover host ${app.host}`);
   }
 }

@@ -81,6 +81,13 @@ describe('50-app-java-demo', () => {
     expect(() => synthAddons(SEED_DEFINITION, { appTls: { 'java-demo': { certPem: 'nope', keyPem: 'nope' } } })).toThrow(/not a PEM certificate/);
   });
 
+  test('a wildcard host needs a wildcard certificate', () => {
+    const def = withApp({ host: '*.apps.example.com', volumes: [] });
+    expect(() => synthAddons(def, { appTls: { 'java-demo': selfSignedCert('a.apps.example.com') } })).toThrow(/does not cover host/);
+    const objs = synthAddons(def, { appTls: { 'java-demo': selfSignedCert('*.apps.example.com') } }).manifests.get(CHART)!;
+    expect(findOne(objs, 'Ingress').spec.tls).toEqual([{ hosts: ['*.apps.example.com'], secretName: 'java-demo-tls' }]);
+  });
+
   test('sslRedirect: true is passed to ingress-nginx', () => {
     const objs = synthAddons(withApp({ sslRedirect: true })).manifests.get(CHART)!;
     expect(findOne(objs, 'Ingress').metadata.annotations['nginx.ingress.kubernetes.io/ssl-redirect']).toBe('true');

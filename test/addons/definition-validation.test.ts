@@ -48,6 +48,12 @@ describe('addons', () => {
     expectIssue(def, 'addons.dashboard.nodePort', 30001, /outside network.nodePortRange 31000-32000/);
     expect(validateDefinition({ ...def, addons: { dashboard: { enabled: false } } })).toEqual([]);
   });
+  test('dashboard.nodePort must be a whole number', () => {
+    expectIssue(withAddons({ dashboard: { nodePort: '30001' } }), 'addons.dashboard.nodePort', '30001', /not a port number/);
+  });
+  test.each(['nodeSelector', 'config'])('ingressNginx.%s must be an object', (field) => {
+    expectIssue(withAddons({ ingressNginx: { [field]: 'ingress=true' } }), `addons.ingressNginx.${field}`, 'ingress=true', /must be an object/);
+  });
   test('adminUser needs the dashboard', () => {
     expectIssue(withAddons({ dashboard: { enabled: false, adminUser: true } }), 'addons.dashboard.adminUser', true, /needs the dashboard/);
   });
@@ -102,6 +108,9 @@ describe('apps', () => {
   test('a request may not exceed its limit, including the defaults', () => {
     expectIssue(withApp({ resources: { requests: { memory: '2Gi' } } }), 'apps[0].resources.requests.memory', '2Gi', /exceeds the limit 1Gi/);
     expectIssue(withApp({ resources: { limits: { cpu: '100m' } } }), 'apps[0].resources.requests.cpu', '250m', /exceeds the limit 100m/);
+  });
+  test('env must be an object', () => {
+    expectIssue(withApp({ env: ['JAVA_OPTS=-Xmx1g'] }), 'apps[0].env', ['JAVA_OPTS=-Xmx1g'], /must be an object/);
   });
   test('env names are valid and values strings', () => {
     expectIssue(withApp({ env: { '1ABC': 'x' } }), 'apps[0].env["1ABC"]', '1ABC', /not an environment variable name/);

@@ -103,7 +103,7 @@ export function maskSecrets(objects: Manifest[]): Manifest[] {
 
 // Capture the raw schemas as kubernetes-models registers them, to also reject unknown fields
 // (kubectl 1.27 validates strictly; the OpenAPI schemas alone allow extra properties).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// Must be the instance kubernetes-models loads, hence the transitive require.
 const kmValidate: { register: (id: string, schema: unknown) => void } = require('@kubernetes-models/validate');
 const schemas = new Map<string, any>();
 const register = kmValidate.register;
@@ -119,7 +119,6 @@ function modelClass(apiVersion: string, kind: string): any {
   const mod = group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/${version}`;
   let exports: any;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     exports = require(mod);
   } catch {
     return undefined;
@@ -171,8 +170,11 @@ export function k8sSchemaProblems(obj: Manifest): string[] {
   } catch (e) {
     problems.push(`${name}: ${(e as Error).message}`);
   }
+  const schema = schemas.get(schemaId(obj.apiVersion, obj.kind));
+  // Without it the unknown-field check would silently pass.
+  if (!schema) throw new Error(`schema ${schemaId(obj.apiVersion, obj.kind)} was not captured`);
   const unknown: string[] = [];
-  unknownFields(obj, schemas.get(schemaId(obj.apiVersion, obj.kind)), '', unknown);
+  unknownFields(obj, schema, '', unknown);
   problems.push(...unknown.map((u) => `${name}: ${u}`));
   if (!obj.metadata?.name) problems.push(`${name}: metadata.name is required`);
   if (CLUSTER_SCOPED.has(obj.kind) && obj.metadata?.namespace) problems.push(`${name}: cluster-scoped object has a namespace`);
