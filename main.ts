@@ -22,6 +22,24 @@ export const cluster: ClusterDefinition = {
     nodePortRange: '30000-50000',
   },
   certificates: { subject: { country: 'CN', state: 'Beijing', locality: 'Beijing' } },
+  addons: {
+    dashboard: { nodePort: 30001 },
+  },
+  apps: [
+    {
+      // The tutorial's tomcat project (9.1). Pull credentials: KUBESMITH_REGISTRY_AUTH_JAVA_DEMO.
+      name: 'java-demo',
+      image: 'tomcat:8.5-jre8',
+      replicas: 3,
+      containerPort: 8080,
+      host: 'java.example.com',
+      // k8s4 exports /data/nfs (tutorial 8.3); the war goes into webapps.
+      volumes: [
+        { name: 'webapps', mountPath: '/usr/local/tomcat/webapps', server: '192.168.100.40', path: '/data/nfs/java-demo/webapps', size: '5Gi' },
+        { name: 'logs', mountPath: '/usr/local/tomcat/logs', server: '192.168.100.40', path: '/data/nfs/java-demo/logs', size: '10Gi', perPod: true },
+      ],
+    },
+  ],
 };
 
 if (require.main === module) synthesize(cluster);

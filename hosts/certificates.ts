@@ -20,7 +20,7 @@ export class Certificates extends Construct {
       for (const instance of certInstances(model)) {
         const { spec } = instance;
         if (!receives(host, spec.on) || (instance.host && instance.host.name !== host.name)) continue;
-        const m = pki.cert(spec.id, instance.host?.name);
+        const m = pki.cert(spec.id, instance.scope);
         bundle.addFile(spec.certPath, m.certPem);
         bundle.addFile(spec.keyPath, m.keyPem);
       }

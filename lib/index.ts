@@ -11,3 +11,4 @@ export * from './systemd-unit';
 export * from './kubeconfig';
 export * from './topology';
 export * from './change-plan';
+export * from './addons';

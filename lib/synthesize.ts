@@ -11,6 +11,8 @@ import { StateStore } from './pki/state-store';
 import { ChangePlan, SynthRecord, changePlan, formatPlan, isEmptyPlan, recordOf } from './change-plan';
 import { ClusterDefinitionError } from './validation';
 import { addHostComponents } from '../hosts/host-components';
+import { addAddonCharts } from './addons/addon-charts';
+import { certInstances } from './pki/cert-list';
 
 export interface SynthesizeOptions {
   /**
@@ -67,6 +69,12 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
     const app = new App({ outdir: staging, outputFileExtension: '.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
     const cluster = new Cluster(app, 'cluster', { model, pki });
     addHostComponents(cluster);
+    addAddonCharts(app, {
+      model,
+      bootstrapToken: pki.secrets.bootstrapToken,
+      appTls: Object.fromEntries(certInstances(model).filter((i) => i.app).map((i) => [i.app!.name, pki.cert(i.spec.id, i.scope)])),
+      warn: (m) => log(`kubesmith: warning: ${m}`),
+    });
     app.synth();
 
     const addonsWritten = syncDirectory(staging, path.join(outdir, 'addons'));

@@ -1,5 +1,8 @@
+import { ADDON_DEFAULTS, RESERVED_NAMESPACES } from './addons/defaults';
+import { parseImageReference } from './addons/images';
+import { parseQuantity } from './addons/quantity';
 import {
-  ClusterDefinition, FLANNEL_BACKENDS, HOST_ROLES, KEY_ALGORITHMS, KUBE_PROXY_MODES,
+  AppVolumeDefinition, ClusterDefinition, FLANNEL_BACKENDS, HOST_ROLES, KEY_ALGORITHMS, KUBE_PROXY_MODES, NFS_ACCESS_MODES,
 } from './cluster-definition';
 import { Ipv4Cidr, cidrContains, cidrsOverlap, isIpv4, nthAddress, parseCidr } from './ipv4';
 
@@ -249,7 +252,214 @@ export function validateDefinition(def: ClusterDefinition): DefinitionIssue[] {
   if (d.imageRegistry !== undefined && (typeof d.imageRegistry !== 'string' || !REGISTRY.test(d.imageRegistry))) {
     add('imageRegistry', d.imageRegistry, 'is not a registry prefix; use host[:port][/path], e.g. "registry.aliyuncs.com/google_containers"');
   }
+  validateAddons(d, add, nodePorts);
   return issues;
+}
+
+type Add = (path: string, value: unknown, message: string) => void;
+
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const EXTRA_GROUP = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
+
+function checkBoolean(add: Add, path: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') add(path, value, 'must be true or false');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isLabelKey(key: string): boolean {
+  const parts = key.split('/');
+  if (parts.length > 2) return false;
+  const name = parts.pop()!;
+  return LABEL_NAME.test(name) && (parts.length === 0 || DNS1123_SUBDOMAIN.test(parts[0]));
+}
+
+function isAbsolutePath(value: unknown): value is string {
+  return typeof value === 'string' && /^\/[^\0\s]*$/.test(value) && !value.split('/').includes('..');
+}
+
+/** Rules of the `addons` and `apps` sections; defaults come from ADDON_DEFAULTS. */
+function validateAddons(d: Partial<ClusterDefinition>, add: Add, nodePorts: { low: number; high: number } | undefined): void {
+  const a = (d.addons ?? {}) as NonNullable<ClusterDefinition['addons']>;
+  if (d.addons !== undefined && (typeof d.addons !== 'object' || d.addons === null)) {
+    add('addons', d.addons, 'must be an object, e.g. { dashboard: { nodePort: 30001 } }');
+  }
+  checkBoolean(add, 'addons.coreDns.enabled', a.coreDns?.enabled);
+  if (a.coreDns?.replicas !== undefined && !isPositiveInt(a.coreDns.replicas)) {
+    add('addons.coreDns.replicas', a.coreDns.replicas, `must be a positive whole number, e.g. ${ADDON_DEFAULTS.coreDnsReplicas}`);
+  }
+
+  const dash = a.dashboard ?? {};
+  checkBoolean(add, 'addons.dashboard.enabled', dash.enabled);
+  checkBoolean(add, 'addons.dashboard.adminUser', dash.adminUser);
+  const dashPort = dash.nodePort ?? ADDON_DEFAULTS.dashboardNodePort;
+  if (!Number.isInteger(dashPort)) {
+    add('addons.dashboard.nodePort', dash.nodePort, `is not a port number; use an integer inside network.nodePortRange, e.g. ${ADDON_DEFAULTS.dashboardNodePort}`);
+  } else if (dash.enabled !== false && nodePorts && (dashPort < nodePorts.low || dashPort > nodePorts.high)) {
+    add('addons.dashboard.nodePort', dash.nodePort ?? dashPort, `is outside network.nodePortRange ${nodePorts.low}-${nodePorts.high}; pick a port inside it`);
+  }
+  if (dash.adminUser === true && dash.enabled === false) {
+    add('addons.dashboard.adminUser', true, 'needs the dashboard; remove adminUser or set addons.dashboard.enabled to true');
+  }
+
+  const ing = a.ingressNginx ?? {};
+  checkBoolean(add, 'addons.ingressNginx.enabled', ing.enabled);
+  for (const field of ['nodeSelector', 'config'] as const) {
+    const v = ing[field];
+    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) {
+      add(`addons.ingressNginx.${field}`, v, 'must be an object of string keys and values');
+    }
+  }
+  for (const [k, v] of Object.entries(isRecord(ing.nodeSelector) ? ing.nodeSelector : {})) {
+    if (!isLabelKey(k)) add(`addons.ingressNginx.nodeSelector["${k}"]`, k, 'is not a label key; use [prefix/]name, name up to 63 letters, digits, "-", "_", "."');
+    if (typeof v !== 'string' || (v !== '' && !LABEL_NAME.test(v))) {
+      add(`addons.ingressNginx.nodeSelector["${k}"]`, v, 'is not a label value; use up to 63 letters, digits, "-", "_", "."');
+    }
+  }
+  for (const [k, v] of Object.entries(isRecord(ing.config) ? ing.config : {})) {
+    if (!/^[-._a-zA-Z0-9]+$/.test(k)) add(`addons.ingressNginx.config["${k}"]`, k, 'is not a ConfigMap key; use letters, digits, "-", "_", "."');
+    if (typeof v !== 'string') add(`addons.ingressNginx.config["${k}"]`, v, 'must be a string; ingress-nginx reads every value as text, e.g. "true"');
+  }
+
+  const groups: unknown[] = a.bootstrapToken?.extraGroups !== undefined && Array.isArray(a.bootstrapToken.extraGroups)
+    ? [...a.bootstrapToken.extraGroups] : [];
+  if (a.bootstrapToken?.extraGroups !== undefined && !Array.isArray(a.bootstrapToken.extraGroups)) {
+    add('addons.bootstrapToken.extraGroups', a.bootstrapToken.extraGroups, 'must be a list of group names');
+  }
+  groups.forEach((g, i) => {
+    if (typeof g !== 'string' || !EXTRA_GROUP.test(g)) {
+      add(`addons.bootstrapToken.extraGroups[${i}]`, g, 'is not a bootstrap group; use "system:bootstrappers:<name>" with lowercase letters, digits, ":" and "-"');
+    } else if (groups.indexOf(g) !== i) add(`addons.bootstrapToken.extraGroups[${i}]`, g, 'is listed twice');
+  });
+
+  if (d.apps === undefined) return;
+  if (!Array.isArray(d.apps)) {
+    add('apps', d.apps, 'must be a list of apps');
+    return;
+  }
+  const appNames = new Map<string, number>();
+  const hosts = new Map<string, number>();
+  const pvNames = new Map<string, string>();
+  d.apps.forEach((app, i) => {
+    const p = `apps[${i}]`;
+    if (typeof app?.name !== 'string' || !DNS1035_LABEL.test(app.name)) {
+      add(`${p}.name`, app?.name, 'is not an RFC 1035 label (it names a Service); start with a letter, then lowercase letters, digits and "-", e.g. "java-demo"');
+    } else if (appNames.has(app.name)) {
+      add(`${p}.name`, app.name, `duplicates apps[${appNames.get(app.name)}].name; every app needs its own name`);
+    } else appNames.set(app.name, i);
+    if (app?.namespace !== undefined) {
+      if (typeof app.namespace !== 'string' || !DNS1123_LABEL.test(app.namespace)) {
+        add(`${p}.namespace`, app.namespace, 'is not an RFC 1123 label; use lowercase letters, digits and "-", e.g. "java-demo"');
+      } else if (RESERVED_NAMESPACES.includes(app.namespace)) {
+        add(`${p}.namespace`, app.namespace, `is reserved for the system or an addon; pick another, e.g. "${app.name ?? 'my-app'}"`);
+      }
+    } else if (typeof app?.name === 'string' && RESERVED_NAMESPACES.includes(app.name)) {
+      add(`${p}.namespace`, undefined, `defaults to the app name "${app.name}", which is reserved; set namespace explicitly`);
+    }
+    if (!parseImageReference(app?.image)) {
+      add(`${p}.image`, app?.image, 'is not an image reference; expected [registry/]repository[:tag][@digest], e.g. "tomcat:8.5-jre8"');
+    }
+    checkBoolean(add, `${p}.useImageRegistry`, app?.useImageRegistry);
+    if (app?.replicas !== undefined && !(Number.isInteger(app.replicas) && app.replicas >= 0)) {
+      add(`${p}.replicas`, app.replicas, 'must be a whole number of 0 or more, e.g. 3');
+    }
+    if (app?.containerPort !== undefined && !isPort(app.containerPort)) {
+      add(`${p}.containerPort`, app.containerPort, 'is not a port; use an integer from 1 to 65535, e.g. 8080');
+    }
+    if (app?.probePath !== undefined && (typeof app.probePath !== 'string' || !/^\/\S*$/.test(app.probePath))) {
+      add(`${p}.probePath`, app.probePath, 'is not a URL path; start with "/" and use no spaces, e.g. "/"');
+    }
+    for (const kind of ['requests', 'limits'] as const) {
+      for (const res of ['cpu', 'memory'] as const) {
+        const v = app?.resources?.[kind]?.[res];
+        if (v !== undefined && (parseQuantity(v) === undefined || parseQuantity(v) === 0)) {
+          add(`${p}.resources.${kind}.${res}`, v, `is not a positive Kubernetes quantity, e.g. "${res === 'cpu' ? '500m' : '512Mi'}"`);
+        }
+      }
+    }
+    for (const res of ['cpu', 'memory'] as const) {
+      const req = parseQuantity(app?.resources?.requests?.[res] ?? ADDON_DEFAULTS.appRequests[res]);
+      const lim = parseQuantity(app?.resources?.limits?.[res] ?? ADDON_DEFAULTS.appLimits[res]);
+      if (req !== undefined && lim !== undefined && req > lim) {
+        add(`${p}.resources.requests.${res}`, app?.resources?.requests?.[res] ?? ADDON_DEFAULTS.appRequests[res],
+          `exceeds the limit ${app?.resources?.limits?.[res] ?? ADDON_DEFAULTS.appLimits[res]}; a request may not exceed its limit`);
+      }
+    }
+    if (app?.env !== undefined && !isRecord(app.env)) add(`${p}.env`, app.env, 'must be an object of variable names and string values');
+    for (const [k, v] of Object.entries(isRecord(app?.env) ? app.env : {})) {
+      if (!ENV_NAME.test(k)) add(`${p}.env["${k}"]`, k, 'is not an environment variable name; use letters, digits, "_", "-", "." and do not start with a digit');
+      if (typeof v !== 'string') add(`${p}.env["${k}"]`, v, 'must be a string');
+    }
+    if (app?.host !== undefined) {
+      if (typeof app.host !== 'string' || !DNS1123_SUBDOMAIN.test(app.host.replace(/^\*\./, ''))) {
+        add(`${p}.host`, app.host, 'is not a DNS name; use lowercase labels separated by dots, e.g. "java.example.com"');
+      } else if (hosts.has(app.host)) {
+        add(`${p}.host`, app.host, `is already served by apps[${hosts.get(app.host)}]; every app needs its own host`);
+      } else hosts.set(app.host, i);
+      if (a.ingressNginx?.enabled === false) {
+        add(`${p}.host`, app.host, 'needs the ingress controller; remove host or set addons.ingressNginx.enabled to true');
+      }
+    }
+    if (app?.tls?.secretName !== undefined && (typeof app.tls.secretName !== 'string' || !DNS1123_SUBDOMAIN.test(app.tls.secretName))) {
+      add(`${p}.tls.secretName`, app.tls.secretName, 'is not a Secret name; use lowercase letters, digits, "-" and ".", e.g. "java-demo-tls"');
+    }
+    if (app?.tls !== undefined && app.host === undefined) {
+      add(`${p}.tls`, app.tls, 'is set but the app has no host; TLS needs an Ingress host');
+    }
+    checkBoolean(add, `${p}.sslRedirect`, app?.sslRedirect);
+
+    if (app?.volumes === undefined) return;
+    if (!Array.isArray(app.volumes)) {
+      add(`${p}.volumes`, app.volumes, 'must be a list of volumes');
+      return;
+    }
+    const volNames = new Map<string, number>();
+    const mounts = new Map<string, number>();
+    let perPod = false;
+    (app.volumes as readonly AppVolumeDefinition[]).forEach((v, j) => {
+      const q = `${p}.volumes[${j}]`;
+      if (typeof v?.name !== 'string' || !DNS1123_LABEL.test(v.name)) {
+        add(`${q}.name`, v?.name, 'is not an RFC 1123 label; use lowercase letters, digits and "-", e.g. "webapps"');
+      } else if (volNames.has(v.name)) {
+        add(`${q}.name`, v.name, `duplicates ${p}.volumes[${volNames.get(v.name)}].name`);
+      } else {
+        volNames.set(v.name, j);
+        const pv = `${app.name}-${v.name}`;
+        if (pvNames.has(pv)) add(`${q}.name`, v.name, `gives the PersistentVolume name "${pv}", which ${pvNames.get(pv)} already takes; rename one`);
+        else pvNames.set(pv, q);
+      }
+      if (!isAbsolutePath(v?.mountPath) || v.mountPath === '/') {
+        add(`${q}.mountPath`, v?.mountPath, 'is not an absolute directory in the container, e.g. "/usr/local/tomcat/webapps"');
+      } else if (mounts.has(v.mountPath.replace(/\/+$/, ''))) {
+        add(`${q}.mountPath`, v.mountPath, `is already mounted by ${p}.volumes[${mounts.get(v.mountPath.replace(/\/+$/, ''))}]`);
+      } else mounts.set(v.mountPath.replace(/\/+$/, ''), j);
+      // A dotted quad that is no valid IPv4 address is a typo, not a host name.
+      if (!isIpv4(v?.server) && !(typeof v?.server === 'string' && DNS1123_SUBDOMAIN.test(v.server) && !/^[\d.]+$/.test(v.server))) {
+        add(`${q}.server`, v?.server, 'is not an NFS server address; use an IPv4 address or host name, e.g. "192.168.100.40"');
+      }
+      if (!isAbsolutePath(v?.path)) add(`${q}.path`, v?.path, 'is not an absolute export path, e.g. "/data/nfs/java-demo/webapps"');
+      if (v?.size !== undefined && !parseQuantity(v.size)) {
+        add(`${q}.size`, v.size, 'is not a positive storage quantity, e.g. "5Gi"');
+      }
+      if (v?.accessMode !== undefined && !NFS_ACCESS_MODES.includes(v.accessMode)) {
+        add(`${q}.accessMode`, v.accessMode, `is not an access mode; use one of ${NFS_ACCESS_MODES.join(', ')}`);
+      }
+      checkBoolean(add, `${q}.readOnly`, v?.readOnly);
+      checkBoolean(add, `${q}.perPod`, v?.perPod);
+      if (v?.perPod === true) perPod = true;
+      if (v?.mountOptions !== undefined && (!Array.isArray(v.mountOptions)
+        || v.mountOptions.some((o: unknown) => typeof o !== 'string' || !/^[^\s,]+$/.test(o)))) {
+        add(`${q}.mountOptions`, v.mountOptions, 'must be a list of single NFS options without spaces or commas, e.g. ["nfsvers=4.1"]');
+      }
+    });
+    if (perPod && app.env?.POD_NAME !== undefined) {
+      add(`${p}.env["POD_NAME"]`, app.env.POD_NAME, 'is set by kubesmith for per-pod volumes; remove it');
+    }
+  });
 }
 
 function checkCidr(

@@ -21,7 +21,7 @@ async function twoSynths(before: ClusterDefinition, after: ClusterDefinition) {
 test('nothing changed: the plan is empty and synth says one line', async () => {
   const { result, logs } = await twoSynths(ecdsa, ecdsa);
   expect(result.plan.hosts).toEqual([]);
-  expect(logs).toEqual(['kubesmith: cluster kubesmith: nothing changed']);
+  expect(logs.filter((l) => !l.includes('warning:'))).toEqual(['kubesmith: cluster kubesmith: nothing changed']);
 });
 
 test('a new master re-issues the apiserver certificate and changes it on every master', async () => {

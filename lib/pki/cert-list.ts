@@ -2,6 +2,7 @@ import { HostRole } from '../cluster-definition';
 import { ClusterModel, Host } from '../cluster-model';
 import { ExtendedKeyUsage } from './x509';
 import { PATHS } from '../paths';
+import { resolveAddons } from '../addons/addons-model';
 
 /**
  * The one table of every CA, certificate and key pair kubesmith issues (after kubeadm's certlist.go).
@@ -27,6 +28,8 @@ export interface CertContext {
   readonly model: ClusterModel;
   /** The host a per-host certificate is issued for. */
   readonly host?: Host;
+  /** The app and Ingress host name a per-app certificate is issued for. */
+  readonly app?: { readonly name: string; readonly host: string };
 }
 
 export interface CertSpec {
@@ -35,13 +38,15 @@ export interface CertSpec {
   readonly signer: CaId;
   /** Issue one certificate per host with this role; otherwise one for the cluster. */
   readonly perHost?: HostRole;
+  /** Issue one certificate per app whose Ingress TLS Secret kubesmith writes (into dist/addons, on no host). */
+  readonly perApp?: boolean;
   readonly commonName: (ctx: CertContext) => string;
   readonly organization?: readonly string[];
   readonly usages: readonly ExtendedKeyUsage[];
   readonly sans?: (ctx: CertContext) => { readonly dns: readonly string[]; readonly ip: readonly string[] };
   readonly certPath: string;
   readonly keyPath: string;
-  /** Roles whose hosts receive this certificate and its key. */
+  /** Roles whose hosts receive this certificate and its key (empty: no host; per-app rows go to dist/addons). */
   readonly on: readonly HostRole[];
 }
 
@@ -223,6 +228,18 @@ export const CERT_LIST: readonly CertSpec[] = [
     keyPath: `${K8S_SSL}/kube-proxy-key.pem`,
     on: ['node'],
   },
+  {
+    id: 'ingress-tls',
+    description: "an app's Ingress certificate for its host name, as a kubernetes.io/tls Secret in dist/addons",
+    signer: 'kubernetes-ca',
+    perApp: true,
+    commonName: ({ app }) => app!.host,
+    usages: ['server'],
+    sans: ({ app }) => ({ dns: [app!.host], ip: [] }),
+    certPath: '',
+    keyPath: '',
+    on: [],
+  },
 ];
 
 export const KEY_PAIR_LIST: readonly KeyPairSpec[] = [
@@ -251,12 +268,20 @@ export interface CertInstance {
   readonly name: string;
   readonly spec: CertSpec;
   readonly host?: Host;
+  readonly app?: { readonly name: string; readonly host: string };
+  /** The host or app name after '@' in `name`, for `ClusterPki.cert(id, scope)`. */
+  readonly scope?: string;
 }
 
 export function certInstances(model: ClusterModel): CertInstance[] {
-  return CERT_LIST.flatMap((spec) => (spec.perHost
-    ? model.withRole(spec.perHost).map((host) => ({ name: `${spec.id}@${host.name}`, spec, host }))
-    : [{ name: spec.id, spec }]));
+  return CERT_LIST.flatMap((spec): CertInstance[] => {
+    if (spec.perHost) return model.withRole(spec.perHost).map((host) => ({ name: `${spec.id}@${host.name}`, spec, host, scope: host.name }));
+    if (spec.perApp) {
+      return resolveAddons(model).apps.filter((a) => a.tls?.issued && a.host)
+        .map((a) => ({ name: `${spec.id}@${a.name}`, spec, app: { name: a.name, host: a.host! }, scope: a.name }));
+    }
+    return [{ name: spec.id, spec }];
+  });
 }
 
 export function receives(host: Host, roles: readonly HostRole[]): boolean {

@@ -262,9 +262,9 @@ export class ClusterPki {
     return this.cas.get(id)!;
   }
 
-  /** A certificate from the table; `host` for per-host rows. */
-  cert(id: string, host?: string): KeyMaterial {
-    const name = host ? `${id}@${host}` : id;
+  /** A certificate from the table; `scope` is the host (per-host rows) or app (per-app rows). */
+  cert(id: string, scope?: string): KeyMaterial {
+    const name = scope ? `${id}@${scope}` : id;
     const m = this.leaves.get(name);
     if (!m) throw new Error(`certificate "${name}" was not issued for cluster "${this.model.name}"`);
     return m;
@@ -296,7 +296,7 @@ function subjectOf(model: ClusterModel, commonName: string, organization?: reado
 }
 
 function desiredSpec(instance: CertInstance, model: ClusterModel) {
-  const ctx = { model, host: instance.host };
+  const ctx = { model, host: instance.host, app: instance.app };
   const sans = instance.spec.sans?.(ctx) ?? { dns: [], ip: [] };
   return {
     subject: subjectOf(model, instance.spec.commonName(ctx), instance.spec.organization),

@@ -41,7 +41,7 @@ describe.each([['RSA', SEED], ['ECDSA', ecdsaSeed]])('%s PKI checked with the op
 
   test('every certificate verifies against its CA and matches its key', () => {
     for (const instance of certInstances(model)) {
-      const m = pki.cert(instance.spec.id, instance.host?.name);
+      const m = pki.cert(instance.spec.id, instance.scope);
       const caFile = writeTemp(work, `${instance.spec.signer}.pem`, pki.ca(instance.spec.signer).certPem);
       const certFile = writeTemp(work, 'leaf.pem', m.certPem);
       expect(openssl(['verify', '-CAfile', caFile, certFile]).trim()).toBe(`${certFile}: OK`);
@@ -190,7 +190,7 @@ describe('state', () => {
     const pki = await ClusterPki.load(model, { stateDir: path.join(tempDir(), 'state') });
     const names = pki.list().map((c) => c.name);
     expect(names.filter((n) => n.startsWith('etcd-server@'))).toEqual(['etcd-server@cp1', 'etcd-server@cp2', 'etcd-server@cp3']);
-    expect(names).toHaveLength(CA_LIST.length + CERT_LIST.length + 4); // two per-host rows, three members each
+    expect(names).toHaveLength(CA_LIST.length + CERT_LIST.filter((c) => !c.perApp).length + 4); // two per-host rows, three members each; no apps
     expect(summarize(pki.cert('apiserver').certificate).dnsNames).toContain('kubernetes.default.svc.prod.internal');
     expect(summarize(pki.cert('apiserver').certificate).ipAddresses).toEqual(
       ['10.20.0.11', '10.20.0.12', '10.20.0.13', '10.20.0.100', '10.96.0.1', '127.0.0.1']);

@@ -9,7 +9,7 @@ export function pkiLabels(model: ClusterModel, pki: ClusterPki): Map<string, str
     labels.set(pki.ca(ca.id).keyPem, `ca-key ${ca.id}`);
   }
   for (const i of certInstances(model)) {
-    const m = pki.cert(i.spec.id, i.host?.name);
+    const m = pki.cert(i.spec.id, i.scope);
     labels.set(m.certPem, `cert ${i.name}`);
     labels.set(m.keyPem, `key ${i.name}`);
   }
