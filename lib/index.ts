@@ -9,3 +9,5 @@ export * from './pki';
 export * from './paths';
 export * from './systemd-unit';
 export * from './kubeconfig';
+export * from './environment-file';
+export * from './flannel-network';
