@@ -7,17 +7,25 @@ import { KubeControllerManager } from './kube-controller-manager';
 import { KubeProxy } from './kube-proxy';
 import { KubeScheduler } from './kube-scheduler';
 import { Kubelet } from './kubelet';
+import { Containerd } from './containerd';
+import { Etcd } from './etcd';
+import { Flannel } from './flannel';
+import { NodePrerequisites } from './prerequisites';
 
 /**
  * Adds every host-side component to the cluster's bundles. Construct ids are a public contract.
  */
 export function addHostComponents(cluster: Cluster): void {
   new Certificates(cluster, 'certificates');
-  cluster.addOperatorFile('topology.md', renderTopology(cluster.model), 0o644);
+  new Etcd(cluster, 'etcd');
+  new NodePrerequisites(cluster, 'prerequisites');
+  new Containerd(cluster, 'containerd');
+  new Flannel(cluster, 'flannel');
   new KubeApiserver(cluster, 'kube-apiserver');
   new KubeControllerManager(cluster, 'kube-controller-manager');
   new KubeScheduler(cluster, 'kube-scheduler');
   new AdminKubeconfig(cluster, 'admin-kubeconfig');
   new Kubelet(cluster, 'kubelet');
   new KubeProxy(cluster, 'kube-proxy');
+  cluster.addOperatorFile('topology.md', renderTopology(cluster.model), 0o644);
 }

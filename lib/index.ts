@@ -12,3 +12,5 @@ export * from './kubeconfig';
 export * from './topology';
 export * from './change-plan';
 export * from './addons';
+export * from './environment-file';
+export * from './flannel-network';

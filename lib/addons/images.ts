@@ -79,6 +79,8 @@ export function mirrorImage(image: string, imageRegistry: string | undefined): s
 
 /** Upstream images of the addons, in one place. */
 export const IMAGES = {
+  /** containerd's sandbox image (hosts/containerd.ts). */
+  pause: 'registry.k8s.io/pause:3.9',
   coreDns: 'registry.k8s.io/coredns/coredns:v1.10.1',
   dashboard: 'kubernetesui/dashboard:v2.7.0',
   metricsScraper: 'kubernetesui/metrics-scraper:v1.0.8',

@@ -1,0 +1,114 @@
+import { Cluster, ClusterDefinition, FLANNEL_ETCD_PREFIX, FLANNEL_NETWORK_CONFIG_KEY, PATHS, START_ORDER } from '../../lib';
+import { FLANNEL_FILES, Flannel, FlannelProps } from '../../hosts/flannel';
+import { LARGE } from '../support/clusters';
+import { SEED_ECDSA, componentCluster, emittedFiles, fileText, unitValue } from '../support/component-cluster';
+import { cleanupTempDirs } from '../support/tmp';
+
+afterAll(cleanupTempDirs);
+
+/** flanneld flags at v0.22.3 (flannel-io/flannel main.go, flannelFlags). */
+const FLANNELD_0_22_FLAGS = new Set([
+  'etcd-endpoints', 'etcd-prefix', 'etcd-keyfile', 'etcd-certfile', 'etcd-cafile', 'etcd-username', 'etcd-password',
+  'iface', 'iface-regex', 'iface-can-reach', 'subnet-file', 'public-ip', 'public-ipv6', 'subnet-lease-renew-margin',
+  'ip-masq', 'kube-subnet-mgr', 'kube-api-url', 'kube-annotation-prefix', 'kubeconfig-file', 'version', 'healthz-ip',
+  'healthz-port', 'iptables-resync', 'iptables-forward-rules', 'net-config-path', 'set-node-network-unavailable',
+  'use-multi-cluster-cidr',
+]);
+
+async function flannelCluster(def: ClusterDefinition, props?: FlannelProps): Promise<Cluster> {
+  return componentCluster(def, (c) => new Flannel(c, 'flannel', props));
+}
+
+/** The flags of FLANNEL_OPTIONS="--a=b \ ..." as [name, value|true]. */
+function flannelFlags(text: string): Array<[string, string | true]> {
+  const m = /^FLANNEL_OPTIONS="([^"]*)"\n$/.exec(text);
+  if (!m) throw new Error(`not a FLANNEL_OPTIONS file:\n${text}`);
+  return m[1].split(/ \\\n/).map((f) => {
+    const fm = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(f);
+    if (!fm) throw new Error(`not a flag: ${f}`);
+    return [fm[1], fm[2] ?? true];
+  });
+}
+
+describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, def) => {
+  let cluster: Cluster;
+  beforeAll(async () => { cluster = await flannelCluster(def); });
+
+  test('emitted files and services', () => {
+    expect(Object.fromEntries(cluster.bundles.map((b) => [b.host.name, { files: emittedFiles(b), services: b.services }])))
+      .toMatchSnapshot();
+  });
+
+  test('every node, and only nodes, runs flanneld', () => {
+    for (const b of cluster.bundles) {
+      const isNode = b.host.has('node');
+      for (const f of Object.values(FLANNEL_FILES).filter((p) => p !== FLANNEL_FILES.flanneld)) {
+        expect([b.host.name, f, b.hasFile(f)]).toEqual([b.host.name, f, isNode]);
+      }
+      expect(b.services.map((s) => s.unit)).toEqual(isNode ? ['flanneld.service'] : []);
+    }
+  });
+
+  test('flanneld flags: known in 0.22, every etcd member, certificates in the bundle, this host', () => {
+    for (const host of cluster.model.nodes) {
+      const bundle = cluster.bundle(host.name);
+      const flags = flannelFlags(fileText(bundle, FLANNEL_FILES.options));
+      const names = flags.map(([n]) => n);
+      expect(new Set(names).size).toBe(names.length);
+      for (const n of names) expect([n, FLANNELD_0_22_FLAGS.has(n)]).toEqual([n, true]);
+      const get = (n: string) => flags.find(([x]) => x === n)?.[1];
+      expect(String(get('etcd-endpoints')).split(',').sort())
+        .toEqual(cluster.model.etcdMembers.map((m) => `https://${m.ip}:2379`).sort());
+      for (const n of ['etcd-cafile', 'etcd-certfile', 'etcd-keyfile']) {
+        const file = String(get(n));
+        expect([host.name, n, file, bundle.hasFile(file)]).toEqual([host.name, n, file, true]);
+      }
+      expect(get('etcd-certfile')).toBe('/opt/etcd/ssl/flannel-etcd-client.pem');
+      expect(get('etcd-prefix')).toBe(FLANNEL_ETCD_PREFIX);
+      expect(FLANNEL_NETWORK_CONFIG_KEY).toBe(`${get('etcd-prefix')}/config`);
+      expect(get('iface')).toBe(host.interface);
+      expect(get('public-ip')).toBe(host.ip);
+      expect(get('ip-masq')).toBe(true);
+    }
+  });
+
+  test('flanneld.service: notify, after etcd without requiring it, before containerd', () => {
+    for (const host of cluster.model.nodes) {
+      const bundle = cluster.bundle(host.name);
+      const unit = fileText(bundle, FLANNEL_FILES.unit);
+      expect(unitValue(unit, 'Service', 'Type')).toEqual(['notify']);
+      expect(unitValue(unit, 'Service', 'EnvironmentFile')).toEqual([FLANNEL_FILES.options]);
+      expect(unitValue(unit, 'Service', 'ExecStart')).toEqual([`${FLANNEL_FILES.flanneld} $FLANNEL_OPTIONS`]);
+      expect(unitValue(unit, 'Service', 'Restart')).toEqual(['on-failure']);
+      expect(unitValue(unit, 'Unit', 'After')[0].split(' ')).toEqual(expect.arrayContaining(['network-online.target', 'etcd.service']));
+      expect(unitValue(unit, 'Unit', 'Before')).toEqual(['containerd.service']);
+      expect(unit).not.toMatch(/^(Requires|BindsTo|Requisite)=.*etcd/m);
+      expect(unit).not.toContain('mk-docker-opts');
+      const service = bundle.services.find((s) => s.unit === 'flanneld.service')!;
+      expect(service.order).toBe(START_ORDER.flanneld);
+      expect(service.binaries).toEqual(expect.arrayContaining([
+        FLANNEL_FILES.flanneld, `${PATHS.cniBin}/flannel`, `${PATHS.cniBin}/bridge`, `${PATHS.cniBin}/portmap`,
+      ]));
+    }
+  });
+
+  test('the CNI conflist hands pods to flannel, with port mappings', () => {
+    const conf = JSON.parse(fileText(cluster.bundle(cluster.model.nodes[0].name), FLANNEL_FILES.cniConfig));
+    expect(FLANNEL_FILES.cniConfig).toBe(`${PATHS.cniConf}/10-flannel.conflist`);
+    expect(conf).toEqual({
+      name: 'cbr0',
+      cniVersion: '0.3.1',
+      plugins: [
+        { type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    });
+  });
+});
+
+test('ipMasq: false leaves masquerading to the CNI bridge', async () => {
+  const cluster = await flannelCluster(SEED_ECDSA, { ipMasq: false });
+  const names = flannelFlags(fileText(cluster.bundle('k8s4'), FLANNEL_FILES.options)).map(([n]) => n);
+  expect(names).not.toContain('ip-masq');
+  expect(names).toContain('etcd-endpoints');
+});
