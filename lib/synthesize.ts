@@ -64,7 +64,7 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
 
     const addonsWritten = syncDirectory(staging, path.join(outdir, 'addons'));
     const operatorWritten = cluster.operatorFiles.filter((f) => writeIfChanged(path.join(outdir, f.name), f.content, f.mode)).map((f) => f.name);
-    const bundles = await writeBundles(path.join(outdir, 'hosts'), cluster.bundles.map((b) => ({ name: b.host.name, files: b.files })));
+    const bundles = await writeBundles(path.join(outdir, 'hosts'), cluster.bundles.map((b) => ({ name: b.host.name, files: b.archiveFiles })));
     for (const e of pki.events) log(`kubesmith: ${e.action} ${e.name}: ${e.reason}`);
     const changed = bundles.written.length + bundles.removed.length + addonsWritten.length + operatorWritten.length;
     log(changed === 0 && pki.events.length === 0

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterDefinition, MANIFEST_NAME, sha256, summarize, synthesizeCluster, SynthesisResult } from '../lib';
 import { readBundle, TarEntry } from './support/bundle-reader';
-import { listing, pkiLabels } from './support/bundle-listing';
+import { listing, pkiLabels, secretMasks } from './support/bundle-listing';
 import { LARGE, SEED, withChanges } from './support/clusters';
 import { cleanupTempDirs, tempDir } from './support/tmp';
 
@@ -31,7 +31,8 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
 
   test('bundle listings', () => {
     const labels = pkiLabels(s.result.model, s.result.pki);
-    const all = Object.fromEntries([...s.bundles].map(([host, entries]) => [host, listing(entries, labels)]));
+    const masks = secretMasks(s.result.pki);
+    const all = Object.fromEntries([...s.bundles].map(([host, entries]) => [host, listing(entries, labels, masks)]));
     expect(all).toMatchSnapshot();
   });
 
