@@ -11,6 +11,9 @@ import { Containerd } from './containerd';
 import { Etcd } from './etcd';
 import { Flannel } from './flannel';
 import { NodePrerequisites } from './prerequisites';
+import { InstallScript } from './install-script';
+import { Keepalived } from './keepalived';
+import { Nginx } from './nginx';
 
 /**
  * Adds every host-side component to the cluster's bundles. Construct ids are a public contract.
@@ -27,5 +30,9 @@ export function addHostComponents(cluster: Cluster): void {
   new AdminKubeconfig(cluster, 'admin-kubeconfig');
   new Kubelet(cluster, 'kubelet');
   new KubeProxy(cluster, 'kube-proxy');
+  new Nginx(cluster, 'nginx');
+  new Keepalived(cluster, 'keepalived');
+  // Reads the bundles' services when the archives are written, so its place here does not matter.
+  new InstallScript(cluster, 'install-script');
   cluster.addOperatorFile('topology.md', renderTopology(cluster.model), 0o644);
 }

@@ -10,3 +10,6 @@ export * from './kube-proxy';
 export * from './kube-scheduler';
 export * from './kubelet';
 export * from './prerequisites';
+export * from './install-script';
+export * from './keepalived';
+export * from './nginx';

@@ -80,7 +80,7 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
     const addonsWritten = syncDirectory(staging, path.join(outdir, 'addons'));
     const operatorWritten = cluster.operatorFiles.filter((f) => writeIfChanged(path.join(outdir, f.name), f.content, f.mode)).map((f) => f.name);
     const bundles = await writeBundles(path.join(outdir, 'hosts'),
-      cluster.bundles.map((b) => ({ name: b.host.name, files: b.files })), (m) => log(`kubesmith: ${m}`));
+      cluster.bundles.map((b) => ({ name: b.host.name, files: b.archiveFiles })), (m) => log(`kubesmith: ${m}`));
     const plan = changePlan(previous, cluster.bundles, pki.events);
     const changed = bundles.written.length + bundles.removed.length + addonsWritten.length + operatorWritten.length;
     if (changed === 0 && isEmptyPlan(plan)) {

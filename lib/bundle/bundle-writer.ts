@@ -8,7 +8,10 @@ import { BundleFile } from './host-bundle';
 export const BUNDLE_MTIME = new Date('2000-01-01T00:00:00Z');
 export const MANIFEST_NAME = 'MANIFEST';
 
-/** MANIFEST lines: '<mode> <sha256> <path>', sorted by path. install.sh reads it. */
+/**
+ * MANIFEST lines: '<mode> <sha256> <path>' for every other archive entry, sorted by path. install.sh
+ * verifies them all and installs those in a directory (paths without '/' are the bundle's own files).
+ */
 export function manifestOf(files: readonly BundleFile[]): string {
   return files.map((f) => `${f.mode.toString(8).padStart(4, '0')} ${sha256(f.content)} ${f.path}\n`).join('');
 }

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { Host } from '../cluster-model';
 
 export interface BundleFile {
-  /** Install path relative to /, e.g. 'opt/etcd/ssl/ca.pem'. */
+  /** Install path relative to /, e.g. 'opt/etcd/ssl/ca.pem'; a bundle's own files (install.sh) have no '/'. */
   readonly path: string;
   readonly content: Buffer;
   /** File mode, e.g. 0o644; owner is always root. */
@@ -34,6 +34,11 @@ export interface ServiceSpec {
    * @default none
    */
   readonly config?: readonly string[];
+  /**
+   * The unit file comes from an OS package (nginx, keepalived), so the bundle holds none.
+   * @default false
+   */
+  readonly packaged?: boolean;
 }
 
 /** Start order of the services; install.sh enables them in this order. */
@@ -64,6 +69,7 @@ export class HostBundle extends Construct {
   readonly host: Host;
   private readonly entries = new Map<string, BundleFile>();
   private readonly serviceSpecs = new Map<string, ServiceSpec>();
+  private readonly rootEntries = new Map<string, { content: () => string | Buffer; mode: number }>();
 
   constructor(scope: Construct, id: string, props: HostBundleProps) {
     super(scope, id);
@@ -74,6 +80,10 @@ export class HostBundle extends Construct {
   addFile(installPath: string, content: string | Buffer, options: AddFileOptions = {}): void {
     if (!installPath.startsWith('/') || path.posix.normalize(installPath) !== installPath || installPath.endsWith('/')) {
       throw new Error(`bundle ${this.host.name}: "${installPath}" is not a normalized absolute file path, e.g. /opt/etcd/cfg/etcd`);
+    }
+    if (installPath.lastIndexOf('/') === 0) {
+      // The archive's top level holds the bundle's own files (MANIFEST, install.sh).
+      throw new Error(`bundle ${this.host.name}: "${installPath}" is directly under /; install files into a directory`);
     }
     const rel = installPath.slice(1);
     const data = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
@@ -94,6 +104,31 @@ export class HostBundle extends Construct {
   /** Services by start order, then name. */
   get services(): ServiceSpec[] {
     return [...this.serviceSpecs.values()].sort((a, b) => a.order - b.order || (a.unit < b.unit ? -1 : 1));
+  }
+
+  /**
+   * Adds a file at the top of the archive that is not installed on the host, e.g. install.sh.
+   * A function is called when the archive is written, after every component has added its files and services.
+   */
+  addRootFile(name: string, content: string | Buffer | (() => string | Buffer), options: { readonly mode?: number } = {}): void {
+    if (!/^[A-Za-z0-9][-A-Za-z0-9_.]*$/.test(name) || name === 'MANIFEST') {
+      throw new Error(`bundle ${this.host.name}: root file name "${name}" must be a plain file name other than MANIFEST`);
+    }
+    if (this.rootEntries.has(name)) throw new Error(`bundle ${this.host.name}: root file ${name} is added twice`);
+    this.rootEntries.set(name, { content: typeof content === 'function' ? content : () => content, mode: options.mode ?? 0o644 });
+  }
+
+  /** The bundle's own files (not installed), by name. */
+  get rootFiles(): BundleFile[] {
+    return [...this.rootEntries].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, e]) => {
+      const c = e.content();
+      return { path: name, content: Buffer.isBuffer(c) ? c : Buffer.from(c, 'utf8'), mode: e.mode };
+    });
+  }
+
+  /** Every archive entry but MANIFEST: root files and installed files, sorted by path. */
+  get archiveFiles(): BundleFile[] {
+    return [...this.rootFiles, ...this.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   hasFile(installPath: string): boolean {

@@ -1,0 +1,141 @@
+# The body of every host's install.sh: hosts/install-script.ts puts HOST, NODE, DIRS, BINARIES and UNITS above it.
+say() { echo "install.sh: $*"; }
+warn() { echo "install.sh: warning: $*" >&2; WARNINGS=$((WARNINGS + 1)); }
+die() { echo "install.sh: error: $*" >&2; exit 1; }
+usage() { echo "usage: install.sh [--root DIR] [--no-start]"; }
+same_mode() { [ $((8#$(stat -c %a -- "$1"))) -eq $((8#$2)) ]; }
+
+ROOT=''
+LIVE=1
+START=1
+WARNINGS=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root)
+      if [ $# -lt 2 ] || [ -z "$2" ]; then usage >&2; exit 2; fi
+      ROOT=$2; LIVE=0; shift 2 ;;
+    --no-start) START=0; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+if [ "$LIVE" = 0 ]; then
+  mkdir -p -- "$ROOT"
+  ROOT=$(cd -- "$ROOT" && pwd)
+  [ "$ROOT" != / ] || ROOT=''
+elif [ "$(id -u)" != 0 ]; then
+  die "run as root, or with --root DIR to lay the files out elsewhere"
+fi
+cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
+[ -f MANIFEST ] || die "no MANIFEST beside install.sh: run the install.sh of an unpacked bundle"
+
+# 1. Every file of the bundle must match MANIFEST before anything is changed.
+FILES=() # mode, path: the entries in a directory; top-level ones (install.sh) belong to the bundle
+BAD=0
+while IFS= read -r line || [ -n "$line" ]; do
+  [[ $line =~ ^([0-7]{4})\ ([0-9a-f]{64})\ ([^[:space:]]+)$ ]] || die "MANIFEST: malformed line: $line"
+  mode=${BASH_REMATCH[1]} sum=${BASH_REMATCH[2]} file=${BASH_REMATCH[3]}
+  case "/$file/" in *//*|*/./*|*/../*) die "MANIFEST: unsafe path $file" ;; esac
+  if [ ! -f "$file" ] || [ -L "$file" ]; then
+    echo "install.sh: MISSING  $file" >&2; BAD=$((BAD + 1)); continue
+  fi
+  actual=$(sha256sum -- "$file"); actual=${actual%% *}
+  if [ "$actual" != "$sum" ]; then
+    echo "install.sh: MISMATCH $file: sha256 $actual, MANIFEST says $sum" >&2; BAD=$((BAD + 1)); continue
+  fi
+  case "$file" in */*) FILES+=("$mode" "$file") ;; esac
+done < MANIFEST
+[ "$BAD" = 0 ] || die "$BAD file(s) do not match MANIFEST; nothing was changed. Unpack the bundle again."
+[ ${#FILES[@]} -gt 0 ] || die "MANIFEST lists no file to install"
+
+# 2. Swap: kubelet fails with swap on.
+if [ "$LIVE" = 1 ] && [ "$NODE" = 1 ] && [ -r /proc/swaps ] && [ "$(wc -l < /proc/swaps)" -gt 1 ]; then
+  msg="swap is on (/proc/swaps); kubelet will not start: run 'swapoff -a' and remove swap from /etc/fstab"
+  if [ "$START" = 1 ]; then die "$msg"; else warn "$msg"; fi
+fi
+
+# 3. Directories.
+DIRS_MADE=0
+for ((i = 0; i < ${#DIRS[@]}; i += 3)); do
+  mode=${DIRS[i]} dir=${DIRS[i + 1]} enforce=${DIRS[i + 2]}
+  if [ ! -d "$ROOT$dir" ]; then
+    install -d -m "$mode" -- "$ROOT$dir"
+    say "created  $dir/ ($mode)"; DIRS_MADE=$((DIRS_MADE + 1))
+  elif [ "$enforce" = 1 ] && ! same_mode "$ROOT$dir" "$mode"; then
+    chmod "$mode" -- "$ROOT$dir"
+    say "chmod    $dir/ ($mode)"; DIRS_MADE=$((DIRS_MADE + 1))
+  fi
+done
+
+# 4. Files: an unchanged file is not touched; a changed one is replaced atomically.
+ADDED=0 UPDATED=0 UNCHANGED=0
+MODULE_FILES=() SYSCTL=0
+for ((i = 0; i < ${#FILES[@]}; i += 2)); do
+  mode=${FILES[i]} file=${FILES[i + 1]} dst=$ROOT/${FILES[i + 1]}
+  case "$file" in
+    etc/modules-load.d/*.conf) MODULE_FILES+=("$file") ;;
+    etc/sysctl.d/*.conf) SYSCTL=1 ;;
+  esac
+  [ ! -d "$dst" ] || die "/$file is a directory on this host"
+  if [ -f "$dst" ] && [ ! -L "$dst" ] && cmp -s -- "$file" "$dst"; then
+    if same_mode "$dst" "$mode"; then UNCHANGED=$((UNCHANGED + 1)); continue; fi
+    chmod "$mode" -- "$dst"
+    say "chmod    /$file ($mode)"; UPDATED=$((UPDATED + 1)); continue
+  fi
+  if [ -e "$dst" ] || [ -L "$dst" ]; then what=updated; UPDATED=$((UPDATED + 1)); else what=added; ADDED=$((ADDED + 1)); fi
+  install -D -m "$mode" -- "$file" "$dst.kubesmith-new"
+  mv -f -- "$dst.kubesmith-new" "$dst"
+  printf 'install.sh: %-8s /%s (%s)\n' "$what" "$file" "$mode"
+done
+CHANGED=$((ADDED + UPDATED))
+
+# 5. Binaries the services run: missing ones are reported, not fatal.
+MISSING=0 MISSING_UNITS=' '
+for ((i = 0; i < ${#BINARIES[@]}; i += 3)); do
+  unit=${BINARIES[i]} bin=${BINARIES[i + 1]} source=${BINARIES[i + 2]}
+  if [ ! -x "$ROOT$bin" ]; then
+    warn "missing $bin (for $unit): get it from $source"
+    MISSING=$((MISSING + 1)); MISSING_UNITS="$MISSING_UNITS$unit "
+  fi
+done
+
+# 6. The running system: only without --root.
+SERVICES='not touched (--root)'
+if [ "$LIVE" = 1 ]; then
+  systemctl daemon-reload
+  for f in ${MODULE_FILES[@]+"${MODULE_FILES[@]}"}; do
+    for m in $(sed -e 's/[#;].*//' -- "$f"); do modprobe -- "$m" || warn "cannot load kernel module $m"; done
+  done
+  if [ "$SYSCTL" = 1 ]; then sysctl --system > /dev/null || warn "sysctl --system reported errors"; fi
+  READY=()
+  for u in ${UNITS[@]+"${UNITS[@]}"}; do
+    if [[ $MISSING_UNITS == *" $u "* ]]; then warn "not enabling $u: its binary is missing; run install.sh again once it is there"
+    else READY+=("$u"); fi
+  done
+  SERVICES='none ready'
+  if [ ${#READY[@]} -gt 0 ]; then
+    systemctl enable --quiet -- "${READY[@]}"
+    SERVICES="enabled: ${READY[*]}"
+    if [ "$START" = 1 ]; then
+      # --no-block: a first etcd member waits for its peers; units order themselves with After=.
+      for u in "${READY[@]}"; do
+        if ! systemctl is-active --quiet "$u"; then
+          systemctl start --no-block "$u"; say "starting $u"
+        elif [ "$CHANGED" -gt 0 ]; then
+          systemctl restart --no-block "$u"; say "restarting $u (files changed)"
+        fi
+      done
+      SERVICES="$SERVICES; check them with: systemctl status ${READY[*]}"
+    else
+      SERVICES="$SERVICES; not started (--no-start)"
+    fi
+  fi
+fi
+
+if [ "$CHANGED" = 0 ] && [ "$DIRS_MADE" = 0 ]; then
+  say "$HOST: nothing changed ($UNCHANGED files up to date)"
+else
+  say "$HOST: $ADDED files added, $UPDATED updated, $UNCHANGED unchanged; $DIRS_MADE directories created or fixed"
+fi
+[ "$WARNINGS" = 0 ] || say "$HOST: $WARNINGS warning(s) above, $MISSING binaries missing"
+say "$HOST: services $SERVICES"

@@ -1,0 +1,363 @@
+import { spawnSync, SpawnSyncReturns } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { HostBundle, packBundle, sha256 } from '../../lib';
+import { hostDirectories, INSTALL_SCRIPT } from '../../hosts';
+import { LARGE, SEED } from '../support/clusters';
+import { synthBundles, SynthesizedBundles } from '../support/synth-bundles';
+import { cleanupTempDirs, tempDir } from '../support/tmp';
+
+afterAll(cleanupTempDirs);
+
+describe.each([['seed', SEED], ['large', LARGE]] as const)('%s cluster', (_name, def) => {
+  let s: SynthesizedBundles;
+  beforeAll(async () => { s = await synthBundles(def); });
+
+  test('install.sh of every host', () => {
+    const scripts = Object.fromEntries(s.result.model.hosts.map((h) => [h.name, s.text(h.name, INSTALL_SCRIPT)]));
+    expect(scripts).toMatchSnapshot();
+  });
+
+  test('install.sh sits at the archive root, executable, listed in MANIFEST, and is valid bash', () => {
+    for (const h of s.result.model.hosts) {
+      const entries = s.bundles.get(h.name)!;
+      const script = entries.get(INSTALL_SCRIPT)!;
+      expect([h.name, script.mode]).toEqual([h.name, 0o755]);
+      expect(s.text(h.name, 'MANIFEST')).toContain(`0755 ${sha256(script.content)} ${INSTALL_SCRIPT}\n`);
+      expect([...entries.keys()].filter((p) => !p.includes('/')).sort()).toEqual(['MANIFEST', INSTALL_SCRIPT]);
+      const r = spawnSync('bash', ['-n'], { input: script.content, timeout: 10000 });
+      expect([h.name, r.status, r.stderr.toString()]).toEqual([h.name, 0, '']);
+    }
+  });
+});
+
+/** Records every call of the commands that would touch the running system. */
+function stubBin(): { dir: string; log: string } {
+  const dir = tempDir();
+  const log = path.join(dir, 'calls.log');
+  for (const cmd of ['systemctl', 'sysctl', 'modprobe', 'swapoff']) {
+    fs.writeFileSync(path.join(dir, cmd), `#!/bin/bash\necho "${cmd} $*" >> ${log}\n`, { mode: 0o755 });
+  }
+  return { dir, log };
+}
+
+function unpack(archive: string): string {
+  const dir = tempDir();
+  const r = spawnSync('tar', ['-xzf', archive, '-C', dir], { encoding: 'utf8', timeout: 30000 });
+  expect([r.status, r.stderr]).toEqual([0, '']);
+  return dir;
+}
+
+function install(bundleDir: string, args: string[], stubs: { dir: string }): SpawnSyncReturns<string> {
+  const r = spawnSync('bash', [path.join(bundleDir, INSTALL_SCRIPT), ...args], {
+    encoding: 'utf8', timeout: 60000, cwd: tempDir(), env: { ...process.env, PATH: `${stubs.dir}:${process.env.PATH}` },
+  });
+  if (r.error) throw r.error;
+  return r;
+}
+
+/** Every file and directory under root: type, mode, mtime, and the sha256 of files. */
+function tree(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const p = path.join(dir, name);
+      const st = fs.lstatSync(p);
+      const rel = path.relative(root, p);
+      const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+      if (st.isDirectory()) {
+        out.push(`d ${mode} ${st.mtimeMs} ${rel}/`);
+        walk(p);
+      } else {
+        out.push(`${st.isFile() ? 'f' : 'other'} ${mode} ${st.mtimeMs} ${rel} ${st.isFile() ? sha256(fs.readFileSync(p)) : ''}`);
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+interface ManifestEntry { mode: string; sum: string; path: string }
+function manifest(bundleDir: string): ManifestEntry[] {
+  return fs.readFileSync(path.join(bundleDir, 'MANIFEST'), 'utf8').trim().split('\n').map((l) => {
+    const [mode, sum, p] = l.split(' ');
+    return { mode, sum, path: p };
+  });
+}
+
+function filesUnder(root: string): string[] {
+  return tree(root).filter((l) => l.startsWith('f ')).map((l) => l.split(' ')[3]);
+}
+
+describe('install.sh --root, run for real on every SEED host', () => {
+  let s: SynthesizedBundles;
+  beforeAll(async () => { s = await synthBundles(SEED); });
+
+  test.each(SEED.hosts.map((h) => h.name))('%s: lays out the MANIFEST, makes the directories, reports missing binaries; a second run changes nothing', (host) => {
+    const bundleDir = unpack(s.archive(host));
+    const root = path.join(tempDir(), 'root');
+    const stubs = stubBin();
+    const first = install(bundleDir, ['--root', root], stubs);
+    expect([first.status, first.stderr.split('\n').filter((l) => l.includes('error'))]).toEqual([0, []]);
+
+    // Exactly the MANIFEST's installable files, with its modes and content; not install.sh nor MANIFEST.
+    const wanted = manifest(bundleDir).filter((e) => e.path.includes('/'));
+    expect(filesUnder(root)).toEqual(wanted.map((e) => e.path).sort());
+    for (const e of wanted) {
+      const p = path.join(root, e.path);
+      expect([e.path, (fs.statSync(p).mode & 0o7777).toString(8).padStart(4, '0'), sha256(fs.readFileSync(p))]).toEqual([e.path, e.mode, e.sum]);
+    }
+    expect(first.stdout).toContain(`${host}: ${wanted.length} files added, 0 updated, 0 unchanged`);
+
+    // The role directories, with their modes.
+    const bundle = s.result.cluster.bundle(host);
+    for (const d of hostDirectories(bundle.host)) {
+      const st = fs.statSync(path.join(root, d.path));
+      expect([d.path, st.isDirectory(), st.mode & 0o7777]).toEqual([d.path, true, d.mode]);
+    }
+
+    // Every binary of every registered service is missing under the fresh root, with where to get it.
+    const missing = bundle.services.flatMap((svc) => svc.binaries.map((b) => `warning: missing ${b} (for ${svc.unit}): get it from ${svc.source}`));
+    expect(first.stderr.split('\n').filter((l) => l.includes('warning: missing')).map((l) => l.replace(/^install\.sh: /, ''))).toEqual(missing);
+    if (missing.length > 0) expect(first.stdout).toContain(`${missing.length} binaries missing`);
+
+    // Idempotent: same tree, mtimes included, and it says so.
+    const before = tree(root);
+    const second = install(bundleDir, ['--root', root], stubs);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toContain(`${host}: nothing changed (${wanted.length} files up to date)`);
+    expect(second.stdout).not.toMatch(/added|updated|created|chmod/);
+    expect(tree(root)).toEqual(before);
+
+    // --root never touches the running system.
+    expect(fs.existsSync(stubs.log)).toBe(false);
+  });
+
+  test('a tampered or missing file fails the run before anything is installed', () => {
+    const stubs = stubBin();
+    const cases: [string, (dir: string) => void, RegExp][] = [
+      ['tampered config', (d) => fs.appendFileSync(path.join(d, 'etc/nginx/nginx.conf'), '# edited\n'), /MISMATCH etc\/nginx\/nginx\.conf: sha256 [0-9a-f]{64}, MANIFEST says [0-9a-f]{64}/],
+      ['tampered install.sh', (d) => fs.appendFileSync(path.join(d, INSTALL_SCRIPT), '# edited\n'), /MISMATCH install\.sh/],
+      ['missing key', (d) => fs.rmSync(path.join(d, 'opt/kubernetes/ssl/apiserver-key.pem')), /MISSING  opt\/kubernetes\/ssl\/apiserver-key\.pem/],
+      ['malformed MANIFEST', (d) => fs.appendFileSync(path.join(d, 'MANIFEST'), 'junk\n'), /MANIFEST: malformed line: junk/],
+      ['unsafe MANIFEST path', (d) => fs.appendFileSync(path.join(d, 'MANIFEST'), `0644 ${'0'.repeat(64)} opt/../../etc/passwd\n`), /unsafe path/],
+    ];
+    for (const [what, tamper, message] of cases) {
+      const bundleDir = unpack(s.archive('k8s1'));
+      tamper(bundleDir);
+      const root = path.join(tempDir(), 'root');
+      const r = install(bundleDir, ['--root', root], stubs);
+      expect([what, r.status]).toEqual([what, 1]);
+      expect(r.stderr).toMatch(message);
+      expect([what, tree(root)]).toEqual([what, []]);
+    }
+  });
+
+  test('drift on the host is repaired: changed content is replaced, a changed mode is reset', () => {
+    const stubs = stubBin();
+    const bundleDir = unpack(s.archive('k8s1'));
+    const root = path.join(tempDir(), 'root');
+    expect(install(bundleDir, ['--root', root], stubs).status).toBe(0);
+    const installed = tree(root);
+    fs.writeFileSync(path.join(root, 'etc/nginx/nginx.conf'), 'drifted\n');
+    fs.chmodSync(path.join(root, 'opt/kubernetes/ssl/ca-key.pem'), 0o644);
+    const r = install(bundleDir, ['--root', root], stubs);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/updated +\/etc\/nginx\/nginx\.conf \(0644\)/);
+    expect(r.stdout).toMatch(/chmod +\/opt\/kubernetes\/ssl\/ca-key\.pem \(0600\)/);
+    expect(r.stdout).toContain('k8s1: 0 files added, 2 updated');
+    const strip = (lines: string[]) => lines.map((l) => l.replace(/^(\S+ \S+) \S+/, '$1'));
+    expect(strip(tree(root))).toEqual(strip(installed));
+  });
+
+  test('a relative --root works, and bad arguments exit 2 with the usage', () => {
+    const stubs = stubBin();
+    const bundleDir = unpack(s.archive('k8s4'));
+    const cwd = tempDir();
+    const r = spawnSync('bash', [path.join(bundleDir, INSTALL_SCRIPT), '--root', 'rel/root'], {
+      encoding: 'utf8', timeout: 60000, cwd, env: { ...process.env, PATH: `${stubs.dir}:${process.env.PATH}` },
+    });
+    expect(r.status).toBe(0);
+    expect(fs.existsSync(path.join(cwd, 'rel/root/opt/kubernetes/ssl/kube-proxy.pem'))).toBe(true);
+    for (const args of [['--bogus'], ['--root'], ['--root', '']]) {
+      const bad = install(bundleDir, args, stubs);
+      expect([args, bad.status, bad.stderr]).toEqual([args, 2, 'usage: install.sh [--root DIR] [--no-start]\n']);
+    }
+    expect(fs.existsSync(stubs.log)).toBe(false);
+  });
+});
+
+describe('root files of a bundle', () => {
+  let s: SynthesizedBundles;
+  beforeAll(async () => { s = await synthBundles(SEED); });
+
+  test('install.sh is made when the archive is written, so services added after InstallScript are in it', () => {
+    const bundle: HostBundle = s.result.cluster.bundle('k8s4');
+    const script = () => bundle.rootFiles.find((f) => f.path === INSTALL_SCRIPT)!.content.toString();
+    expect(script()).not.toContain('late.service');
+    bundle.addService({ unit: 'late.service', order: 1, binaries: ['/opt/late/bin/late'], source: 'a late component' });
+    expect(script()).toContain("'late.service' '/opt/late/bin/late' 'a late component'");
+    expect(script()).toMatch(/^UNITS=\('late\.service'/m);
+  });
+
+  test('files directly under / and root files named MANIFEST or with a path are refused', () => {
+    const bundle = s.result.cluster.bundle('k8s4');
+    expect(() => bundle.addFile('/install.sh', 'x')).toThrow(/directly under \//);
+    expect(() => bundle.addRootFile('MANIFEST', 'x')).toThrow(/plain file name other than MANIFEST/);
+    expect(() => bundle.addRootFile('a/b', 'x')).toThrow(/plain file name/);
+    expect(() => bundle.addRootFile(INSTALL_SCRIPT, 'x')).toThrow(/added twice/);
+  });
+
+  test('the directories follow the roles', () => {
+    const dirs = (host: string) => hostDirectories(s.result.model.host(host)).map((d) => `${d.mode.toString(8)} ${d.path}`);
+    expect(dirs('k8s1')).toEqual([
+      '755 /opt/etcd/bin', '755 /opt/etcd/cfg', '755 /opt/etcd/ssl', '700 /var/lib/etcd',
+      '755 /opt/kubernetes/bin', '755 /opt/kubernetes/cfg', '755 /opt/kubernetes/ssl', '755 /opt/kubernetes/logs', '755 /var/log/nginx',
+    ]);
+    expect(dirs('k8s4')).toEqual([
+      '755 /opt/kubernetes/bin', '755 /opt/kubernetes/cfg', '755 /opt/kubernetes/ssl', '755 /opt/kubernetes/logs', '755 /opt/cni/bin', '755 /etc/cni/net.d',
+    ]);
+  });
+});
+
+/**
+ * The live path (no --root) in a throwaway root: a mount namespace with /usr as an overlay of the
+ * machine's (so bash and coreutils work and nothing reaches the real /usr), chrooted, with stubs
+ * for systemctl, sysctl and modprobe that log their calls. Needs root, unshare and overlayfs.
+ */
+class ChrootHost {
+  readonly dir = tempDir();
+  readonly root = path.join(this.dir, 'root');
+
+  constructor(bundleDir: string, swaps = '') {
+    for (const d of ['root/usr', 'up', 'work', 'root/proc', 'root/dev', 'root/stubs/active']) fs.mkdirSync(path.join(this.dir, d), { recursive: true });
+    fs.writeFileSync(path.join(this.root, 'dev/null'), '');
+    for (const l of ['bin', 'lib', 'lib64', 'sbin']) fs.symlinkSync(`usr/${l}`, path.join(this.root, l));
+    fs.writeFileSync(path.join(this.root, 'proc/swaps'), `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n${swaps}`);
+    fs.cpSync(bundleDir, path.join(this.root, 'bundle'), { recursive: true });
+    fs.writeFileSync(path.join(this.root, 'stubs/systemctl'), [
+      '#!/bin/bash',
+      'echo "systemctl $*" >> /stubs/calls.log',
+      'case "$1" in',
+      '  is-active) [ -e "/stubs/active/$3" ] ;;',
+      '  start|restart) touch "/stubs/active/$3" ;;',
+      'esac',
+      '',
+    ].join('\n'), { mode: 0o755 });
+    for (const cmd of ['sysctl', 'modprobe']) {
+      fs.writeFileSync(path.join(this.root, 'stubs', cmd), `#!/bin/bash\necho "${cmd} $*" >> /stubs/calls.log\n`, { mode: 0o755 });
+    }
+  }
+
+  /** Runs a shell command inside the chroot, with /usr mounted. */
+  run(command: string): SpawnSyncReturns<string> {
+    const script = [
+      'set -e',
+      `mount -t overlay overlay -o lowerdir=/usr,upperdir=${this.dir}/up,workdir=${this.dir}/work ${this.root}/usr`,
+      `mount --bind /dev/null ${this.root}/dev/null`,
+      `exec chroot ${this.root} /usr/bin/env -i PATH=/stubs:/usr/sbin:/usr/bin /bin/bash -c "$0"`,
+    ].join('\n');
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', script, command], { encoding: 'utf8', timeout: 60000 });
+    if (r.error) throw r.error;
+    return r;
+  }
+
+  install(...args: string[]): SpawnSyncReturns<string> {
+    return this.run(['bash', '/bundle/install.sh', ...args].join(' '));
+  }
+
+  /** The stub calls since the last time. */
+  calls(): string[] {
+    const log = path.join(this.root, 'stubs/calls.log');
+    if (!fs.existsSync(log)) return [];
+    const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+    fs.rmSync(log);
+    return lines;
+  }
+}
+
+const canChroot = (() => {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    const probe = new ChrootHost(tempDir());
+    return probe.run('test -x /usr/bin/cmp && echo ok').stdout.trim() === 'ok';
+  } catch {
+    return false;
+  }
+})();
+
+(canChroot ? describe : describe.skip)('install.sh on the live system, in a chroot (skipped without root, unshare and overlayfs)', () => {
+  let s: SynthesizedBundles;
+  beforeAll(async () => { s = await synthBundles(SEED); });
+
+  /** k8s1's bundle plus the module and sysctl files other components add. */
+  async function lbBundle(): Promise<string> {
+    const bundle = s.result.cluster.bundle('k8s1');
+    if (!bundle.hasFile('/etc/modules-load.d/k8s.conf')) {
+      bundle.addFile('/etc/modules-load.d/k8s.conf', '# for kube-proxy\nbr_netfilter\nip_vs ; rr\n\n');
+      bundle.addFile('/etc/sysctl.d/k8s.conf', 'net.ipv4.ip_forward = 1\n');
+    }
+    const archive = path.join(tempDir(), 'k8s1.tar.gz');
+    fs.writeFileSync(archive, await packBundle(bundle.archiveFiles));
+    return unpack(archive);
+  }
+
+  test('installs, loads modules and sysctls, enables the units in start order and starts those whose binary is there', async () => {
+    const host = new ChrootHost(await lbBundle());
+    // nginx is installed, keepalived is not (whatever this machine has).
+    expect(host.run('mkdir -p /usr/sbin && printf "#!/bin/sh\\n" > /usr/sbin/nginx && chmod 755 /usr/sbin/nginx && rm -f /usr/sbin/keepalived').status).toBe(0);
+
+    const first = host.install();
+    expect([first.status, first.stderr]).toEqual([0, expect.stringContaining('not enabling keepalived.service: its binary is missing')]);
+    expect(host.calls()).toEqual([
+      'systemctl daemon-reload',
+      'modprobe -- br_netfilter',
+      'modprobe -- ip_vs',
+      'sysctl --system',
+      'systemctl enable --quiet -- nginx.service',
+      'systemctl is-active --quiet nginx.service',
+      'systemctl start --no-block nginx.service',
+    ]);
+    expect(first.stdout).toContain('starting nginx.service');
+    expect(fs.readFileSync(path.join(host.root, 'etc/nginx/nginx.conf'), 'utf8')).toContain('upstream k8s-apiserver');
+    expect(fs.existsSync(path.join(host.root, 'install.sh')) || fs.existsSync(path.join(host.root, 'MANIFEST'))).toBe(false);
+    expect((fs.statSync(path.join(host.root, 'var/lib/etcd')).mode & 0o777).toString(8)).toBe('700');
+
+    // Nothing changed: the running nginx is left alone.
+    const second = host.install();
+    expect(second.status).toBe(0);
+    expect(second.stdout).toContain('k8s1: nothing changed');
+    expect(host.calls()).toEqual([
+      'systemctl daemon-reload', 'modprobe -- br_netfilter', 'modprobe -- ip_vs', 'sysctl --system',
+      'systemctl enable --quiet -- nginx.service',
+      'systemctl is-active --quiet nginx.service',
+    ]);
+
+    // A changed file restarts the running services so they read it.
+    fs.writeFileSync(path.join(host.root, 'etc/nginx/nginx.conf'), 'drifted\n');
+    const third = host.install();
+    expect(third.status).toBe(0);
+    expect(host.calls().slice(-2)).toEqual(['systemctl is-active --quiet nginx.service', 'systemctl restart --no-block nginx.service']);
+
+    // --no-start enables but starts nothing.
+    fs.writeFileSync(path.join(host.root, 'etc/nginx/nginx.conf'), 'drifted again\n');
+    expect(host.install('--no-start').stdout).toContain('not started (--no-start)');
+    expect(host.calls().filter((c) => /start|is-active/.test(c))).toEqual([]);
+  });
+
+  test('swap on a node host stops the run before anything is installed; with --no-start it is a warning', () => {
+    const swaps = '/swapfile                               file\t\t1048572\t\t0\t\t-2\n';
+    const host = new ChrootHost(unpack(s.archive('k8s4')), swaps);
+    const r = host.install();
+    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining("swap is on (/proc/swaps); kubelet will not start: run 'swapoff -a'")]);
+    expect(fs.existsSync(path.join(host.root, 'opt'))).toBe(false);
+    expect(host.calls()).toEqual([]);
+    const noStart = host.install('--no-start');
+    expect([noStart.status, noStart.stderr]).toEqual([0, expect.stringContaining('warning: swap is on')]);
+    expect(fs.existsSync(path.join(host.root, 'opt/kubernetes/ssl/kube-proxy.pem'))).toBe(true);
+
+    // A host without kubelet does not care about swap.
+    const master = new ChrootHost(unpack(s.archive('k8s2')), swaps);
+    expect(master.install().status).toBe(0);
+  });
+});
