@@ -70,6 +70,7 @@ done
 # 4. Files: an unchanged file is not touched; a changed one is replaced atomically.
 ADDED=0 UPDATED=0 UNCHANGED=0
 MODULE_FILES=() SYSCTL=0
+declare -A TOUCHED=()
 for ((i = 0; i < ${#FILES[@]}; i += 2)); do
   mode=${FILES[i]} file=${FILES[i + 1]} dst=$ROOT/${FILES[i + 1]}
   case "$file" in
@@ -80,11 +81,12 @@ for ((i = 0; i < ${#FILES[@]}; i += 2)); do
   if [ -f "$dst" ] && [ ! -L "$dst" ] && cmp -s -- "$file" "$dst"; then
     if same_mode "$dst" "$mode"; then UNCHANGED=$((UNCHANGED + 1)); continue; fi
     chmod "$mode" -- "$dst"
-    say "chmod    /$file ($mode)"; UPDATED=$((UPDATED + 1)); continue
+    say "chmod    /$file ($mode)"; UPDATED=$((UPDATED + 1)); TOUCHED[$file]=1; continue
   fi
   if [ -e "$dst" ] || [ -L "$dst" ]; then what=updated; UPDATED=$((UPDATED + 1)); else what=added; ADDED=$((ADDED + 1)); fi
   install -D -m "$mode" -- "$file" "$dst.kubesmith-new"
   mv -f -- "$dst.kubesmith-new" "$dst"
+  TOUCHED[$file]=1
   printf 'install.sh: %-8s /%s (%s)\n' "$what" "$file" "$mode"
 done
 CHANGED=$((ADDED + UPDATED))
@@ -121,8 +123,10 @@ if [ "$LIVE" = 1 ]; then
       for u in "${READY[@]}"; do
         if ! systemctl is-active --quiet "$u"; then
           systemctl start --no-block "$u"; say "starting $u"
-        elif [ "$CHANGED" -gt 0 ]; then
-          systemctl restart --no-block "$u"; say "restarting $u (files changed)"
+        else
+          for f in ${DEPS[$u]-}; do
+            if [ -n "${TOUCHED[$f]-}" ]; then systemctl restart --no-block "$u"; say "restarting $u (/$f changed)"; break; fi
+          done
         fi
       done
       SERVICES="$SERVICES; check them with: systemctl status ${READY[*]}"

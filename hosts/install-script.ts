@@ -5,6 +5,7 @@ import { HostBundle } from '../lib/bundle/host-bundle';
 import { Cluster } from '../lib/cluster';
 import { Host } from '../lib/cluster-model';
 import { PATHS } from '../lib/paths';
+import { serviceDependencies } from '../lib/change-plan';
 import { NGINX_LOG_DIR } from './nginx';
 
 export const INSTALL_SCRIPT = 'install.sh';
@@ -67,6 +68,7 @@ export function renderInstallScript(bundle: HostBundle): string {
   const host = bundle.host;
   const services = bundle.services;
   const dirs = hostDirectories(host);
+  const deps = serviceDependencies(bundle);
   const lines = [
     '#!/bin/bash',
     `# kubesmith install.sh for ${host.name} (${host.roles.join(', ')}). Generated: edit the cluster definition instead.`,
@@ -88,6 +90,10 @@ export function renderInstallScript(bundle: HostBundle): string {
     ')',
     '# in start order',
     `UNITS=(${services.map((s) => sq(plain('unit', s.unit))).join(' ')})`,
+    '# unit -> the files it reads (as the change plan derives them): a running unit restarts only when one changed',
+    'declare -A DEPS=(',
+    ...services.map((s) => `  [${sq(s.unit)}]=${sq([...deps.get(s.unit)!].map((f) => plain('file', f.slice(1))).sort().join(' '))}`),
+    ')',
     '',
     BODY,
   ];

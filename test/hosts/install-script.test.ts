@@ -345,6 +345,27 @@ const canChroot = (() => {
     expect(host.calls().filter((c) => /start|is-active/.test(c))).toEqual([]);
   });
 
+  test('a changed file restarts only the running units that read it', () => {
+    const host = new ChrootHost(unpack(s.archive('k8s1')));
+    const bins = ['/opt/kubernetes/bin/kube-apiserver', '/opt/kubernetes/bin/kube-scheduler', '/opt/etcd/bin/etcd', '/opt/etcd/bin/etcdctl'];
+    expect(host.run(`for b in ${bins.join(' ')}; do mkdir -p "$(dirname $b)"; printf '#!/bin/sh\\n' > $b; chmod 755 $b; done`).status).toBe(0);
+    expect(host.install().status).toBe(0);
+    host.calls();
+    fs.writeFileSync(path.join(host.root, 'opt/kubernetes/cfg/kube-scheduler-config.yaml'), 'drifted\n');
+    const r = host.install();
+    expect(r.status).toBe(0);
+    expect(host.calls().filter((c) => c.startsWith('systemctl restart'))).toEqual(['systemctl restart --no-block kube-scheduler.service']);
+    expect(r.stdout).toContain('restarting kube-scheduler.service (/opt/kubernetes/cfg/kube-scheduler-config.yaml changed)');
+    // A certificate both etcd and the apiserver read restarts both, in start order.
+    fs.writeFileSync(path.join(host.root, 'opt/etcd/ssl/ca.pem'), 'drifted\n');
+    host.install();
+    expect(host.calls().filter((c) => c.startsWith('systemctl restart'))).toEqual([
+      'systemctl restart --no-block etcd.service',
+      'systemctl restart --no-block flannel-network-config.service',
+      'systemctl restart --no-block kube-apiserver.service',
+    ]);
+  });
+
   test('swap on a node host stops the run before anything is installed; with --no-start it is a warning', () => {
     const swaps = '/swapfile                               file\t\t1048572\t\t0\t\t-2\n';
     const host = new ChrootHost(unpack(s.archive('k8s4')), swaps);
