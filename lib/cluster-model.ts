@@ -68,6 +68,7 @@ export class ClusterModel {
   readonly imageRegistry?: string;
   /** The definition as given, for parts of the model that other modules resolve themselves. */
   readonly definition: ClusterDefinition;
+  private readonly byRole = new Map<HostRole, Host[]>();
 
   private constructor(def: ClusterDefinition) {
     this.definition = def;
@@ -117,7 +118,13 @@ export class ClusterModel {
   }
 
   withRole(role: HostRole): Host[] {
-    return this.hosts.filter((h) => h.has(role));
+    // Components ask per host (etcd endpoints, masters): computed once, so that stays O(hosts), not O(hosts²).
+    let hosts = this.byRole.get(role);
+    if (!hosts) {
+      hosts = this.hosts.filter((h) => h.has(role));
+      this.byRole.set(role, hosts);
+    }
+    return [...hosts];
   }
 
   get masters(): Host[] { return this.withRole('master'); }

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import type * as YAML from 'yaml';
 
 export interface KubeconfigProps {
   readonly clusterName: string;
@@ -12,8 +12,23 @@ export interface KubeconfigProps {
   readonly token?: string;
 }
 
+/** Every node gets the same kubeconfigs (bootstrap, kube-proxy): render each once. */
+const rendered = new Map<string, string>();
+
 /** A kubeconfig with one cluster, one user and one current context. */
 export function renderKubeconfig(p: KubeconfigProps): string {
+  const key = JSON.stringify(p);
+  let text = rendered.get(key);
+  if (text === undefined) {
+    text = render(p);
+    rendered.set(key, text);
+  }
+  return text;
+}
+
+function render(p: KubeconfigProps): string {
+  // yaml loads on first use, not with the library (synth loads it while keys generate).
+  const { stringify } = require('yaml') as typeof YAML;
   const user: Record<string, string> = {};
   if (p.clientCert && 'certPath' in p.clientCert) {
     user['client-certificate'] = p.clientCert.certPath;

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, YamlOutputType } from 'cdk8s';
+import type { App } from 'cdk8s';
 import { writeBundles, WriteResult } from './bundle/bundle-writer';
 import { Cluster } from './cluster';
 import { ClusterDefinition } from './cluster-definition';
@@ -9,9 +9,8 @@ import { ClusterModel } from './cluster-model';
 import { ClusterPki, PkiStateError } from './pki/cluster-pki';
 import { StateStore } from './pki/state-store';
 import { ChangePlan, SynthRecord, changePlan, formatPlan, isEmptyPlan, recordOf } from './change-plan';
+import { PhaseTimes, Stopwatch } from './stopwatch';
 import { ClusterDefinitionError } from './validation';
-import { addHostComponents } from '../hosts/host-components';
-import { addAddonCharts } from './addons/addon-charts';
 import { certInstances } from './pki/cert-list';
 
 export interface SynthesizeOptions {
@@ -41,6 +40,25 @@ export interface SynthesisResult {
   readonly plan: ChangePlan;
   /** Addon files that changed on this run (names relative to <outdir>/addons). */
   readonly addonsWritten: string[];
+  /**
+   * Milliseconds per phase, adding up to the call's wall time: model (validation included), read (PKI state,
+   * last synth record, plan; node-forge when something must be signed), modules (loaded while keys generate),
+   * keys (waiting for them), certs, pki-write, manifests (constructs and charts), write (addon and operator files,
+   * state record), bundles (pack, compare, write), plan (change plan, report).
+   */
+  readonly phases: PhaseTimes;
+}
+
+/**
+ * The modules only synthesis needs: cdk8s, every host component and addon chart, yaml. Loaded after key
+ * generation has started, so that on a cold run their loading overlaps it instead of preceding it.
+ */
+function loadSynthModules() {
+  const cdk8s = require('cdk8s') as typeof import('cdk8s');
+  const { addHostComponents } = require('../hosts/host-components') as typeof import('../hosts/host-components');
+  const { addAddonCharts } = require('./addons/addon-charts') as typeof import('./addons/addon-charts');
+  require('yaml'); // kubeconfigs and component configs
+  return { App: cdk8s.App, YamlOutputType: cdk8s.YamlOutputType, addHostComponents, addAddonCharts };
 }
 
 export function defaultStateDir(clusterName: string): string {
@@ -52,17 +70,27 @@ export function defaultStateDir(clusterName: string): string {
  * Throws ClusterDefinitionError or PkiStateError before anything is written.
  */
 export async function synthesizeCluster(def: ClusterDefinition, options: SynthesizeOptions = {}): Promise<SynthesisResult> {
+  const stopwatch = new Stopwatch();
   const outdir = options.outdir ?? 'dist';
   const log = options.log ?? ((line: string) => console.error(line));
   const model = ClusterModel.fromDefinition(def);
+  stopwatch.lap('model');
   const stateDir = options.stateDir ?? defaultStateDir(model.name);
   const store = new StateStore(stateDir);
   const previous = readRecord(store);
-  const pki = await ClusterPki.load(model, {
+  // load() reads and plans synchronously, starts generating keys on the thread pool (and, when it will sign,
+  // loads node-forge meanwhile), then returns at its first await.
+  const loading = ClusterPki.load(model, {
     stateDir,
     now: options.now,
     onProgress: (m) => log(`kubesmith: ${m}`),
   });
+  loading.catch(() => undefined); // awaited below; a failure must not surface as unhandled while modules load
+  stopwatch.lap('read');
+  const { App, YamlOutputType, addHostComponents, addAddonCharts } = loadSynthModules();
+  stopwatch.lap('modules');
+  const pki = await loading;
+  stopwatch.lapWith('keys', { certs: pki.phases.sign, 'pki-write': pki.phases.write });
 
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'kubesmith-addons-'));
   try {
@@ -76,11 +104,14 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
       warn: (m) => log(`kubesmith: warning: ${m}`),
     });
     app.synth();
+    stopwatch.lap('manifests');
 
     const addonsWritten = syncDirectory(staging, path.join(outdir, 'addons'));
     const operatorWritten = cluster.operatorFiles.filter((f) => writeIfChanged(path.join(outdir, f.name), f.content, f.mode)).map((f) => f.name);
+    stopwatch.lap('write');
     const bundles = await writeBundles(path.join(outdir, 'hosts'),
       cluster.bundles.map((b) => ({ name: b.host.name, files: b.archiveFiles })), (m) => log(`kubesmith: ${m}`));
+    stopwatch.lap('bundles');
     const plan = changePlan(previous, cluster.bundles, pki.events);
     const changed = bundles.written.length + bundles.removed.length + addonsWritten.length + operatorWritten.length;
     if (changed === 0 && isEmptyPlan(plan)) {
@@ -91,9 +122,11 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
       log(`kubesmith: cluster ${model.name}: ${bundles.written.length} bundle(s) written, ${bundles.unchanged.length} unchanged, `
         + `${bundles.removed.length} removed; ${addonsWritten.length + operatorWritten.length} other file(s) written`);
     }
+    stopwatch.lap('plan');
     const record = `${JSON.stringify(recordOf(cluster.bundles))}\n`;
     if (store.readText(RECORD_FILE) !== record) store.write(RECORD_FILE, record);
-    return { model, pki, app, cluster, bundles, plan, addonsWritten };
+    stopwatch.lap('write');
+    return { model, pki, app, cluster, bundles, plan, addonsWritten, phases: stopwatch.phases };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }

@@ -52,6 +52,38 @@ export class StateStore {
     }
   }
 
+  /**
+   * Writes the files atomically like write(), but concurrently: the temp files are written and fsynced on the thread
+   * pool at once (the file system commits them together), then renamed in order, then each directory is fsynced once.
+   * Files of a later batch appear only after the earlier batch is durable.
+   */
+  async writeAll(batches: readonly (readonly [rel: string, data: string | Buffer][])[]): Promise<void> {
+    for (const batch of batches) {
+      const staged = await Promise.all(batch.map(async ([rel, data]) => {
+        const file = path.join(this.dir, rel);
+        this.mkdirs(path.dirname(file));
+        const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+        const handle = await fs.promises.open(tmp, 'wx', 0o600);
+        try {
+          await handle.writeFile(data);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        return [tmp, file] as const;
+      }));
+      for (const [tmp, file] of staged) fs.renameSync(tmp, file);
+      await Promise.all([...new Set(staged.map(([, file]) => path.dirname(file)))].map(async (dir) => {
+        const handle = await fs.promises.open(dir, 'r');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }));
+    }
+  }
+
   private mkdirs(dir: string): void {
     if (fs.existsSync(dir)) return;
     this.mkdirs(path.dirname(dir));

@@ -1,14 +1,32 @@
 import * as crypto from 'crypto';
-import * as forge from 'node-forge';
+import type * as forge from 'node-forge';
 import { KeyAlgorithm } from '../cluster-definition';
 
-const { pki } = forge;
-// @types/node-forge lacks these members of forge's API.
-const asn1 = forge.asn1 as typeof forge.asn1 & {
-  fromDer(bytes: forge.util.ByteStringBuffer, options: { decodeBitStrings: boolean }): forge.asn1.Asn1;
-  copy(obj: forge.asn1.Asn1): forge.asn1.Asn1;
-};
-const getTBSCertificate = (pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate;
+function loadForge() {
+  const lib = require('node-forge') as typeof forge;
+  return {
+    util: lib.util,
+    pki: lib.pki,
+    // @types/node-forge lacks these members of forge's API.
+    asn1: lib.asn1 as typeof lib.asn1 & {
+      fromDer(bytes: forge.util.ByteStringBuffer, options: { decodeBitStrings: boolean }): forge.asn1.Asn1;
+      copy(obj: forge.asn1.Asn1): forge.asn1.Asn1;
+    },
+    getTBSCertificate: (lib.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate,
+    /** A stand-in RSA key so forge's TBS builder runs; its SubjectPublicKeyInfo is replaced before signing. */
+    placeholderKey: lib.pki.setRsaPublicKey(new lib.jsbn.BigInteger('3'), new lib.jsbn.BigInteger('3')),
+  };
+}
+let loaded: ReturnType<typeof loadForge> | undefined;
+
+/**
+ * node-forge, which builds certificate structures. Loaded on first use, so runs that sign nothing do not pay for
+ * it, and synth can load it while keys generate.
+ */
+export function certificateBuilder(): ReturnType<typeof loadForge> {
+  loaded ??= loadForge();
+  return loaded;
+}
 
 /** Distinguished name, in the order cfssl writes it: C, ST, L, O, OU, CN. */
 export interface DistinguishedName {
@@ -38,14 +56,11 @@ export interface Issuer {
 }
 
 const SIGNATURE_OIDS: Record<KeyAlgorithm, string> = {
-  rsa: pki.oids.sha256WithRSAEncryption,
+  rsa: '1.2.840.113549.1.1.11', // sha256WithRSAEncryption
   ecdsa: '1.2.840.10045.4.3.2', // ecdsa-with-SHA256
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** A stand-in RSA key so forge's TBS builder runs; its SubjectPublicKeyInfo is replaced before signing. */
-const PLACEHOLDER_KEY = pki.setRsaPublicKey(new forge.jsbn.BigInteger('3'), new forge.jsbn.BigInteger('3'));
 
 export function keyAlgorithmOf(key: crypto.KeyObject): KeyAlgorithm {
   return key.asymmetricKeyType === 'ec' ? 'ecdsa' : 'rsa';
@@ -58,7 +73,8 @@ function spkiDer(key: crypto.KeyObject): Buffer {
 
 /** RFC 5280 method 1: SHA-1 of the subjectPublicKey bits. */
 export function subjectKeyIdentifier(key: crypto.KeyObject): Buffer {
-  const spki = asn1.fromDer(forge.util.createBuffer(spkiDer(key).toString('binary')), { decodeBitStrings: false });
+  const { asn1, util } = certificateBuilder();
+  const spki = asn1.fromDer(util.createBuffer(spkiDer(key).toString('binary')), { decodeBitStrings: false });
   const bits = (spki.value as forge.asn1.Asn1[])[1].value as string;
   return crypto.createHash('sha1').update(Buffer.from(bits.slice(1), 'binary')).digest();
 }
@@ -74,6 +90,7 @@ function dnAttributes(dn: DistinguishedName): forge.pki.CertificateField[] {
 }
 
 function octetString(bytes: Buffer): forge.asn1.Asn1 {
+  const { asn1 } = certificateBuilder();
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes.toString('binary'));
 }
 
@@ -82,13 +99,16 @@ function octetString(bytes: Buffer): forge.asn1.Asn1 {
  * With no issuer the certificate is self-signed with `selfKey`.
  */
 export function createCertificate(req: CertificateRequest, issuer: Issuer | { selfKey: crypto.KeyObject }): string {
+  const {
+    asn1, pki, util, getTBSCertificate, placeholderKey,
+  } = certificateBuilder();
   const signingKey = 'selfKey' in issuer ? issuer.selfKey : issuer.key;
   const algorithm = keyAlgorithmOf(signingKey);
   const ski = subjectKeyIdentifier(req.publicKey);
   const aki = 'selfKey' in issuer ? ski : subjectKeyIdentifier(issuer.certificate.publicKey);
 
   const cert = pki.createCertificate();
-  cert.publicKey = PLACEHOLDER_KEY;
+  cert.publicKey = placeholderKey;
   // Positive 128-bit serial: clear the top bit so DER needs no sign byte.
   const serial = crypto.randomBytes(16);
   serial[0] &= 0x7f;
@@ -135,7 +155,7 @@ export function createCertificate(req: CertificateRequest, issuer: Issuer | { se
   fields[2] = algorithmId;
   // Copy the issuer's subject as encoded, so chain building matches byte for byte.
   if (!('selfKey' in issuer)) fields[3] = encodedSubject(issuer.certificate);
-  fields[6] = asn1.fromDer(forge.util.createBuffer(spkiDer(req.publicKey).toString('binary')));
+  fields[6] = asn1.fromDer(util.createBuffer(spkiDer(req.publicKey).toString('binary')));
 
   const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'binary');
   const signature = crypto.sign('sha256', tbsDer, signingKey);
@@ -149,7 +169,8 @@ export function createCertificate(req: CertificateRequest, issuer: Issuer | { se
 }
 
 function encodedSubject(cert: crypto.X509Certificate): forge.asn1.Asn1 {
-  const parsed = asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary')), { decodeBitStrings: false });
+  const { asn1, util } = certificateBuilder();
+  const parsed = asn1.fromDer(util.createBuffer(cert.raw.toString('binary')), { decodeBitStrings: false });
   const tbs = (parsed.value as forge.asn1.Asn1[])[0];
   return (tbs.value as forge.asn1.Asn1[])[5];
 }
