@@ -14,6 +14,7 @@ import { NodePrerequisites } from './prerequisites';
 import { InstallScript } from './install-script';
 import { Keepalived } from './keepalived';
 import { Nginx } from './nginx';
+import { Rollout } from './rollout';
 
 /**
  * Adds every host-side component to the cluster's bundles. Construct ids are a public contract.
@@ -34,5 +35,6 @@ export function addHostComponents(cluster: Cluster): void {
   new Keepalived(cluster, 'keepalived');
   // Reads the bundles' services when the archives are written, so its place here does not matter.
   new InstallScript(cluster, 'install-script');
+  new Rollout(cluster, 'rollout');
   cluster.addOperatorFile('topology.md', renderTopology(cluster.model), 0o644);
 }

@@ -13,3 +13,4 @@ export * from './prerequisites';
 export * from './install-script';
 export * from './keepalived';
 export * from './nginx';
+export * from './rollout';

@@ -45,7 +45,7 @@ export class Cluster extends Construct {
 
   /** A file for the operator, written to <outdir>/<name> (e.g. admin.kubeconfig). */
   addOperatorFile(name: string, content: string, mode = 0o600): void {
-    if (!/^[a-z0-9][-a-z0-9.]*$/.test(name)) throw new Error(`operator file name "${name}" must be a plain file name`);
+    if (!/^[a-z0-9][-a-z0-9.]*(\/[a-z0-9][-a-z0-9.]*)*$/.test(name) || name.includes("..")) throw new Error(`operator file name "${name}" must be a relative path of lowercase names, e.g. ansible/site.yml`);
     if (this.operator.has(name)) throw new Error(`operator file ${name} is added twice`);
     this.operator.set(name, { content, mode });
   }

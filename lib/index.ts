@@ -14,3 +14,4 @@ export * from './change-plan';
 export * from './addons';
 export * from './environment-file';
 export * from './flannel-network';
+export * from './rollout';

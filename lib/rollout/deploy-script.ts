@@ -1,0 +1,101 @@
+import { ClusterModel, Host } from '../cluster-model';
+import { PATHS } from '../paths';
+import { caSpec, certSpec } from '../pki/cert-list';
+
+/** A step of the roll-out: install a host's bundle (once per host), then wait for what it serves. */
+interface Step {
+  readonly phase: 'etcd' | 'master' | 'lb' | 'node';
+  readonly host: Host;
+}
+
+/** The order of site.yml: etcd members, masters, lb hosts, nodes; each host installed at its first phase. */
+export function rolloutSteps(model: ClusterModel): Step[] {
+  return (['etcd', 'master', 'lb', 'node'] as const).flatMap((phase) => model.withRole(phase).map((host) => ({ phase, host })));
+}
+
+/**
+ * dist/deploy.sh: the roll-out over scp and ssh for users without Ansible. Prints the plan first and
+ * changes nothing without --yes. SSH and SCP may name other programs (tests use stubs).
+ */
+export function renderDeployScript(model: ClusterModel): string {
+  const etcdctl = `${PATHS.etcdBin}/etcdctl --cacert=${caSpec('etcd-ca').certPath} --cert=${certSpec('etcd-server').certPath} `
+    + `--key=${certSpec('etcd-server').keyPath}`;
+  const steps = rolloutSteps(model).map((s) => `  '${s.phase} ${s.host.name} ${s.host.ip}'`);
+  return `#!/usr/bin/env bash
+# kubesmith deploy.sh for cluster ${model.name}. Generated: edit the cluster definition instead.
+# Copies each host's bundle with scp and runs its install.sh over ssh, in the order of ansible/site.yml:
+# etcd members, the flannel network config, masters one at a time (each waits for its apiserver's /readyz),
+# lb hosts one at a time, nodes. Prints the plan; changes nothing without --yes.
+set -euo pipefail
+
+usage() { echo "usage: deploy.sh [--yes] [--user USER] [--only HOST]"; }
+YES=0 SSH_USER=root ONLY=''
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --yes) YES=1; shift ;;
+    --user) [ $# -ge 2 ] || { usage >&2; exit 2; }; SSH_USER=$2; shift 2 ;;
+    --only) [ $# -ge 2 ] || { usage >&2; exit 2; }; ONLY=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+SSH=\${SSH:-ssh} SCP=\${SCP:-scp}
+TRIES=\${KUBESMITH_WAIT_TRIES:-60} DELAY=\${KUBESMITH_WAIT_DELAY:-5}
+OPTS=(-o BatchMode=yes -o ConnectTimeout=10)
+cd -- "$(dirname -- "\${BASH_SOURCE[0]}")"
+
+# phase, host, address
+STEPS=(
+${steps.join('\n')}
+)
+FIRST_ETCD='${model.etcdMembers[0].name} ${model.etcdMembers[0].ip}'
+STAGING=/root/kubesmith
+
+say() { echo "deploy.sh: $*"; }
+die() { echo "deploy.sh: error: $*" >&2; exit 1; }
+remote() { local ip=$1; shift; "$SSH" "\${OPTS[@]}" "$SSH_USER@$ip" "$@"; }
+wait_for() { # ip, what, command
+  local ip=$1 what=$2 cmd=$3 i
+  for ((i = 1; i <= TRIES; i++)); do
+    if remote "$ip" "$cmd" > /dev/null 2>&1; then say "  $what: ok"; return 0; fi
+    sleep "$DELAY"
+  done
+  die "$what: not ready after $TRIES tries, $DELAY s apart"
+}
+
+say "plan for cluster ${model.name}:"
+declare -A SEEN=()
+for step in "\${STEPS[@]}"; do
+  read -r phase host ip <<< "$step"
+  [ -z "$ONLY" ] || [ "$ONLY" = "$host" ] || continue
+  for f in "hosts/$host.tar.gz"; do [ -f "$f" ] || die "missing $f: run synth first"; done
+  if [ -z "\${SEEN[$host]-}" ]; then say "  $phase: copy hosts/$host.tar.gz to $SSH_USER@$ip and run its install.sh"; SEEN[$host]=1
+  else say "  $phase: $host (installed above)"; fi
+done
+if [ "$YES" != 1 ]; then say "nothing done: run again with --yes to roll out"; exit 0; fi
+
+declare -A DONE=()
+previous=''
+for step in "\${STEPS[@]}"; do
+  read -r phase host ip <<< "$step"
+  [ -z "$ONLY" ] || [ "$ONLY" = "$host" ] || continue
+  if [ "$previous" = etcd ] && [ "$phase" != etcd ] && [ -z "$ONLY" ]; then
+    read -r first first_ip <<< "$FIRST_ETCD"
+    wait_for "$first_ip" "etcd cluster health (from $first)" "${etcdctl} --endpoints=${model.etcdEndpoints.join(',')} endpoint health"
+    wait_for "$first_ip" "flannel network config (on $first)" "systemctl is-active flannel-network-config.service"
+  fi
+  previous=$phase
+  if [ -z "\${DONE[$host]-}" ]; then
+    say "$host ($ip): installing"
+    remote "$ip" "mkdir -p $STAGING && chmod 700 $STAGING"
+    "$SCP" "\${OPTS[@]}" -q "hosts/$host.tar.gz" "$SSH_USER@$ip:$STAGING/$host.tar.gz"
+    remote "$ip" "rm -rf $STAGING/bundle && mkdir -p $STAGING/bundle && tar -xzf $STAGING/$host.tar.gz -C $STAGING/bundle && $STAGING/bundle/install.sh"
+    DONE[$host]=1
+  fi
+  case "$phase" in
+    master) wait_for "$ip" "$host apiserver /readyz" "curl -fsS --cacert ${caSpec('kubernetes-ca').certPath} https://127.0.0.1:${model.apiServerPort}/readyz" ;;
+${model.loadBalancer ? `    lb) wait_for "$ip" "$host L4 port ${model.loadBalancer.port}" "timeout 2 bash -c '</dev/tcp/127.0.0.1/${model.loadBalancer.port}'" ;;\n` : ''}  esac
+done
+say "done; check the cluster with: kubectl --kubeconfig admin.kubeconfig get nodes"
+`;
+}

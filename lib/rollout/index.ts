@@ -1,0 +1,2 @@
+export * from './ansible';
+export * from './deploy-script';

@@ -1,0 +1,86 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { SEED, withChanges } from '../support/clusters';
+import { SynthesizedBundles, synthBundles } from '../support/synth-bundles';
+import { cleanupTempDirs, tempDir } from '../support/tmp';
+
+afterAll(cleanupTempDirs);
+
+const ecdsa = withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } });
+
+/** ssh and scp stand-ins that log their arguments; ssh fails while FAIL_MATCH is in the command. */
+function stubs(): { dir: string; log: string } {
+  const dir = tempDir();
+  const log = path.join(dir, 'calls.log');
+  for (const name of ['ssh', 'scp']) {
+    fs.writeFileSync(path.join(dir, name), `#!/bin/bash
+args=()
+while [ $# -gt 0 ]; do case "$1" in -o) shift 2 ;; -q) shift ;; *) args+=("$1"); shift ;; esac; done
+echo "${name} \${args[*]}" >> ${log}
+if [ -n "\${FAIL_MATCH:-}" ] && [[ "\${args[*]}" == *"$FAIL_MATCH"* ]]; then exit 1; fi
+exit 0
+`, { mode: 0o755 });
+  }
+  return { dir, log };
+}
+
+function deploy(s: SynthesizedBundles, args: string[], st: { dir: string }, env: Record<string, string> = {}) {
+  return spawnSync('bash', [path.join(s.dir, 'dist/deploy.sh'), ...args], {
+    encoding: 'utf8', timeout: 30_000, input: '',
+    env: { ...process.env, SSH: path.join(st.dir, 'ssh'), SCP: path.join(st.dir, 'scp'), KUBESMITH_WAIT_DELAY: '0', KUBESMITH_WAIT_TRIES: '2', ...env },
+  });
+}
+
+describe('deploy.sh', () => {
+  let s: SynthesizedBundles;
+  beforeAll(async () => { s = await synthBundles(ecdsa); });
+
+  test('is valid bash and executable', () => {
+    expect(spawnSync('bash', ['-n', path.join(s.dir, 'dist/deploy.sh')]).status).toBe(0);
+    expect(fs.statSync(path.join(s.dir, 'dist/deploy.sh')).mode & 0o777).toBe(0o755);
+  });
+
+  test('without --yes it prints the plan and touches no machine', () => {
+    const st = stubs();
+    const r = deploy(s, [], st);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('deploy.sh:   etcd: copy hosts/k8s1.tar.gz to root@192.168.100.10 and run its install.sh');
+    expect(r.stdout).toContain('deploy.sh:   master: k8s1 (installed above)');
+    expect(r.stdout).toContain('nothing done: run again with --yes');
+    expect(fs.existsSync(st.log)).toBe(false);
+  });
+
+  test('with --yes it installs each host once, in the safe order, waiting where it must', () => {
+    const st = stubs();
+    const r = deploy(s, ['--yes'], st);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const calls = fs.readFileSync(st.log, 'utf8').trim().split('\n');
+    const summary = calls.map((c) => {
+      if (c.startsWith('scp')) return `copy ${c.split(' ')[1]}`;
+      if (c.includes('install.sh')) return `install ${c.split(' ')[1]}`;
+      if (c.includes('endpoint health')) return `etcd-health ${c.split(' ')[1]}`;
+      if (c.includes('flannel-network-config')) return `netconf ${c.split(' ')[1]}`;
+      if (c.includes('/readyz')) return `readyz ${c.split(' ')[1]}`;
+      if (c.includes('/dev/tcp/127.0.0.1/6444')) return `l4 ${c.split(' ')[1]}`;
+      return undefined;
+    }).filter(Boolean);
+    expect(summary).toEqual([
+      'copy hosts/k8s1.tar.gz', 'install root@192.168.100.10',
+      'copy hosts/k8s2.tar.gz', 'install root@192.168.100.20',
+      'copy hosts/k8s3.tar.gz', 'install root@192.168.100.30',
+      'etcd-health root@192.168.100.10', 'netconf root@192.168.100.10',
+      'readyz root@192.168.100.10', 'readyz root@192.168.100.20',
+      'l4 root@192.168.100.10', 'l4 root@192.168.100.20',
+      'copy hosts/k8s4.tar.gz', 'install root@192.168.100.40',
+    ]);
+  });
+
+  test('a master whose apiserver never becomes ready stops the roll-out before the next host', () => {
+    const st = stubs();
+    const r = deploy(s, ['--yes'], st, { FAIL_MATCH: '/readyz' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('k8s1 apiserver /readyz: not ready after 2 tries');
+    expect(fs.readFileSync(st.log, 'utf8')).not.toContain('k8s4.tar.gz');
+  });
+});
