@@ -40,6 +40,12 @@ export interface CertSpec {
   readonly perHost?: HostRole;
   /** Issue one certificate per app whose Ingress TLS Secret kubesmith writes (into dist/addons, on no host). */
   readonly perApp?: boolean;
+  /**
+   * Use the key of this earlier row, for the same host: for two certificates one process presents,
+   * one key is as safe as two and one fewer to generate.
+   * @default a key of its own
+   */
+  readonly sharesKeyWith?: string;
   readonly commonName: (ctx: CertContext) => string;
   readonly organization?: readonly string[];
   readonly usages: readonly ExtendedKeyUsage[];
@@ -111,9 +117,10 @@ export const CERT_LIST: readonly CertSpec[] = [
   },
   {
     id: 'etcd-peer',
-    description: 'etcd peer certificate, one per member',
+    description: "etcd peer certificate, one per member, with the member's serving key (the tutorial used one certificate for both)",
     signer: 'etcd-ca',
     perHost: 'etcd',
+    sharesKeyWith: 'etcd-server',
     commonName: ({ host }) => host!.name,
     usages: ['server', 'client'],
     sans: etcdMemberSans,

@@ -104,6 +104,8 @@ interface Pending {
   readonly action: PkiEvent['action'];
   /** An existing key to keep (re-issue keeps the key), or undefined to generate one. */
   readonly key?: crypto.KeyObject;
+  /** The certificate whose key this one uses (CertSpec.sharesKeyWith); it has no key file of its own. */
+  readonly sharesKeyOf?: string;
 }
 
 /**
@@ -167,32 +169,47 @@ export class ClusterPki {
       .filter((ca) => cas.get(ca.id)!.certPem === undefined).map((spec) => ({ spec }));
     const leafPending: (Pending & { instance: CertInstance })[] = [];
     const leaves = new Map<string, KeyMaterial>();
+    const pendingByName = new Map<string, Pending & { instance: CertInstance }>();
     for (const instance of certInstances(model)) {
       const files = certFile(instance.name);
       const certPem = store.readText(files.cert);
-      const keyText = store.readText(files.key);
+      const source = instance.spec.sharesKeyWith ? `${instance.spec.sharesKeyWith}@${instance.scope}` : undefined;
       let key: crypto.KeyObject | undefined;
-      try {
-        key = keyText === undefined ? undefined : crypto.createPrivateKey(keyText);
-      } catch {
-        key = undefined;
+      if (source) {
+        // Rows are in table order, so the key's owner was planned already.
+        const owner = leaves.get(source);
+        key = owner ? crypto.createPrivateKey(owner.keyPem) : pendingByName.get(source)?.key;
+      } else {
+        const keyText = store.readText(files.key);
+        try {
+          key = keyText === undefined ? undefined : crypto.createPrivateKey(keyText);
+        } catch {
+          key = undefined;
+        }
+        if (key && keyAlgorithmOf(key) !== algorithm) key = undefined;
       }
-      if (key && keyAlgorithmOf(key) !== algorithm) key = undefined;
       const signer = cas.get(instance.spec.signer)!;
-      const reason = certPem === undefined
+      let reason = certPem === undefined
         ? 'new'
         : options.renew?.includes(instance.name) && key ? 'renewal requested' : whyReissue(instance, model, certPem, key, signer.certPem, now, options.renewWithinDays ?? 30);
-      if (reason === undefined) leaves.set(instance.name, material(certPem!, key!));
-      else leafPending.push({ name: instance.name, reason, action: certPem === undefined ? 'issued' : 're-issued', key, instance });
+      if (source && reason === 'key missing or of another algorithm') reason = `${source} gets a new key`;
+      if (reason === undefined) {
+        leaves.set(instance.name, material(certPem!, key!));
+      } else {
+        const p = { name: instance.name, reason, action: certPem === undefined ? 'issued' as const : 're-issued' as const, key, instance, sharesKeyOf: source };
+        leafPending.push(p);
+        pendingByName.set(instance.name, p);
+      }
     }
 
     // 3. Generate the missing keys, concurrently: RSA generation runs on libuv's thread pool.
-    const needKeys = caPending.length + leafPending.filter((p) => !p.key).length + (saKey ? 0 : 1);
+    const ownKeyless = leafPending.filter((p) => !p.key && !p.sharesKeyOf);
+    const needKeys = caPending.length + ownKeyless.length + (saKey ? 0 : 1);
     if (needKeys > 0) options.onProgress?.(`generating ${needKeys} ${algorithm === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} keys`);
     stopwatch.lap('read');
     const generating = Promise.all([
       Promise.all(caPending.map(() => generateKey(algorithm))),
-      Promise.all(leafPending.map((p) => p.key ?? generateKey(algorithm))),
+      Promise.all(leafPending.map((p) => p.key ?? (p.sharesKeyOf ? undefined : generateKey(algorithm)))),
       saKey ? Promise.resolve(saKey) : generateKey(algorithm),
     ]);
     if (caPending.length + leafPending.length > 0) certificateBuilder(); // loads node-forge while the keys generate
@@ -219,8 +236,9 @@ export class ClusterPki {
       events.push({ action: 'created', name: spec.id, reason: 'new cluster' });
     });
     for (const [id, ca] of cas) caMaterial.set(id, material(ca.certPem!, ca.key!));
+    const keyOf = new Map(leafPending.map((p, i) => [p.name, leafKeys[i]]));
     leafPending.forEach((p, i) => {
-      const key = leafKeys[i];
+      const key = leafKeys[i] ?? keyOf.get(p.sharesKeyOf!) ?? crypto.createPrivateKey(leaves.get(p.sharesKeyOf!)!.keyPem);
       const signer = caMaterial.get(p.instance.spec.signer)!;
       const pem = createCertificate({
         ...desiredSpec(p.instance, model),
@@ -230,7 +248,7 @@ export class ClusterPki {
         validityDays: model.certificates.validityDays,
       }, { certificate: signer.certificate, key: crypto.createPrivateKey(signer.keyPem) });
       leaves.set(p.name, material(pem, key));
-      if (!p.key) toWrite.push([certFile(p.name).key, keyPem(key)]);
+      if (!p.key && !p.sharesKeyOf) toWrite.push([certFile(p.name).key, keyPem(key)]);
       toWrite.push([certFile(p.name).cert, pem]);
       events.push({ action: p.action, name: p.name, reason: p.reason });
     });

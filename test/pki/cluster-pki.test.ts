@@ -175,6 +175,21 @@ describe('state', () => {
     expect(after.events[0].reason).toMatch(/^expires in 2[45] days$/);
   });
 
+  test('the etcd peer certificate uses the member serving key, and follows it when that key changes', async () => {
+    const stateDir = path.join(tempDir(), 'state');
+    const a = await ClusterPki.load(ClusterModel.fromDefinition(ecdsaSeed), { stateDir });
+    for (const m of ['k8s1', 'k8s2', 'k8s3']) {
+      expect(a.cert('etcd-peer', m).keyPem).toBe(a.cert('etcd-server', m).keyPem);
+      expect(a.cert('etcd-peer', m).certificate.checkPrivateKey(crypto.createPrivateKey(a.cert('etcd-server', m).keyPem))).toBe(true);
+    }
+    expect(fs.existsSync(path.join(stateDir, 'certs/etcd-peer@k8s1.key'))).toBe(false);
+    // Back to RSA: every leaf gets a new key; the peer certificates follow their serving key.
+    const b = await ClusterPki.load(ClusterModel.fromDefinition(SEED), { stateDir });
+    expect(b.events.find((e) => e.name === 'etcd-peer@k8s2')).toEqual({ action: 're-issued', name: 'etcd-peer@k8s2', reason: 'etcd-server@k8s2 gets a new key' });
+    expect(b.cert('etcd-peer', 'k8s2').keyPem).toBe(b.cert('etcd-server', 'k8s2').keyPem);
+    expect((await ClusterPki.load(ClusterModel.fromDefinition(SEED), { stateDir })).events).toEqual([]);
+  });
+
   test('secrets: bootstrap token and keepalived password have the right form and persist', async () => {
     const stateDir = path.join(tempDir(), 'state');
     const model = ClusterModel.fromDefinition(ecdsaSeed);

@@ -11,7 +11,7 @@ export function pkiLabels(model: ClusterModel, pki: ClusterPki): Map<string, str
   for (const i of certInstances(model)) {
     const m = pki.cert(i.spec.id, i.scope);
     labels.set(m.certPem, `cert ${i.name}`);
-    labels.set(m.keyPem, `key ${i.name}`);
+    if (!i.spec.sharesKeyWith) labels.set(m.keyPem, `key ${i.name}`);
   }
   labels.set(pki.serviceAccount.privatePem, 'key service-account');
   labels.set(pki.serviceAccount.publicPem, 'public-key service-account');
