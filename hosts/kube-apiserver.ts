@@ -5,7 +5,7 @@ import { Cluster } from '../lib/cluster';
 import { ClusterModel } from '../lib/cluster-model';
 import { PATHS } from '../lib/paths';
 import { caSpec, certSpec, KEY_PAIR_LIST } from '../lib/pki/cert-list';
-import { renderOptionFile, renderUnit } from '../lib/systemd-unit';
+import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
 
 export const KUBE_APISERVER = {
   unit: 'kube-apiserver.service',
@@ -118,15 +118,8 @@ export class KubeApiserver extends Construct {
           After: ['network-online.target', ...(host.has('etcd') ? ['etcd.service'] : [])],
           Wants: 'network-online.target',
         },
-        service: {
-          // The apiserver reports READY=1 to systemd once it serves.
-          Type: 'notify',
-          EnvironmentFile: KUBE_APISERVER.optionFile,
-          ExecStart: `${KUBE_APISERVER.binary} $${KUBE_APISERVER.optionVariable}`,
-          Restart: 'on-failure',
-          RestartSec: '5',
-          LimitNOFILE: '65536',
-        },
+        // The apiserver reports READY=1 to systemd once it serves.
+        service: optionFileService(KUBE_APISERVER, { Type: 'notify' }),
       }));
       bundle.addService({
         unit: KUBE_APISERVER.unit,

@@ -4,7 +4,7 @@ import { Cluster } from '../lib/cluster';
 import { renderKubeconfig } from '../lib/kubeconfig';
 import { PATHS } from '../lib/paths';
 import { caSpec, certSpec, KEY_PAIR_LIST } from '../lib/pki/cert-list';
-import { renderOptionFile, renderUnit } from '../lib/systemd-unit';
+import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
 import { KUBE_APISERVER, kubernetesServerSource, localApiServerUrl } from './kube-apiserver';
 
 export const KUBE_CONTROLLER_MANAGER = {
@@ -69,13 +69,7 @@ export class KubeControllerManager extends Construct {
         After: ['network-online.target', KUBE_APISERVER.unit],
         Wants: ['network-online.target', KUBE_APISERVER.unit],
       },
-      service: {
-        EnvironmentFile: KUBE_CONTROLLER_MANAGER.optionFile,
-        ExecStart: `${KUBE_CONTROLLER_MANAGER.binary} $${KUBE_CONTROLLER_MANAGER.optionVariable}`,
-        Restart: 'on-failure',
-        RestartSec: '5',
-        LimitNOFILE: '65536',
-      },
+      service: optionFileService(KUBE_CONTROLLER_MANAGER),
     });
 
     for (const bundle of cluster.bundlesWithRole('master')) {

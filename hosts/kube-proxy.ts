@@ -5,7 +5,7 @@ import { Cluster } from '../lib/cluster';
 import { renderKubeconfig } from '../lib/kubeconfig';
 import { PATHS } from '../lib/paths';
 import { certSpec } from '../lib/pki/cert-list';
-import { renderOptionFile, renderUnit } from '../lib/systemd-unit';
+import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
 import { kubernetesServerSource } from './kube-apiserver';
 
 export const KUBE_PROXY = {
@@ -58,13 +58,7 @@ export class KubeProxy extends Construct {
         After: 'network-online.target',
         Wants: 'network-online.target',
       },
-      service: {
-        EnvironmentFile: KUBE_PROXY.optionFile,
-        ExecStart: `${KUBE_PROXY.binary} $${KUBE_PROXY.optionVariable}`,
-        Restart: 'on-failure',
-        RestartSec: '5',
-        LimitNOFILE: '65536',
-      },
+      service: optionFileService(KUBE_PROXY),
     });
 
     for (const bundle of cluster.bundlesWithRole('node')) {

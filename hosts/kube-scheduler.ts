@@ -5,7 +5,7 @@ import { Cluster } from '../lib/cluster';
 import { renderKubeconfig } from '../lib/kubeconfig';
 import { PATHS } from '../lib/paths';
 import { certSpec } from '../lib/pki/cert-list';
-import { renderOptionFile, renderUnit } from '../lib/systemd-unit';
+import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
 import { KUBE_APISERVER, kubernetesServerSource, localApiServerUrl } from './kube-apiserver';
 
 export const KUBE_SCHEDULER = {
@@ -64,13 +64,7 @@ export class KubeScheduler extends Construct {
         After: ['network-online.target', KUBE_APISERVER.unit],
         Wants: ['network-online.target', KUBE_APISERVER.unit],
       },
-      service: {
-        EnvironmentFile: KUBE_SCHEDULER.optionFile,
-        ExecStart: `${KUBE_SCHEDULER.binary} $${KUBE_SCHEDULER.optionVariable}`,
-        Restart: 'on-failure',
-        RestartSec: '5',
-        LimitNOFILE: '65536',
-      },
+      service: optionFileService(KUBE_SCHEDULER),
     });
 
     for (const bundle of cluster.bundlesWithRole('master')) {

@@ -5,7 +5,7 @@ import { Cluster } from '../lib/cluster';
 import { renderKubeconfig } from '../lib/kubeconfig';
 import { PATHS } from '../lib/paths';
 import { caSpec } from '../lib/pki/cert-list';
-import { renderOptionFile, renderUnit } from '../lib/systemd-unit';
+import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
 import { kubernetesServerSource } from './kube-apiserver';
 
 export const KUBELET = {
@@ -71,13 +71,7 @@ export class Kubelet extends Construct {
         Wants: 'network-online.target',
         Requires: CONTAINERD_UNIT,
       },
-      service: {
-        EnvironmentFile: KUBELET.optionFile,
-        ExecStart: `${KUBELET.binary} $${KUBELET.optionVariable}`,
-        Restart: 'on-failure',
-        RestartSec: '5',
-        LimitNOFILE: '65536',
-      },
+      service: optionFileService(KUBELET),
     });
 
     for (const bundle of cluster.bundlesWithRole('node')) {

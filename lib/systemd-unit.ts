@@ -36,3 +36,22 @@ export function renderOptionFile(variable: string, flags: Flags): string {
   }
   return `${variable}="${lines.join(' \\\n')}"\n`;
 }
+
+/** A component started the tutorial's way: its flags in an option file, expanded in ExecStart. */
+export interface OptionFileComponent {
+  readonly binary: string;
+  readonly optionFile: string;
+  readonly optionVariable: string;
+}
+
+/** The [Service] section of such a component; `first` entries (e.g. Type) come before the common ones. */
+export function optionFileService(c: OptionFileComponent, first: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return {
+    ...first,
+    EnvironmentFile: c.optionFile,
+    ExecStart: `${c.binary} $${c.optionVariable}`,
+    Restart: 'on-failure',
+    RestartSec: '5',
+    LimitNOFILE: '65536',
+  };
+}
