@@ -11,13 +11,14 @@ export class Certificates extends Construct {
     super(scope, id);
     const cluster = Cluster.of(this);
     const { model, pki } = cluster;
+    const instances = certInstances(model);
     for (const bundle of cluster.bundles) {
       const host = bundle.host;
       for (const ca of CA_LIST) {
         if (receives(host, ca.certOn)) bundle.addFile(ca.certPath, pki.ca(ca.id).certPem);
         if (receives(host, ca.keyOn)) bundle.addFile(ca.keyPath, pki.ca(ca.id).keyPem);
       }
-      for (const instance of certInstances(model)) {
+      for (const instance of instances) {
         const { spec } = instance;
         if (!receives(host, spec.on) || (instance.host && instance.host.name !== host.name)) continue;
         const m = pki.cert(spec.id, instance.scope);
