@@ -1,9 +1,9 @@
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { ClusterModel } from '../../lib';
-import { CHECK_NGINX_SCRIPT, KEEPALIVED_CONF, renderCheckScript, renderKeepalivedConf, renderNginxConf, vrrpPriorities } from '../../hosts';
+import { CHECK_NGINX_SCRIPT, KEEPALIVED_CONF, renderCheckScript, renderKeepalivedConf, vrrpPriorities } from '../../hosts';
 import { maskSecrets, secretMasks } from '../support/bundle-listing';
 import { LARGE, SEED } from '../support/clusters';
 import { synthBundles, SynthesizedBundles } from '../support/synth-bundles';
@@ -144,118 +144,4 @@ describe('check_nginx.sh, run for real against a loopback port', () => {
   });
 });
 
-const KEEPALIVED = '/usr/sbin/keepalived';
-/** A non-loopback interface of this machine: keepalived -t refuses interfaces that do not exist and lo. */
-const iface = (() => {
-  try {
-    return fs.readdirSync('/sys/class/net').filter((n) => n !== 'lo').sort()[0];
-  } catch {
-    return undefined;
-  }
-})();
-const haveKeepalived = fs.existsSync(KEEPALIVED) && iface !== undefined && process.getuid?.() === 0;
-
-(haveKeepalived ? test : test.skip)('keepalived -t accepts the config of every lb host (skipped without keepalived, an interface and root)', async () => {
-  for (const def of [SEED, LARGE]) {
-    const onThisMachine = { ...def, hosts: def.hosts.map((h) => ({ ...h, interface: iface })) };
-    const model = ClusterModel.fromDefinition(onThisMachine);
-    for (const host of model.lbHosts) {
-      const dir = tempDir(); // 0700, owned by root: passes enable_script_security
-      const script = path.join(dir, 'check_nginx.sh');
-      fs.writeFileSync(script, renderCheckScript(model.loadBalancer!.port), { mode: 0o755 });
-      const conf = path.join(dir, 'keepalived.conf');
-      fs.writeFileSync(conf, renderKeepalivedConf(model, host, 'Ab3dE6gH').replace(CHECK_NGINX_SCRIPT, script));
-      const r = spawnSync(KEEPALIVED, ['-t', '-f', conf], { encoding: 'utf8', timeout: 10000 });
-      expect([host.name, r.status, r.stderr]).toEqual([host.name, 0, '']);
-    }
-  }
-  // The same check fails on a mistake, so it can fail.
-  const dir = tempDir();
-  const conf = path.join(dir, 'bad.conf');
-  const model = ClusterModel.fromDefinition({ ...SEED, hosts: SEED.hosts.map((h) => ({ ...h, interface: iface })) });
-  fs.writeFileSync(conf, renderKeepalivedConf(model, model.lbHosts[0], 'Ab3dE6gH').replace('advert_int', 'advert_intt'));
-  expect(spawnSync(KEEPALIVED, ['-t', '-f', conf], { timeout: 10000 }).status).not.toBe(0);
-});
-
-/**
- * Two lb hosts as network namespaces joined by a veth pair, each running the real nginx and
- * keepalived with the rendered configs (logs, pids and the check script moved to temp dirs).
- */
-const NGINX = '/usr/sbin/nginx';
-const canFailover = haveKeepalived && fs.existsSync(NGINX) && fs.existsSync('/usr/lib/nginx/modules/ngx_stream_module.so')
-  && spawnSync('ip', ['netns', 'list'], { timeout: 5000 }).status === 0;
-
-(canFailover ? describe : describe.skip)('VIP failover with real keepalived and nginx in two netns (skipped without them, ip netns and root)', () => {
-  const ns = [`kslb${process.pid}a`, `kslb${process.pid}b`];
-  const children: ChildProcess[] = [];
-  const nginxOf = new Map<string, ChildProcess>();
-  const model = ClusterModel.fromDefinition({
-    name: 'failover', kubernetesVersion: '1.27.16',
-    hosts: [
-      { name: 'lb1', ip: '10.231.0.1', interface: 'kaeth', roles: ['master', 'etcd', 'lb'] },
-      { name: 'lb2', ip: '10.231.0.2', interface: 'kaeth', roles: ['master', 'etcd', 'lb'] },
-      { name: 'n1', ip: '10.231.0.3', interface: 'kaeth', roles: ['node', 'etcd'] },
-    ],
-    loadBalancer: { vip: '10.231.0.50/24', port: 6444 },
-    network: { serviceCidr: '10.0.0.0/24', podCidr: '172.20.0.0/16' },
-  });
-  const dirs = ns.map(() => tempDir());
-
-  const ip = (...args: string[]) => {
-    const r = spawnSync('ip', args, { encoding: 'utf8', timeout: 10000 });
-    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const holder = () => ns.filter((n) => ip('-n', n, '-4', 'addr', 'show', 'dev', 'kaeth').includes('10.231.0.50/24'));
-  async function waitForHolder(expected: string[], timeoutMs = 30000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (JSON.stringify(holder()) !== JSON.stringify(expected) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    expect(holder()).toEqual(expected);
-  }
-  function startNginx(i: number): void {
-    const conf = path.join(dirs[i], 'nginx.conf');
-    const child = spawn('ip', ['netns', 'exec', ns[i], NGINX, '-c', conf, '-e', path.join(dirs[i], 'startup.log'), '-g', 'daemon off;'], { stdio: 'ignore' });
-    children.push(child);
-    nginxOf.set(ns[i], child);
-  }
-
-  beforeAll(() => {
-    ip('netns', 'add', ns[0]);
-    ip('netns', 'add', ns[1]);
-    ip('link', 'add', 'kaeth', 'netns', ns[0], 'type', 'veth', 'peer', 'name', 'kaeth', 'netns', ns[1]);
-    model.lbHosts.forEach((h, i) => {
-      ip('-n', ns[i], 'addr', 'add', `${h.ip}/24`, 'dev', 'kaeth');
-      ip('-n', ns[i], 'link', 'set', 'lo', 'up');
-      ip('-n', ns[i], 'link', 'set', 'kaeth', 'up');
-      const d = dirs[i];
-      fs.writeFileSync(path.join(d, 'nginx.conf'), renderNginxConf(model).split('/var/log/nginx/').join(`${d}/`).replace('/run/nginx.pid', `${d}/nginx.pid`));
-      fs.writeFileSync(path.join(d, 'check_nginx.sh'), renderCheckScript(model.loadBalancer!.port), { mode: 0o755 });
-      fs.writeFileSync(path.join(d, 'keepalived.conf'), renderKeepalivedConf(model, h, 'Ab3dE6gH').replace(CHECK_NGINX_SCRIPT, path.join(d, 'check_nginx.sh')));
-      startNginx(i);
-      children.push(spawn('ip', ['netns', 'exec', ns[i], KEEPALIVED, '--dont-fork', '--log-console', '-f', path.join(d, 'keepalived.conf'),
-        '-p', path.join(d, 'keepalived.pid'), '-r', path.join(d, 'vrrp.pid'), '-c', path.join(d, 'checkers.pid')], { stdio: 'ignore' }));
-    });
-  });
-
-  afterAll(async () => {
-    await Promise.all(children.map(stop));
-    for (const n of ns) spawnSync('ip', ['netns', 'del', n], { timeout: 10000 });
-  });
-
-  test('the first lb host takes the VIP; stopping its nginx moves the VIP to the backup; restarting it moves the VIP back', async () => {
-    await waitForHolder([ns[0]]);
-    await stop(nginxOf.get(ns[0])!);
-    await waitForHolder([ns[1]]);
-    startNginx(0);
-    await waitForHolder([ns[0]]);
-  }, 120000);
-});
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
+// keepalived -t on every lb host's config and the VIP failover with real keepalived and nginx: test/real/load-balancer.test.ts.

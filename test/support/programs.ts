@@ -35,6 +35,9 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   'ansible-playbook': 'ansible-core',
   bash: 'bash',
   timeout: 'coreutils',
+  tar: 'tar',
+  unshare: 'util-linux',
+  mount: 'mount',
 };
 
 /** Debian's nginx stream module (package libnginx-mod-stream). */
