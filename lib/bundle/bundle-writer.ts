@@ -101,15 +101,35 @@ export async function writeBundles(
 }
 
 async function writeBundle(file: string, files: readonly BundleFile[]): Promise<{ size: number; written: boolean }> {
-  const tar = await tarOfBundle(files);
   const current = await fs.promises.readFile(file).catch(() => undefined);
   if (current) {
-    const same = await gunzip(current).then((old) => old.equals(tar), () => false); // unreadable: rewrite it
-    if (same) return { size: current.length, written: false };
+    // MANIFEST holds the mode and sha256 of every other entry: equal manifests, equal contents.
+    const old = await gunzip(current).then(manifestIn, () => undefined); // unreadable: rewrite it
+    if (old === manifestOf(files)) return { size: current.length, written: false };
   }
-  const data = await gzip(tar, { level: GZIP_LEVEL });
+  const data = await gzip(await tarOfBundle(files), { level: GZIP_LEVEL });
   const tmp = `${file}.tmp-${process.pid}`;
   await fs.promises.writeFile(tmp, data, { mode: 0o600 }); // holds private keys
   fs.renameSync(tmp, file);
   return { size: data.length, written: true };
+}
+
+/** The MANIFEST entry of an uncompressed bundle archive, if it has one. */
+async function manifestIn(tar: Buffer): Promise<string | undefined> {
+  const { extract } = require('tar-stream') as typeof import('tar-stream');
+  const reader = extract();
+  let manifest: string | undefined;
+  reader.on('entry', (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: unknown) => { if (header.name === MANIFEST_NAME) chunks.push(c as Buffer); });
+    stream.on('end', () => {
+      if (header.name === MANIFEST_NAME) manifest = Buffer.concat(chunks).toString('utf8');
+      next();
+    });
+  });
+  return new Promise((resolve) => {
+    reader.on('finish', () => resolve(manifest));
+    reader.on('error', () => resolve(undefined));
+    reader.end(tar);
+  });
 }
