@@ -41,8 +41,9 @@ export interface CertSpec {
   /** Issue one certificate per app whose Ingress TLS Secret kubesmith writes (into dist/addons, on no host). */
   readonly perApp?: boolean;
   /**
-   * Use the key of this earlier row, for the same host: for two certificates one process presents,
-   * one key is as safe as two and one fewer to generate.
+   * Use the key of this earlier row (for the same host, on per-host rows): certificates that one process
+   * presents, from one directory, are as safe with one key as with several, and cost one key to generate.
+   * Each keeps its own identity (subject, usages, signer).
    * @default a key of its own
    */
   readonly sharesKeyWith?: string;

@@ -173,7 +173,8 @@ export class ClusterPki {
     for (const instance of certInstances(model)) {
       const files = certFile(instance.name);
       const certPem = store.readText(files.cert);
-      const source = instance.spec.sharesKeyWith ? `${instance.spec.sharesKeyWith}@${instance.scope}` : undefined;
+      const shared = instance.spec.sharesKeyWith;
+      const source = shared && (instance.scope ? `${shared}@${instance.scope}` : shared);
       let key: crypto.KeyObject | undefined;
       if (source) {
         // Rows are in table order, so the key's owner was planned already.
