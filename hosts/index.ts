@@ -14,3 +14,4 @@ export * from './install-script';
 export * from './keepalived';
 export * from './nginx';
 export * from './rollout';
+export * from './kubernetes-component';

@@ -6,6 +6,7 @@ import { ClusterModel } from '../lib/cluster-model';
 import { PATHS } from '../lib/paths';
 import { caSpec, certSpec, KEY_PAIR_LIST } from '../lib/pki/cert-list';
 import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
+import { addKubernetesComponent } from './kubernetes-component';
 
 export const KUBE_APISERVER = {
   unit: 'kube-apiserver.service',
@@ -16,10 +17,7 @@ export const KUBE_APISERVER = {
   auditLog: `${PATHS.k8sLogs}/kube-apiserver-audit.log`,
 } as const;
 
-/** Where the server binaries come from; every control-plane and node component names it. */
-export function kubernetesServerSource(model: ClusterModel): string {
-  return `kubernetes-server-linux-amd64.tar.gz v${model.kubernetesVersion}`;
-}
+export { kubernetesServerSource } from './kubernetes-component';
 
 /**
  * The apiserver on the same master: controller-manager, scheduler and the master's admin.kubeconfig use it,
@@ -109,23 +107,19 @@ export class KubeApiserver extends Construct {
       }
       flags.push(['v', props.verbosity ?? 2]);
 
-      bundle.addFile(KUBE_APISERVER.optionFile, renderOptionFile(KUBE_APISERVER.optionVariable, flags));
       if (auditLog) bundle.addFile(KUBE_APISERVER.auditPolicy, renderAuditPolicy());
-      bundle.addFile(`${PATHS.systemdUnits}/${KUBE_APISERVER.unit}`, renderUnit({
-        unit: {
-          Description: 'Kubernetes API Server',
-          Documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/',
-          After: ['network-online.target', ...(host.has('etcd') ? ['etcd.service'] : [])],
-          Wants: 'network-online.target',
-        },
-        // The apiserver reports READY=1 to systemd once it serves.
-        service: optionFileService(KUBE_APISERVER, { Type: 'notify' }),
-      }));
-      bundle.addService({
-        unit: KUBE_APISERVER.unit,
-        order: START_ORDER.kubeApiserver,
-        binaries: [KUBE_APISERVER.binary],
-        source: kubernetesServerSource(model),
+      addKubernetesComponent(bundle, model, KUBE_APISERVER, START_ORDER.kubeApiserver, {
+        options: renderOptionFile(KUBE_APISERVER.optionVariable, flags),
+        unit: renderUnit({
+          unit: {
+            Description: 'Kubernetes API Server',
+            Documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/',
+            After: ['network-online.target', ...(host.has('etcd') ? ['etcd.service'] : [])],
+            Wants: 'network-online.target',
+          },
+          // The apiserver reports READY=1 to systemd once it serves.
+          service: optionFileService(KUBE_APISERVER, { Type: 'notify' }),
+        }),
       });
     }
   }

@@ -5,7 +5,8 @@ import { renderKubeconfig } from '../lib/kubeconfig';
 import { PATHS } from '../lib/paths';
 import { caSpec, certSpec, KEY_PAIR_LIST } from '../lib/pki/cert-list';
 import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
-import { KUBE_APISERVER, kubernetesServerSource, localApiServerUrl } from './kube-apiserver';
+import { KUBE_APISERVER, localApiServerUrl } from './kube-apiserver';
+import { addKubernetesComponent } from './kubernetes-component';
 
 export const KUBE_CONTROLLER_MANAGER = {
   unit: 'kube-controller-manager.service',
@@ -74,14 +75,7 @@ export class KubeControllerManager extends Construct {
 
     for (const bundle of cluster.bundlesWithRole('master')) {
       bundle.addFile(KUBE_CONTROLLER_MANAGER.kubeconfig, kubeconfig, { mode: 0o600 });
-      bundle.addFile(KUBE_CONTROLLER_MANAGER.optionFile, options);
-      bundle.addFile(`${PATHS.systemdUnits}/${KUBE_CONTROLLER_MANAGER.unit}`, unit);
-      bundle.addService({
-        unit: KUBE_CONTROLLER_MANAGER.unit,
-        order: START_ORDER.kubeControllerManager,
-        binaries: [KUBE_CONTROLLER_MANAGER.binary],
-        source: kubernetesServerSource(model),
-      });
+      addKubernetesComponent(bundle, model, KUBE_CONTROLLER_MANAGER, START_ORDER.kubeControllerManager, { options: options, unit: unit });
     }
   }
 }

@@ -6,7 +6,8 @@ import { renderKubeconfig } from '../lib/kubeconfig';
 import { PATHS } from '../lib/paths';
 import { certSpec } from '../lib/pki/cert-list';
 import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
-import { kubernetesServerSource } from './kube-apiserver';
+
+import { addKubernetesComponent } from './kubernetes-component';
 
 export const KUBE_PROXY = {
   unit: 'kube-proxy.service',
@@ -78,14 +79,7 @@ export class KubeProxy extends Construct {
       });
       bundle.addFile(KUBE_PROXY.kubeconfig, kubeconfig, { mode: 0o600 });
       bundle.addFile(KUBE_PROXY.config, config);
-      bundle.addFile(KUBE_PROXY.optionFile, options);
-      bundle.addFile(`${PATHS.systemdUnits}/${KUBE_PROXY.unit}`, unit);
-      bundle.addService({
-        unit: KUBE_PROXY.unit,
-        order: START_ORDER.kubeProxy,
-        binaries: [KUBE_PROXY.binary],
-        source: kubernetesServerSource(model),
-      });
+      addKubernetesComponent(bundle, model, KUBE_PROXY, START_ORDER.kubeProxy, { options: options, unit: unit });
     }
   }
 }

@@ -6,7 +6,8 @@ import { renderKubeconfig } from '../lib/kubeconfig';
 import { PATHS } from '../lib/paths';
 import { certSpec } from '../lib/pki/cert-list';
 import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
-import { KUBE_APISERVER, kubernetesServerSource, localApiServerUrl } from './kube-apiserver';
+import { KUBE_APISERVER, localApiServerUrl } from './kube-apiserver';
+import { addKubernetesComponent } from './kubernetes-component';
 
 export const KUBE_SCHEDULER = {
   unit: 'kube-scheduler.service',
@@ -70,14 +71,7 @@ export class KubeScheduler extends Construct {
     for (const bundle of cluster.bundlesWithRole('master')) {
       bundle.addFile(KUBE_SCHEDULER.kubeconfig, kubeconfig, { mode: 0o600 });
       bundle.addFile(KUBE_SCHEDULER.config, config);
-      bundle.addFile(KUBE_SCHEDULER.optionFile, options);
-      bundle.addFile(`${PATHS.systemdUnits}/${KUBE_SCHEDULER.unit}`, unit);
-      bundle.addService({
-        unit: KUBE_SCHEDULER.unit,
-        order: START_ORDER.kubeScheduler,
-        binaries: [KUBE_SCHEDULER.binary],
-        source: kubernetesServerSource(model),
-      });
+      addKubernetesComponent(bundle, model, KUBE_SCHEDULER, START_ORDER.kubeScheduler, { options: options, unit: unit });
     }
   }
 }

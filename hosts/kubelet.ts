@@ -6,7 +6,8 @@ import { renderKubeconfig } from '../lib/kubeconfig';
 import { PATHS } from '../lib/paths';
 import { caSpec } from '../lib/pki/cert-list';
 import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
-import { kubernetesServerSource } from './kube-apiserver';
+
+import { addKubernetesComponent } from './kubernetes-component';
 
 export const KUBELET = {
   unit: 'kubelet.service',
@@ -110,14 +111,7 @@ export class Kubelet extends Construct {
       ]);
       bundle.addFile(KUBELET.bootstrapKubeconfig, bootstrapKubeconfig, { mode: 0o600 });
       bundle.addFile(KUBELET.config, config);
-      bundle.addFile(KUBELET.optionFile, options);
-      bundle.addFile(`${PATHS.systemdUnits}/${KUBELET.unit}`, unit);
-      bundle.addService({
-        unit: KUBELET.unit,
-        order: START_ORDER.kubelet,
-        binaries: [KUBELET.binary],
-        source: kubernetesServerSource(model),
-      });
+      addKubernetesComponent(bundle, model, KUBELET, START_ORDER.kubelet, { options: options, unit: unit });
     }
   }
 }
