@@ -13,8 +13,8 @@ import { KeyAlgorithm } from '../lib/cluster-definition';
 import { SEED_SIZE, benchDefinition } from './definitions';
 
 const ROOT = path.resolve(__dirname, '..');
-/** How synth-once.ts runs: the TypeScript loader cdk8s.yaml's app uses. */
-const NODE_ARGS = ['--require', 'tsx/cjs'];
+/** How synth-once.ts runs: with the node options of cdk8s.yaml's app (preloaded dependencies, the TypeScript loader). */
+const NODE_ARGS = appNodeArgs(fs.readFileSync(path.join(ROOT, 'cdk8s.yaml'), 'utf8'));
 const CFSSL_KEYS = 6;
 const BIG = 1000;
 
@@ -48,6 +48,15 @@ interface Scenario {
   readonly samples: Sample[];
   /** Warm only: files of dist/ or the state dir that a run rewrote, added or removed (empty: no byte rewritten). */
   readonly rewritten: string[];
+}
+
+/** The node options of cdk8s.yaml's `app: node <options> main.ts`, so the bench runs synth the way users do. */
+export function appNodeArgs(cdk8sYaml: string): string[] {
+  const app = /^app:\s*(.+)$/m.exec(cdk8sYaml)?.[1].trim().split(/\s+/) ?? [];
+  if (app[0] !== 'node' || app[app.length - 1] !== 'main.ts') {
+    throw new Error(`cdk8s.yaml: app is "${app.join(' ')}"; the bench expects "node <options> main.ts"`);
+  }
+  return app.slice(1, -1);
 }
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
