@@ -40,6 +40,16 @@ export function recordOf(bundles: readonly HostBundle[]): SynthRecord {
 }
 
 const PATH_TOKEN = /\/[A-Za-z0-9_.@/-]+/g;
+/** Path-like tokens per file content (hosts share one Buffer per distinct text, so each is scanned once). */
+const pathTokens = new WeakMap<Buffer, readonly string[]>();
+function pathTokensOf(content: Buffer): readonly string[] {
+  let tokens = pathTokens.get(content);
+  if (!tokens) {
+    tokens = content.toString('utf8').match(PATH_TOKEN) ?? [];
+    pathTokens.set(content, tokens);
+  }
+  return tokens;
+}
 
 /** Files each service depends on: its unit, its declared config, and every bundle file those name, transitively. */
 export function serviceDependencies(bundle: HostBundle): Map<string, Set<string>> {
@@ -52,8 +62,7 @@ export function serviceDependencies(bundle: HostBundle): Map<string, Set<string>
       const p = queue.pop()!;
       if (seen.has(p)) continue;
       seen.add(p);
-      const text = byPath.get(p)!.content.toString('utf8');
-      for (const token of text.match(PATH_TOKEN) ?? []) if (byPath.has(token) && !seen.has(token)) queue.push(token);
+      for (const token of pathTokensOf(byPath.get(p)!.content)) if (byPath.has(token) && !seen.has(token)) queue.push(token);
     }
     deps.set(service.unit, seen);
   }
@@ -66,8 +75,10 @@ function rank(roles: readonly HostRole[]): number {
   return Math.min(...roles.map((r) => ROLE_ORDER.indexOf(r)));
 }
 
-export function changePlan(previous: SynthRecord | undefined, bundles: readonly HostBundle[], certificates: readonly PkiEvent[]): ChangePlan {
-  const current = recordOf(bundles);
+export function changePlan(
+  previous: SynthRecord | undefined, bundles: readonly HostBundle[], certificates: readonly PkiEvent[],
+  current: SynthRecord = recordOf(bundles),
+): ChangePlan {
   const hosts: HostChange[] = [];
   for (const bundle of bundles) {
     const name = bundle.host.name;

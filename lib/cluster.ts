@@ -30,7 +30,8 @@ export class Cluster extends Construct {
     this.model = props.model;
     this.pki = props.pki;
     const hosts = new Construct(this, 'hosts');
-    this.hostBundles = new Map(props.model.hosts.map((h) => [h.name, new HostBundle(hosts, h.name, { host: h })]));
+    const contents = new Map<string, Buffer>();
+    this.hostBundles = new Map(props.model.hosts.map((h) => [h.name, new HostBundle(hosts, h.name, { host: h, contents })]));
   }
 
   bundle(hostName: string): HostBundle {

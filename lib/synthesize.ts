@@ -112,7 +112,8 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
     const bundles = await writeBundles(path.join(outdir, 'hosts'),
       cluster.bundles.map((b) => ({ name: b.host.name, files: b.archiveFiles })), (m) => log(`kubesmith: ${m}`));
     stopwatch.lap('bundles');
-    const plan = changePlan(previous, cluster.bundles, pki.events);
+    const current = recordOf(cluster.bundles);
+    const plan = changePlan(previous, cluster.bundles, pki.events, current);
     const changed = bundles.written.length + bundles.removed.length + addonsWritten.length + operatorWritten.length;
     if (changed === 0 && isEmptyPlan(plan)) {
       log(`kubesmith: cluster ${model.name}: nothing changed`);
@@ -123,7 +124,7 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
         + `${bundles.removed.length} removed; ${addonsWritten.length + operatorWritten.length} other file(s) written`);
     }
     stopwatch.lap('plan');
-    const record = `${JSON.stringify(recordOf(cluster.bundles))}\n`;
+    const record = `${JSON.stringify(current)}\n`;
     if (store.readText(RECORD_FILE) !== record) store.write(RECORD_FILE, record);
     stopwatch.lap('write');
     return { model, pki, app, cluster, bundles, plan, addonsWritten, phases: stopwatch.phases };

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { ClusterDefinition, MANIFEST_NAME, sha256, summarize, synthesizeCluster, SynthesisResult } from '../lib';
 import { readBundle, TarEntry } from './support/bundle-reader';
 import { listing, pkiLabels, secretMasks } from './support/bundle-listing';
@@ -111,6 +112,22 @@ describe('reproducibility', () => {
     expect(second.result.bundles.written).toEqual([]);
     expect(second.result.pki.events).toEqual([]);
     expect(second.logs.filter((l) => !l.includes('warning:'))).toEqual(['kubesmith: cluster kubesmith: nothing changed']);
+  });
+
+  test('a damaged or foreign archive is rewritten, the others are left alone', async () => {
+    const ecdsa = withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } });
+    const first = await synth(ecdsa);
+    const file = (host: string) => path.join(first.dir, 'dist/hosts', `${host}.tar.gz`);
+    const good = fs.readFileSync(file('k8s1'));
+    // Cut off after MANIFEST: the manifest still matches, but gzip's length and CRC check fails.
+    fs.writeFileSync(file('k8s1'), good.subarray(0, good.length - 100));
+    // A valid gzip whose tar does not start with MANIFEST.
+    fs.writeFileSync(file('k8s2'), zlib.gzipSync(Buffer.alloc(1024)));
+    const untouched = fs.statSync(file('k8s3')).mtimeMs;
+    const second = await synth(ecdsa, first.dir);
+    expect(second.result.bundles.written.sort()).toEqual(['k8s1', 'k8s2']);
+    expect(fs.readFileSync(file('k8s1')).equals(good)).toBe(true);
+    expect(fs.statSync(file('k8s3')).mtimeMs).toBe(untouched);
   });
 
   test('a host removed from the definition loses its bundle; the change is reported', async () => {

@@ -21,8 +21,17 @@ export function manifestOf(files: readonly BundleFile[]): string {
   return files.map((f) => `${f.mode.toString(8).padStart(4, '0')} ${sha256(f.content)} ${f.path}\n`).join('');
 }
 
+/** Digests of bundle contents, which are never modified once added (hosts share one Buffer per distinct text). */
+const digests = new WeakMap<Buffer, string>();
+
 export function sha256(data: Buffer | string): string {
-  return crypto.createHash('sha256').update(data).digest('hex');
+  if (typeof data === 'string') return crypto.createHash('sha256').update(data).digest('hex');
+  let digest = digests.get(data);
+  if (digest === undefined) {
+    digest = crypto.createHash('sha256').update(data).digest('hex');
+    digests.set(data, digest);
+  }
+  return digest;
 }
 
 /** gzip level of the archives: zlib's default; level 9 takes 2.7× the time for bundles 0.5% smaller. */
@@ -101,12 +110,9 @@ export async function writeBundles(
 }
 
 async function writeBundle(file: string, files: readonly BundleFile[]): Promise<{ size: number; written: boolean }> {
-  const current = await fs.promises.readFile(file).catch(() => undefined);
-  if (current) {
-    // MANIFEST holds the mode and sha256 of every other entry: equal manifests, equal contents.
-    const old = await gunzip(current).then(manifestIn, () => undefined); // unreadable: rewrite it
-    if (old === manifestOf(files)) return { size: current.length, written: false };
-  }
+  const current = readIfExists(file);
+  // MANIFEST holds the mode and sha256 of every other entry: equal manifests, equal contents.
+  if (current && await manifestInArchive(current) === manifestOf(files)) return { size: current.length, written: false };
   const data = await gzip(await tarOfBundle(files), { level: GZIP_LEVEL });
   const tmp = `${file}.tmp-${process.pid}`;
   await fs.promises.writeFile(tmp, data, { mode: 0o600 }); // holds private keys
@@ -114,22 +120,44 @@ async function writeBundle(file: string, files: readonly BundleFile[]): Promise<
   return { size: data.length, written: true };
 }
 
-/** The MANIFEST entry of an uncompressed bundle archive, if it has one. */
-async function manifestIn(tar: Buffer): Promise<string | undefined> {
+function readIfExists(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The MANIFEST of a bundle archive, or undefined when it has none or the archive is damaged (then it is rewritten).
+ * The whole archive is inflated (gzip checks its CRC and length) on the thread pool; only MANIFEST, the first
+ * entry, is read from the tar.
+ */
+async function manifestInArchive(archive: Buffer): Promise<string | undefined> {
+  const tar = await gunzip(archive).catch(() => undefined);
+  return tar && firstManifest(tar);
+}
+
+/** The MANIFEST entry at the start of an uncompressed tar archive, if it starts with one. */
+async function firstManifest(tar: Buffer): Promise<string | undefined> {
   const { extract } = require('tar-stream') as typeof import('tar-stream');
   const reader = extract();
-  let manifest: string | undefined;
-  reader.on('entry', (header, stream, next) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: unknown) => { if (header.name === MANIFEST_NAME) chunks.push(c as Buffer); });
-    stream.on('end', () => {
-      if (header.name === MANIFEST_NAME) manifest = Buffer.concat(chunks).toString('utf8');
-      next();
-    });
-  });
   return new Promise((resolve) => {
-    reader.on('finish', () => resolve(manifest));
+    reader.on('entry', (header, stream) => {
+      if (header.name !== MANIFEST_NAME) {
+        resolve(undefined);
+        reader.destroy();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+      stream.on('end', () => {
+        resolve(Buffer.concat(chunks).toString('utf8'));
+        reader.destroy();
+      });
+    });
     reader.on('error', () => resolve(undefined));
+    reader.on('close', () => resolve(undefined)); // no-op once resolved
     reader.end(tar);
   });
 }

@@ -58,6 +58,12 @@ export const START_ORDER = {
 
 export interface HostBundleProps {
   readonly host: Host;
+  /**
+   * Contents already added to other bundles, by text: bundles that share it hold one Buffer per distinct text, so a
+   * file that 1000 nodes receive is stored, hashed and scanned once.
+   * @default a store of this bundle's own
+   */
+  readonly contents?: Map<string, Buffer>;
 }
 
 /** Everything one host receives: files at their install paths. Written as dist/hosts/<host>.tar.gz. */
@@ -70,10 +76,12 @@ export class HostBundle extends Construct {
   private readonly entries = new Map<string, BundleFile>();
   private readonly serviceSpecs = new Map<string, ServiceSpec>();
   private readonly rootEntries = new Map<string, { content: () => string | Buffer; mode: number }>();
+  private readonly contents: Map<string, Buffer>;
 
   constructor(scope: Construct, id: string, props: HostBundleProps) {
     super(scope, id);
     this.host = props.host;
+    this.contents = props.contents ?? new Map();
   }
 
   /** Adds a file at an absolute install path. Two constructs may add the same path only with the same content and mode. */
@@ -86,13 +94,22 @@ export class HostBundle extends Construct {
       throw new Error(`bundle ${this.host.name}: "${installPath}" is directly under /; install files into a directory`);
     }
     const rel = installPath.slice(1);
-    const data = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
+    const data = Buffer.isBuffer(content) ? content : this.intern(content);
     const mode = options.mode ?? (/(-key\.pem|\.key)$/.test(rel) ? 0o600 : 0o644);
     const existing = this.entries.get(rel);
-    if (existing && (!existing.content.equals(data) || existing.mode !== mode)) {
+    if (existing && ((existing.content !== data && !existing.content.equals(data)) || existing.mode !== mode)) {
       throw new Error(`bundle ${this.host.name}: ${installPath} is added twice with different content or mode`);
     }
     this.entries.set(rel, { path: rel, content: data, mode });
+  }
+
+  private intern(text: string): Buffer {
+    let data = this.contents.get(text);
+    if (!data) {
+      data = Buffer.from(text, 'utf8');
+      this.contents.set(text, data);
+    }
+    return data;
   }
 
   /** Registers a service for install.sh to enable, in START_ORDER. */
