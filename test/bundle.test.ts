@@ -130,6 +130,15 @@ describe('reproducibility', () => {
     expect(fs.statSync(file('k8s3')).mtimeMs).toBe(untouched);
   });
 
+  test('an archive that cannot be written fails the synth with the reason, leaving no temporary file', async () => {
+    const ecdsa = withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } });
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'dist/hosts/k8s2.tar.gz'), { recursive: true }); // a directory in the archive's place
+    await expect(synthesizeCluster(ecdsa, { outdir: path.join(dir, 'dist'), stateDir: path.join(dir, 'state'), log: () => undefined }))
+      .rejects.toThrow(/writing a bundle archive: .*k8s2\.tar\.gz/);
+    expect(fs.readdirSync(path.join(dir, 'dist/hosts')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
   test('a host removed from the definition loses its bundle; the change is reported', async () => {
     const ecdsa = withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } });
     const first = await synth(ecdsa);

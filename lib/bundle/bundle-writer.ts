@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
+import { Worker } from 'worker_threads';
 import * as zlib from 'zlib';
 import type { Archiver } from 'archiver';
 import { BundleFile } from './host-bundle';
@@ -36,12 +37,12 @@ export function sha256(data: Buffer | string): string {
 
 /** gzip level of the archives: zlib's default; level 9 takes 2.7× the time for bundles 0.5% smaller. */
 export const GZIP_LEVEL = 6;
-/** Bundles in flight at once: enough to keep libuv's thread pool (where zlib runs) busy on every core. */
-const CONCURRENCY = 4;
+/** Archives packed but not yet written: bounds memory at 1000 hosts while the writer stays busy. */
+const IN_FLIGHT = 16;
 
 /** The uncompressed archive (archiver's tar): MANIFEST, then the files; fixed mtime and modes, owner root. */
 async function tarOfBundle(files: readonly BundleFile[]): Promise<Buffer> {
-  // Loaded on first use: synth starts key generation before the slower modules load.
+  // Required here, so that reading bundles (tests, warm runs) does not load archiver.
   const archiver = require('archiver') as (format: string) => Archiver;
   const archive = archiver('tar');
   const chunks: Buffer[] = [];
@@ -81,43 +82,109 @@ export async function writeBundles(
   onProgress?: (message: string) => void,
 ): Promise<WriteResult> {
   fs.mkdirSync(outdir, { recursive: true });
-  const outcome: { size: number; written: boolean }[] = new Array(bundles.length);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < bundles.length) {
-      const i = next++;
-      outcome[i] = await writeBundle(path.join(outdir, `${bundles[i].name}.tar.gz`), bundles[i].files);
-      done += 1;
-      if (bundles.length >= 200 && done % 100 === 0) onProgress?.(`packed ${done}/${bundles.length} bundles`);
+  // One listing instead of an open() per host: lookups of missing names wait while the writer creates files.
+  const existing = new Set(fs.readdirSync(outdir));
+  const outcome: Promise<{ size: number; written: boolean }>[] = [];
+  const writer = new ArchiveWriter();
+  try {
+    let done = 0;
+    for (const bundle of bundles) {
+      const file = path.join(outdir, `${bundle.name}.tar.gz`);
+      const current = existing.has(path.basename(file)) ? readIfExists(file) : undefined;
+      // MANIFEST holds the mode and sha256 of every other entry: equal manifests, equal contents.
+      if (current && await manifestInArchive(current) === manifestOf(bundle.files)) {
+        outcome.push(Promise.resolve({ size: current.length, written: false }));
+        continue;
+      }
+      if (writer.pending >= IN_FLIGHT) await writer.drained(IN_FLIGHT / 2);
+      const tar = await tarOfBundle(bundle.files);
+      outcome.push(writer.write(file, tar).then((size) => {
+        done += 1;
+        if (bundles.length >= 200 && done % 100 === 0) onProgress?.(`packed ${done}/${bundles.length} bundles`);
+        return { size, written: true };
+      }));
     }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-
-  const result: WriteResult = { sizes: {}, written: [], unchanged: [], removed: [] };
-  bundles.forEach((b, i) => {
-    result.sizes[b.name] = outcome[i].size;
-    (outcome[i].written ? result.written : result.unchanged).push(b.name);
-  });
-  const wanted = new Set(bundles.map((b) => `${b.name}.tar.gz`));
-  for (const f of fs.readdirSync(outdir)) {
-    if (f.endsWith('.tar.gz') && !wanted.has(f)) {
-      fs.rmSync(path.join(outdir, f));
-      result.removed.push(f.replace(/\.tar\.gz$/, ''));
+    const results = await Promise.all(outcome);
+    const result: WriteResult = { sizes: {}, written: [], unchanged: [], removed: [] };
+    bundles.forEach((b, i) => {
+      result.sizes[b.name] = results[i].size;
+      (results[i].written ? result.written : result.unchanged).push(b.name);
+    });
+    const wanted = new Set(bundles.map((b) => `${b.name}.tar.gz`));
+    for (const f of existing) {
+      if (f.endsWith('.tar.gz') && !wanted.has(f)) {
+        fs.rmSync(path.join(outdir, f));
+        result.removed.push(f.replace(/\.tar\.gz$/, ''));
+      }
     }
+    return result;
+  } finally {
+    await writer.close();
   }
-  return result;
 }
 
-async function writeBundle(file: string, files: readonly BundleFile[]): Promise<{ size: number; written: boolean }> {
-  const current = readIfExists(file);
-  // MANIFEST holds the mode and sha256 of every other entry: equal manifests, equal contents.
-  if (current && await manifestInArchive(current) === manifestOf(files)) return { size: current.length, written: false };
-  const data = await gzip(await tarOfBundle(files), { level: GZIP_LEVEL });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.promises.writeFile(tmp, data, { mode: 0o600 }); // holds private keys
-  fs.renameSync(tmp, file);
-  return { size: data.length, written: true };
+/**
+ * Compresses and writes archives on a worker thread (archive-writer-worker.js) while the main thread packs the next
+ * ones: at 1000 hosts, packing and compressing each take a core. Started on first use; a run that writes nothing
+ * starts no thread.
+ */
+class ArchiveWriter {
+  private worker?: Worker;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (size: number) => void; reject: (e: Error) => void }>();
+  private readonly drainWaiters: { below: number; resolve: () => void }[] = [];
+  private failure?: Error;
+
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  write(file: string, tar: Buffer): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    const worker = this.worker ??= this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, file, tar, level: GZIP_LEVEL });
+    });
+  }
+
+  /** Resolves once fewer than `below` archives wait to be written. */
+  drained(below: number): Promise<void> {
+    if (this.waiting.size < below) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push({ below, resolve }));
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
+  private start(): Worker {
+    const worker = new Worker(path.join(__dirname, 'archive-writer-worker.js'), { execArgv: [] });
+    worker.on('message', ({ id, size, error }: { id: number; size?: number; error?: string }) => {
+      const w = this.waiting.get(id)!;
+      this.waiting.delete(id);
+      if (error !== undefined) w.reject(new Error(`writing a bundle archive: ${error}`));
+      else w.resolve(size!);
+      this.wake();
+    });
+    worker.on('error', (e) => this.failAll(e));
+    worker.on('exit', (code) => this.failAll(new Error(`the archive writer thread exited (code ${code})`)));
+    return worker;
+  }
+
+  private failAll(e: Error): void {
+    this.failure ??= e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+    this.wake();
+  }
+
+  private wake(): void {
+    for (let i = this.drainWaiters.length - 1; i >= 0; i--) {
+      if (this.waiting.size < this.drainWaiters[i].below) this.drainWaiters.splice(i, 1)[0].resolve();
+    }
+  }
 }
 
 function readIfExists(file: string): Buffer | undefined {
