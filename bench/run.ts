@@ -288,10 +288,10 @@ function renderReport({ options, startedAt, loadBefore, loadAfter, scenarios, cf
   lines.push(`| warm runs: files rewritten (dist and state) | ${warmRuns.length ? rewrites : 'n/a'} | 0 | ${warmRuns.length === 0 ? 'n/a' : rewrites === 0 ? 'PASS' : 'MISS'} |`);
 
   lines.push('', '## Where the time goes (medians, ms)', '',
-    'startup: process start to our first line (node and the TypeScript loader); import: `require(\'./lib\')` as main.ts does; '
+    'startup: process start to our first line (node, the preloaded dependencies, the TypeScript loader); import: `require(\'./lib\')` as main.ts does; '
     + 'then synthesizeCluster\'s phases: model (validation included), read (PKI state, last synth record; node-forge when something '
-    + 'must be signed), modules (cdk8s, host components, charts, yaml; loaded while keys generate), keys (what is left of key '
-    + 'generation after that), certs (sign), '
+    + 'must be signed), modules (host components, charts; loaded while keys generate), keys (what is left of key '
+    + 'generation after that; each certificate is signed as soon as its key and its signer are there), certs (what to write), '
     + 'pki-write, manifests (constructs, charts), write (addon and operator files, state record), bundles (pack, compare, write), '
     + 'plan (change plan, report); '
     + 'exit: wall time the process did not see (spawn, exit). The phases add up to the wall time.',

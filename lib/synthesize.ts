@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { App } from 'cdk8s';
-import { writeBundles, WriteResult } from './bundle/bundle-writer';
+import { ArchiveWriter, writeBundles, WriteResult } from './bundle/bundle-writer';
 import { Cluster } from './cluster';
 import { ClusterDefinition } from './cluster-definition';
 import { ClusterModel } from './cluster-model';
@@ -43,8 +43,9 @@ export interface SynthesisResult {
   /**
    * Milliseconds per phase, adding up to the call's wall time: model (validation included), read (PKI state,
    * last synth record, plan; node-forge when something must be signed), modules (loaded while keys generate),
-   * keys (waiting for them), certs, pki-write, manifests (constructs and charts), write (addon and operator files,
-   * state record), bundles (pack, compare, write), plan (change plan, report).
+   * keys (waiting for them; certificates are signed as their keys arrive), certs (what to write), pki-write,
+   * manifests (constructs and charts), write (addon and operator files, state record), bundles (pack, compare,
+   * write), plan (change plan, report).
    */
   readonly phases: PhaseTimes;
 }
@@ -89,7 +90,11 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
   stopwatch.lap('read');
   const { App, YamlOutputType, addHostComponents, addAddonCharts } = loadSynthModules();
   stopwatch.lap('modules');
-  const pki = await loading;
+  const archiveWriter = new ArchiveWriter().start(); // its thread starts while keys generate
+  const pki = await loading.catch(async (e: unknown) => {
+    await archiveWriter.close();
+    throw e;
+  });
   stopwatch.lapWith('keys', { certs: pki.phases.sign, 'pki-write': pki.phases.write });
 
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'kubesmith-addons-'));
@@ -110,7 +115,7 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
     const operatorWritten = cluster.operatorFiles.filter((f) => writeIfChanged(path.join(outdir, f.name), f.content, f.mode)).map((f) => f.name);
     stopwatch.lap('write');
     const bundles = await writeBundles(path.join(outdir, 'hosts'),
-      cluster.bundles.map((b) => ({ name: b.host.name, files: b.archiveFiles })), (m) => log(`kubesmith: ${m}`));
+      cluster.bundles.map((b) => ({ name: b.host.name, files: b.archiveFiles })), (m) => log(`kubesmith: ${m}`), archiveWriter);
     stopwatch.lap('bundles');
     const current = recordOf(cluster.bundles);
     const plan = changePlan(previous, cluster.bundles, pki.events, current);
@@ -130,6 +135,7 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
     return { model, pki, app, cluster, bundles, plan, addonsWritten, phases: stopwatch.phases };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
+    await archiveWriter.close(); // closed already unless something failed before the bundles
   }
 }
 

@@ -8,7 +8,6 @@ import type { Archiver } from 'archiver';
 import { BundleFile } from './host-bundle';
 
 const gzip = promisify(zlib.gzip);
-const gunzip = promisify(zlib.gunzip);
 
 /** Every entry gets this mtime, so the same files always make the same archive. */
 export const BUNDLE_MTIME = new Date('2000-01-01T00:00:00Z');
@@ -80,12 +79,13 @@ export interface WriteResult {
 export async function writeBundles(
   outdir: string, bundles: readonly { name: string; files: readonly BundleFile[] }[],
   onProgress?: (message: string) => void,
+  /** A writer started earlier (its thread starts while keys generate); closed here. @default one started on first write */
+  writer: ArchiveWriter = new ArchiveWriter(),
 ): Promise<WriteResult> {
   fs.mkdirSync(outdir, { recursive: true });
   // One listing instead of an open() per host: lookups of missing names wait while the writer creates files.
   const existing = new Set(fs.readdirSync(outdir));
   const outcome: Promise<{ size: number; written: boolean }>[] = [];
-  const writer = new ArchiveWriter();
   try {
     let done = 0;
     for (const bundle of bundles) {
@@ -125,10 +125,9 @@ export async function writeBundles(
 
 /**
  * Compresses and writes archives on a worker thread (archive-writer-worker.js) while the main thread packs the next
- * ones: at 1000 hosts, packing and compressing each take a core. Started on first use; a run that writes nothing
- * starts no thread.
+ * ones: at 1000 hosts, packing and compressing each take a core. The thread starts on first use, or on `start()`.
  */
-class ArchiveWriter {
+export class ArchiveWriter {
   private worker?: Worker;
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (size: number) => void; reject: (e: Error) => void }>();
@@ -139,9 +138,15 @@ class ArchiveWriter {
     return this.waiting.size;
   }
 
+  /** Starts the thread now (about 30 ms), e.g. while keys generate, rather than on the first write. */
+  start(): this {
+    this.worker ??= this.startWorker();
+    return this;
+  }
+
   write(file: string, tar: Buffer): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
-    const worker = this.worker ??= this.start();
+    const worker = this.worker ??= this.startWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -155,11 +160,14 @@ class ArchiveWriter {
     return new Promise((resolve) => this.drainWaiters.push({ below, resolve }));
   }
 
+  /** Stops the thread; idempotent. */
   async close(): Promise<void> {
-    await this.worker?.terminate();
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
   }
 
-  private start(): Worker {
+  private startWorker(): Worker {
     const worker = new Worker(path.join(__dirname, 'archive-writer-worker.js'), { execArgv: [] });
     worker.on('message', ({ id, size, error }: { id: number; size?: number; error?: string }) => {
       const w = this.waiting.get(id)!;
@@ -197,12 +205,17 @@ function readIfExists(file: string): Buffer | undefined {
 
 /**
  * The MANIFEST of a bundle archive, or undefined when it has none or the archive is damaged (then it is rewritten).
- * The whole archive is inflated (gzip checks its CRC and length) on the thread pool; only MANIFEST, the first
- * entry, is read from the tar.
+ * The whole archive is inflated (gzip checks its CRC and length; synchronously, as a bundle inflates in a tenth of
+ * a millisecond, less than a trip to the thread pool costs); only MANIFEST, the first entry, is read from the tar.
  */
 async function manifestInArchive(archive: Buffer): Promise<string | undefined> {
-  const tar = await gunzip(archive).catch(() => undefined);
-  return tar && firstManifest(tar);
+  let tar: Buffer;
+  try {
+    tar = zlib.gunzipSync(archive);
+  } catch {
+    return undefined;
+  }
+  return firstManifest(tar);
 }
 
 /** The MANIFEST entry at the start of an uncompressed tar archive, if it starts with one. */

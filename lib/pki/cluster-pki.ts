@@ -208,49 +208,57 @@ export class ClusterPki {
     const needKeys = caPending.length + ownKeyless.length + (saKey ? 0 : 1);
     if (needKeys > 0) options.onProgress?.(`generating ${needKeys} ${algorithm === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} keys`);
     stopwatch.lap('read');
-    const generating = Promise.all([
-      Promise.all(caPending.map(() => generateKey(algorithm))),
-      Promise.all(leafPending.map((p) => p.key ?? (p.sharesKeyOf ? undefined : generateKey(algorithm)))),
-      saKey ? Promise.resolve(saKey) : generateKey(algorithm),
-    ]);
+    // Each certificate is signed as soon as its key and its signer are there, while other keys still generate.
+    const caKeys = caPending.map(() => generateKey(algorithm));
+    const saKeyReady = saKey ? Promise.resolve(saKey) : generateKey(algorithm);
     if (caPending.length + leafPending.length > 0) certificateBuilder(); // loads node-forge while the keys generate
-    const [caKeys, leafKeys, newSaKey] = await generating;
-    stopwatch.lap('keys');
-
-    // 4. Sign: CAs first, then leaves with their signer.
-    const toWrite: [string, string][] = [];
-    const caMaterial = new Map<CaId, KeyMaterial>();
-    caPending.forEach(({ spec }, i) => {
-      const key = caKeys[i];
-      const pem = createCertificate({
-        subject: subjectOf(model, spec.commonName),
-        publicKey: crypto.createPublicKey(key),
-        isCa: true,
-        usages: [],
-        dnsNames: [],
-        ipAddresses: [],
-        notBefore: now,
-        validityDays: model.certificates.caValidityDays,
-      }, { selfKey: key });
-      cas.set(spec.id, { certPem: pem, key });
-      toWrite.push([caFile(spec.id).key, keyPem(key)], [caFile(spec.id).cert, pem]);
-      events.push({ action: 'created', name: spec.id, reason: 'new cluster' });
-    });
-    for (const [id, ca] of cas) caMaterial.set(id, material(ca.certPem!, ca.key!));
-    const keyOf = new Map(leafPending.map((p, i) => [p.name, leafKeys[i]]));
-    leafPending.forEach((p, i) => {
-      const key = leafKeys[i] ?? keyOf.get(p.sharesKeyOf!) ?? crypto.createPrivateKey(leaves.get(p.sharesKeyOf!)!.keyPem);
-      const signer = caMaterial.get(p.instance.spec.signer)!;
-      const pem = createCertificate({
+    const caReady = new Map<CaId, Promise<KeyMaterial>>();
+    for (const [id, ca] of cas) if (ca.certPem !== undefined) caReady.set(id, Promise.resolve(material(ca.certPem, ca.key!)));
+    caPending.forEach(({ spec }, i) => caReady.set(spec.id, caKeys[i].then((key) => material(createCertificate({
+      subject: subjectOf(model, spec.commonName),
+      publicKey: crypto.createPublicKey(key),
+      isCa: true,
+      usages: [],
+      dnsNames: [],
+      ipAddresses: [],
+      notBefore: now,
+      validityDays: model.certificates.caValidityDays,
+    }, { selfKey: key }), key))));
+    const leafKeys = new Map<string, Promise<crypto.KeyObject>>();
+    for (const p of leafPending) {
+      // Rows are in table order, so a shared key's owner is already in the map, or was valid and kept.
+      const key = p.key ? Promise.resolve(p.key)
+        : !p.sharesKeyOf ? generateKey(algorithm)
+          : leafKeys.get(p.sharesKeyOf) ?? Promise.resolve(crypto.createPrivateKey(leaves.get(p.sharesKeyOf)!.keyPem));
+      leafKeys.set(p.name, key);
+    }
+    const leafReady = leafPending.map((p) => Promise.all([leafKeys.get(p.name)!, caReady.get(p.instance.spec.signer)!])
+      .then(([key, signer]) => material(createCertificate({
         ...desiredSpec(p.instance, model),
         publicKey: crypto.createPublicKey(key),
         isCa: false,
         notBefore: now,
         validityDays: model.certificates.validityDays,
-      }, { certificate: signer.certificate, key: crypto.createPrivateKey(signer.keyPem) });
-      leaves.set(p.name, material(pem, key));
-      if (!p.key && !p.sharesKeyOf) toWrite.push([certFile(p.name).key, keyPem(key)]);
-      toWrite.push([certFile(p.name).cert, pem]);
+      }, { certificate: signer.certificate, key: crypto.createPrivateKey(signer.keyPem) }), key)));
+    const [caDone, leafDone, newSaKey] = await Promise.all([
+      Promise.all(caPending.map(({ spec }) => caReady.get(spec.id)!)), Promise.all(leafReady), saKeyReady,
+    ]);
+    stopwatch.lap('keys');
+
+    // 4. Collect what to write, in table order: CAs, then leaves.
+    const toWrite: [string, string][] = [];
+    const caKeyObjects = await Promise.all(caKeys); // resolved already
+    caPending.forEach(({ spec }, i) => {
+      cas.set(spec.id, { certPem: caDone[i].certPem, key: caKeyObjects[i] });
+      toWrite.push([caFile(spec.id).key, caDone[i].keyPem], [caFile(spec.id).cert, caDone[i].certPem]);
+      events.push({ action: 'created', name: spec.id, reason: 'new cluster' });
+    });
+    const caMaterial = new Map<CaId, KeyMaterial>();
+    for (const [id, ca] of cas) caMaterial.set(id, material(ca.certPem!, ca.key!));
+    leafPending.forEach((p, i) => {
+      leaves.set(p.name, leafDone[i]);
+      if (!p.key && !p.sharesKeyOf) toWrite.push([certFile(p.name).key, leafDone[i].keyPem]);
+      toWrite.push([certFile(p.name).cert, leafDone[i].certPem]);
       events.push({ action: p.action, name: p.name, reason: p.reason });
     });
     if (!saKey) {
@@ -284,7 +292,7 @@ export class ClusterPki {
     readonly secrets: ClusterSecrets,
     /** What this run created, issued, re-issued or generated; empty on a warm run with nothing changed. */
     readonly events: readonly PkiEvent[],
-    /** Milliseconds this load spent in read (read, check, plan), keys (generate), sign and write. */
+    /** Milliseconds this load spent in read (read, check, plan), keys (generate, and sign as keys arrive), sign (collect) and write. */
     readonly phases: PhaseTimes,
     /** Keys generated by this load: 0 on a warm run. */
     readonly keysGenerated: number,
