@@ -13,7 +13,7 @@ import { KeyAlgorithm } from '../lib/cluster-definition';
 import { SEED_SIZE, benchDefinition } from './definitions';
 
 const ROOT = path.resolve(__dirname, '..');
-/** How synth-once.ts runs: with the node options of cdk8s.yaml's app (preloaded dependencies, the TypeScript loader). */
+/** How synth-once.ts runs: with the node options of cdk8s.yaml's app (the TypeScript loader). */
 const NODE_ARGS = appNodeArgs(fs.readFileSync(path.join(ROOT, 'cdk8s.yaml'), 'utf8'));
 const CFSSL_KEYS = 6;
 const BIG = 1000;
@@ -288,9 +288,9 @@ function renderReport({ options, startedAt, loadBefore, loadAfter, scenarios, cf
   lines.push(`| warm runs: files rewritten (dist and state) | ${warmRuns.length ? rewrites : 'n/a'} | 0 | ${warmRuns.length === 0 ? 'n/a' : rewrites === 0 ? 'PASS' : 'MISS'} |`);
 
   lines.push('', '## Where the time goes (medians, ms)', '',
-    'startup: process start to our first line (node, the preloaded dependencies, the TypeScript loader); import: `require(\'./lib\')` as main.ts does; '
+    'startup: process start to our first line (node and the TypeScript loader); import: `require(\'./lib\')` as main.ts does; '
     + 'then synthesizeCluster\'s phases: model (validation included), read (PKI state, last synth record; node-forge when something '
-    + 'must be signed), modules (host components, charts; loaded while keys generate), keys (what is left of key '
+    + 'must be signed), modules (cdk8s, host components, charts, archiver, yaml; loaded while keys generate), keys (what is left of key '
     + 'generation after that; each certificate is signed as soon as its key and its signer are there), certs (what to write), '
     + 'pki-write, manifests (constructs, charts), write (addon and operator files, state record), bundles (pack, compare, write), '
     + 'plan (change plan, report); '
