@@ -51,14 +51,16 @@ export interface SynthesisResult {
 }
 
 /**
- * The modules only synthesis needs: cdk8s, every host component and addon chart, yaml. Loaded after key
- * generation has started, so that on a cold run their loading overlaps it instead of preceding it.
+ * The modules only synthesis needs: cdk8s, every host component and addon chart, yaml, and archiver when some
+ * host has no bundle yet. Loaded after key generation has started, so that on a cold run their loading overlaps
+ * it instead of preceding or following it.
  */
-function loadSynthModules() {
+function loadSynthModules(hostsDir: string, model: ClusterModel) {
   const cdk8s = require('cdk8s') as typeof import('cdk8s');
   const { addHostComponents } = require('../hosts/host-components') as typeof import('../hosts/host-components');
   const { addAddonCharts } = require('./addons/addon-charts') as typeof import('./addons/addon-charts');
   require('yaml'); // kubeconfigs and component configs
+  if (model.hosts.some((h) => !fs.existsSync(path.join(hostsDir, `${h.name}.tar.gz`)))) require('archiver');
   return { App: cdk8s.App, YamlOutputType: cdk8s.YamlOutputType, addHostComponents, addAddonCharts };
 }
 
@@ -88,7 +90,7 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
   });
   loading.catch(() => undefined); // awaited below; a failure must not surface as unhandled while modules load
   stopwatch.lap('read');
-  const { App, YamlOutputType, addHostComponents, addAddonCharts } = loadSynthModules();
+  const { App, YamlOutputType, addHostComponents, addAddonCharts } = loadSynthModules(path.join(outdir, 'hosts'), model);
   stopwatch.lap('modules');
   const archiveWriter = new ArchiveWriter().start(); // its thread starts while keys generate
   const pki = await loading.catch(async (e: unknown) => {
