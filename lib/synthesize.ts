@@ -51,16 +51,16 @@ export interface SynthesisResult {
 }
 
 /**
- * The modules only synthesis needs: cdk8s, every host component and addon chart, yaml, and archiver when some
- * host has no bundle yet. Loaded after key generation has started, so that on a cold run their loading overlaps
- * it instead of preceding or following it.
+ * The modules only synthesis needs: cdk8s, every host component and addon chart, yaml, and archiver when bundles
+ * will be packed. Loaded after key generation has started, so that on a cold run their loading overlaps it
+ * instead of preceding or following it.
  */
-function loadSynthModules(hostsDir: string, model: ClusterModel) {
+function loadSynthModules(packing: boolean) {
   const cdk8s = require('cdk8s') as typeof import('cdk8s');
   const { addHostComponents } = require('../hosts/host-components') as typeof import('../hosts/host-components');
   const { addAddonCharts } = require('./addons/addon-charts') as typeof import('./addons/addon-charts');
   require('yaml'); // kubeconfigs and component configs
-  if (model.hosts.some((h) => !fs.existsSync(path.join(hostsDir, `${h.name}.tar.gz`)))) require('archiver');
+  if (packing) require('archiver');
   return { App: cdk8s.App, YamlOutputType: cdk8s.YamlOutputType, addHostComponents, addAddonCharts };
 }
 
@@ -90,9 +90,13 @@ export async function synthesizeCluster(def: ClusterDefinition, options: Synthes
   });
   loading.catch(() => undefined); // awaited below; a failure must not surface as unhandled while modules load
   stopwatch.lap('read');
-  const { App, YamlOutputType, addHostComponents, addAddonCharts } = loadSynthModules(path.join(outdir, 'hosts'), model);
+  // Some host has no bundle yet (a cold run): packing is certain, so archiver and the writer's thread start now,
+  // while keys generate; otherwise on the first bundle that changed, if any.
+  const packing = model.hosts.some((h) => !fs.existsSync(path.join(outdir, 'hosts', `${h.name}.tar.gz`)));
+  const { App, YamlOutputType, addHostComponents, addAddonCharts } = loadSynthModules(packing);
   stopwatch.lap('modules');
-  const archiveWriter = new ArchiveWriter().start(); // its thread starts while keys generate
+  const archiveWriter = new ArchiveWriter();
+  if (packing) archiveWriter.start();
   const pki = await loading.catch(async (e: unknown) => {
     await archiveWriter.close();
     throw e;

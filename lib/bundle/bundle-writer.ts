@@ -89,6 +89,7 @@ export async function writeBundles(
   try {
     let done = 0;
     for (const bundle of bundles) {
+      if (writer.failure) break; // Promise.all below reports it
       const file = path.join(outdir, `${bundle.name}.tar.gz`);
       const current = existing.has(path.basename(file)) ? readIfExists(file) : undefined;
       // MANIFEST holds the mode and sha256 of every other entry: equal manifests, equal contents.
@@ -98,11 +99,13 @@ export async function writeBundles(
       }
       if (writer.pending >= IN_FLIGHT) await writer.drained(IN_FLIGHT / 2);
       const tar = await tarOfBundle(bundle.files);
-      outcome.push(writer.write(file, tar).then((size) => {
+      const written = writer.write(file, tar).then((size) => {
         done += 1;
         if (bundles.length >= 200 && done % 100 === 0) onProgress?.(`packed ${done}/${bundles.length} bundles`);
         return { size, written: true };
-      }));
+      });
+      written.catch(() => undefined); // awaited below; a failure must not surface as unhandled while packing goes on
+      outcome.push(written);
     }
     const results = await Promise.all(outcome);
     const result: WriteResult = { sizes: {}, written: [], unchanged: [], removed: [] };
@@ -129,10 +132,16 @@ export async function writeBundles(
  */
 export class ArchiveWriter {
   private worker?: Worker;
+  private exited?: Promise<void>;
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (size: number) => void; reject: (e: Error) => void }>();
   private readonly drainWaiters: { below: number; resolve: () => void }[] = [];
-  private failure?: Error;
+  private error?: Error;
+
+  /** Why the thread failed, if it did; every later write is refused with it. */
+  get failure(): Error | undefined {
+    return this.error;
+  }
 
   get pending(): number {
     return this.waiting.size;
@@ -145,7 +154,7 @@ export class ArchiveWriter {
   }
 
   write(file: string, tar: Buffer): Promise<number> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.error) return Promise.reject(this.error);
     const worker = this.worker ??= this.startWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -160,11 +169,12 @@ export class ArchiveWriter {
     return new Promise((resolve) => this.drainWaiters.push({ below, resolve }));
   }
 
-  /** Stops the thread; idempotent. */
+  /** Lets the thread finish the archives it has and exit; idempotent. */
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
-    await worker?.terminate();
+    worker?.postMessage('close'); // not terminate(): stopping it inside gzipSync aborts the process (Node 20)
+    await this.exited;
   }
 
   private startWorker(): Worker {
@@ -177,12 +187,15 @@ export class ArchiveWriter {
       this.wake();
     });
     worker.on('error', (e) => this.failAll(e));
-    worker.on('exit', (code) => this.failAll(new Error(`the archive writer thread exited (code ${code})`)));
+    this.exited = new Promise((resolve) => worker.on('exit', (code) => {
+      this.failAll(new Error(`the archive writer thread exited (code ${code})`));
+      resolve();
+    }));
     return worker;
   }
 
   private failAll(e: Error): void {
-    this.failure ??= e;
+    this.error ??= e;
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
     this.wake();

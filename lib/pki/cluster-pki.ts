@@ -247,14 +247,12 @@ export class ClusterPki {
 
     // 4. Collect what to write, in table order: CAs, then leaves.
     const toWrite: [string, string][] = [];
-    const caKeyObjects = await Promise.all(caKeys); // resolved already
     caPending.forEach(({ spec }, i) => {
-      cas.set(spec.id, { certPem: caDone[i].certPem, key: caKeyObjects[i] });
       toWrite.push([caFile(spec.id).key, caDone[i].keyPem], [caFile(spec.id).cert, caDone[i].certPem]);
       events.push({ action: 'created', name: spec.id, reason: 'new cluster' });
     });
     const caMaterial = new Map<CaId, KeyMaterial>();
-    for (const [id, ca] of cas) caMaterial.set(id, material(ca.certPem!, ca.key!));
+    for (const [id, ready] of caReady) caMaterial.set(id, await ready); // resolved already
     leafPending.forEach((p, i) => {
       leaves.set(p.name, leafDone[i]);
       if (!p.key && !p.sharesKeyOf) toWrite.push([certFile(p.name).key, leafDone[i].keyPem]);
