@@ -1,6 +1,6 @@
 // The cluster, as in the tutorial's environment plan. `npx cdk8s synth` compiles it into dist/.
-import { ClusterDefinition } from './lib/cluster-definition';
-import { synthesize } from './lib/synthesize'; // not './lib': heavy modules load while keys generate
+import { ClusterDefinition } from './lib/model/definition';
+import { synthesize } from './lib/synth/synthesize'; // not './lib': heavy modules load while keys generate
 
 export const cluster: ClusterDefinition = {
   name: 'kubesmith',

@@ -1,4 +1,4 @@
-import { ClusterDefinition, HostDefinition, KeyAlgorithm } from '../lib/cluster-definition';
+import { ClusterDefinition, HostDefinition, KeyAlgorithm } from '../lib/model/definition';
 import { cluster as seed } from '../main';
 
 /** The seed cluster's size: main.ts as it is. */

@@ -9,7 +9,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { KeyAlgorithm } from '../lib/cluster-definition';
+import { KeyAlgorithm } from '../lib/model/definition';
 import { SEED_SIZE, benchDefinition } from './definitions';
 
 const ROOT = path.resolve(__dirname, '..');

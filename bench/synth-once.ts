@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2]) as { definition: string; outdir: string; stateDir: string };
   const fs = require('fs') as typeof import('fs');
   const importStart = performance.now();
-  const { synthesizeCluster } = require('../lib/synthesize') as typeof import('../lib/synthesize');
+  const { synthesizeCluster } = require('../lib/synth/synthesize') as typeof import('../lib/synth/synthesize');
   const importMs = performance.now() - importStart;
   const def = JSON.parse(fs.readFileSync(args.definition, 'utf8'));
   const result = await synthesizeCluster(def, { outdir: args.outdir, stateDir: args.stateDir, log: (line) => console.error(line) });

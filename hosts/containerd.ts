@@ -1,38 +1,31 @@
 import { Construct } from 'constructs';
-import { IMAGES, mirrorImage } from '../lib/addons/images';
-import { Cluster } from '../lib/cluster';
-import { START_ORDER } from '../lib/bundle/host-bundle';
-import { PATHS } from '../lib/paths';
-import { renderUnit } from '../lib/systemd-unit';
+import { Cluster, componentSpec, renderUnit, unitOf } from '../lib/components';
+import {
+  CONTAINERD_SOCKET, IMAGES, PATHS, mirrorImage,
+} from '../lib/model';
 
-export interface ContainerdProps {
-  /**
-   * Pod sandbox image, before the registry mirror rule is applied.
-   * @default 'registry.k8s.io/pause:3.9' (the pause image of Kubernetes 1.27)
-   */
-  readonly sandboxImage?: string;
-}
+export { CONTAINERD_SOCKET } from '../lib/model';
+
+const [CONTAINERD, SHIM, RUNC] = componentSpec('containerd').binaries;
 
 export const CONTAINERD_FILES = {
   config: '/etc/containerd/config.toml',
-  unit: `${PATHS.systemdUnits}/containerd.service`,
+  unit: `${PATHS.systemdUnits}/${unitOf('containerd')}`,
   crictlConfig: '/etc/crictl.yaml',
-  containerd: '/usr/local/bin/containerd',
-  shim: '/usr/local/bin/containerd-shim-runc-v2',
-  runc: '/usr/local/sbin/runc',
+  containerd: CONTAINERD,
+  shim: SHIM,
+  runc: RUNC,
 } as const;
-
-export const CONTAINERD_SOCKET = 'unix:///run/containerd/containerd.sock';
 
 /**
  * containerd for the kubelet hosts: CRI config (config version 2, read by containerd 1.6 and 1.7)
  * with runc under the systemd cgroup driver, its unit for the upstream release layout, and crictl's config.
  */
 export class Containerd extends Construct {
-  constructor(scope: Construct, id: string, props: ContainerdProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
-    const sandboxImage = mirrorImage(props.sandboxImage ?? IMAGES.pause, cluster.model.imageRegistry);
+    const sandboxImage = mirrorImage(IMAGES.pause, cluster.model.imageRegistry);
     const cri = 'plugins."io.containerd.grpc.v1.cri"';
     const config = [
       'version = 2',
@@ -83,16 +76,10 @@ export class Containerd extends Construct {
       'timeout: 10',
       '',
     ].join('\n');
-    for (const bundle of cluster.bundlesWithRole('node')) {
+    for (const bundle of cluster.placeComponent('containerd')) {
       bundle.addFile(CONTAINERD_FILES.config, config);
       bundle.addFile(CONTAINERD_FILES.unit, unit);
       bundle.addFile(CONTAINERD_FILES.crictlConfig, crictl);
-      bundle.addService({
-        unit: 'containerd.service',
-        order: START_ORDER.containerd,
-        binaries: [CONTAINERD_FILES.containerd, CONTAINERD_FILES.shim, CONTAINERD_FILES.runc],
-        source: 'containerd v1.7 release tarball (bin/ into /usr/local/bin) and runc release binary (/usr/local/sbin/runc)',
-      });
     }
   }
 }

@@ -1,37 +1,35 @@
 import { Construct } from 'constructs';
-import { Cluster } from '../lib/cluster';
-import { Host, PORTS } from '../lib/cluster-model';
-import { HostBundle, START_ORDER } from '../lib/bundle/host-bundle';
-import { renderEnvironmentFile } from '../lib/environment-file';
-import { FLANNEL_NETWORK_CONFIG_KEY, flannelNetworkConfig } from '../lib/flannel-network';
-import { PATHS } from '../lib/paths';
-import { caSpec, certSpec } from '../lib/pki/cert-list';
-import { renderUnit } from '../lib/systemd-unit';
+import {
+  Cluster, HostBundle, componentSpec, renderEnvironmentFile, renderUnit, unitOf,
+} from '../lib/components';
+import { Host, PATHS, PORTS } from '../lib/model';
+import { certPath, keyPath } from '../lib/pki';
+import { FLANNEL_NETWORK_CONFIG_KEY, flannelNetworkConfig } from './flannel';
 
-export interface EtcdProps {
-  /**
-   * --initial-cluster-token: keeps members of different clusters from joining each other.
-   * @default '<cluster name>-etcd'
-   */
-  readonly initialClusterToken?: string;
-  /**
-   * How often the network-config unit tries to reach etcd (5 s apart) while the cluster forms.
-   * @default 24
-   */
-  readonly networkConfigAttempts?: number;
-}
+const [ETCD, ETCDCTL] = componentSpec('etcd').binaries;
 
 export const ETCD_FILES = {
   environment: `${PATHS.etcdCfg}/etcd`,
   etcdctlEnvironment: `${PATHS.etcdCfg}/etcdctl.env`,
-  etcd: `${PATHS.etcdBin}/etcd`,
-  etcdctl: `${PATHS.etcdBin}/etcdctl`,
-  unit: `${PATHS.systemdUnits}/etcd.service`,
+  etcd: ETCD,
+  etcdctl: ETCDCTL,
+  unit: `${PATHS.systemdUnits}/${unitOf('etcd')}`,
   networkConfigScript: `${PATHS.etcdBin}/flannel-network-config.sh`,
-  networkConfigUnit: `${PATHS.systemdUnits}/flannel-network-config.service`,
+  networkConfigUnit: `${PATHS.systemdUnits}/${unitOf('flannel-network-config')}`,
 } as const;
 
-const ETCD_SOURCE = 'etcd v3.5 release tarball (etcd, etcdctl)';
+/** How often the network-config unit tries to reach etcd (5 s apart) while the cluster forms: two minutes. */
+export const NETWORK_CONFIG_ATTEMPTS = 24;
+
+/**
+ * etcdctl's TLS flags with a member's own serving certificate (it has client usage too, as in the tutorial):
+ * what operators, the network-config unit, Ansible and deploy.sh run etcdctl with.
+ */
+export const ETCDCTL_TLS: readonly (readonly [string, string])[] = [
+  ['cacert', certPath('etcd-ca')],
+  ['cert', certPath('etcd-server')],
+  ['key', keyPath('etcd-server')],
+];
 
 /**
  * etcd members: the ETCD_* environment file (no flags: etcd 3.5 refuses a setting given both ways),
@@ -39,16 +37,16 @@ const ETCD_SOURCE = 'etcd v3.5 release tarball (etcd, etcdctl)';
  * stores flannel's network config with the v3 API.
  */
 export class Etcd extends Construct {
-  constructor(scope: Construct, id: string, props: EtcdProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
     const { model } = cluster;
     const members = model.etcdMembers;
-    const token = props.initialClusterToken ?? `${model.name}-etcd`;
+    // Keeps members of different clusters from joining each other.
+    const token = `${model.name}-etcd`;
     const initialCluster = members.map((m) => `${m.name}=${peerUrl(m)}`).join(',');
-    const bundles = cluster.bundlesWithRole('etcd');
 
-    for (const bundle of bundles) {
+    for (const bundle of cluster.placeComponent('etcd')) {
       const host = bundle.host;
       bundle.addFile(ETCD_FILES.environment, renderEnvironmentFile([
         {
@@ -73,13 +71,13 @@ export class Etcd extends Construct {
         {
           comment: '[Security]',
           variables: [
-            ['ETCD_CERT_FILE', certSpec('etcd-server').certPath],
-            ['ETCD_KEY_FILE', certSpec('etcd-server').keyPath],
-            ['ETCD_TRUSTED_CA_FILE', caSpec('etcd-ca').certPath],
+            ['ETCD_CERT_FILE', certPath('etcd-server')],
+            ['ETCD_KEY_FILE', keyPath('etcd-server')],
+            ['ETCD_TRUSTED_CA_FILE', certPath('etcd-ca')],
             ['ETCD_CLIENT_CERT_AUTH', 'true'],
-            ['ETCD_PEER_CERT_FILE', certSpec('etcd-peer').certPath],
-            ['ETCD_PEER_KEY_FILE', certSpec('etcd-peer').keyPath],
-            ['ETCD_PEER_TRUSTED_CA_FILE', caSpec('etcd-ca').certPath],
+            ['ETCD_PEER_CERT_FILE', certPath('etcd-peer')],
+            ['ETCD_PEER_KEY_FILE', keyPath('etcd-peer')],
+            ['ETCD_PEER_TRUSTED_CA_FILE', certPath('etcd-ca')],
             ['ETCD_PEER_CLIENT_CERT_AUTH', 'true'],
           ],
         },
@@ -106,22 +104,19 @@ export class Etcd extends Construct {
           LimitNOFILE: '65536',
         },
       }));
-      bundle.addService({ unit: 'etcd.service', order: START_ORDER.etcd, binaries: [ETCD_FILES.etcd, ETCD_FILES.etcdctl], source: ETCD_SOURCE });
-
-      // The member's serving certificate has client usage too, as in the tutorial.
       bundle.addFile(ETCD_FILES.etcdctlEnvironment, renderEnvironmentFile([{
         comment: ` etcdctl settings; use: set -a; . ${ETCD_FILES.etcdctlEnvironment}; set +a; ${ETCD_FILES.etcdctl} endpoint health`,
         variables: [
           ['ETCDCTL_API', '3'],
           ['ETCDCTL_ENDPOINTS', model.etcdEndpoints.join(',')],
-          ['ETCDCTL_CACERT', caSpec('etcd-ca').certPath],
-          ['ETCDCTL_CERT', certSpec('etcd-server').certPath],
-          ['ETCDCTL_KEY', certSpec('etcd-server').keyPath],
+          ...ETCDCTL_TLS.map(([flag, file]) => [`ETCDCTL_${flag.toUpperCase()}`, file] as const),
         ],
       }]));
     }
 
-    if (bundles.length > 0) addNetworkConfig(bundles[0], flannelNetworkConfig(model), props.networkConfigAttempts ?? 24);
+    for (const bundle of cluster.placeComponent('flannel-network-config')) {
+      addNetworkConfig(bundle, flannelNetworkConfig(model), NETWORK_CONFIG_ATTEMPTS);
+    }
   }
 }
 
@@ -135,7 +130,6 @@ function clientUrl(ip: string): string {
 
 /** Writes flannel's network config once, on one member; flanneld >= 0.18 reads only the v3 API. */
 function addNetworkConfig(bundle: HostBundle, value: string, attempts: number): void {
-  if (!Number.isInteger(attempts) || attempts < 1) throw new Error(`networkConfigAttempts must be a positive integer, not ${attempts}`);
   if (value.includes("'")) throw new Error(`flannel network config ${value} cannot be single-quoted`);
   bundle.addFile(ETCD_FILES.networkConfigScript, [
     '#!/bin/sh',
@@ -171,8 +165,8 @@ function addNetworkConfig(bundle: HostBundle, value: string, attempts: number): 
   bundle.addFile(ETCD_FILES.networkConfigUnit, renderUnit({
     unit: {
       Description: 'Store the flannel network config in etcd',
-      After: 'etcd.service',
-      Requires: 'etcd.service',
+      After: unitOf('etcd'),
+      Requires: unitOf('etcd'),
     },
     service: {
       Type: 'oneshot',
@@ -182,10 +176,4 @@ function addNetworkConfig(bundle: HostBundle, value: string, attempts: number): 
       TimeoutStartSec: `${attempts * 15}s`,
     },
   }));
-  bundle.addService({
-    unit: 'flannel-network-config.service',
-    order: START_ORDER.networkConfig,
-    binaries: [ETCD_FILES.etcdctl],
-    source: ETCD_SOURCE,
-  });
 }

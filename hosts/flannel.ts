@@ -1,35 +1,34 @@
 import { Construct } from 'constructs';
-import { Cluster } from '../lib/cluster';
-import { START_ORDER } from '../lib/bundle/host-bundle';
-import { FLANNEL_ETCD_PREFIX } from '../lib/flannel-network';
-import { PATHS } from '../lib/paths';
-import { caSpec, certSpec } from '../lib/pki/cert-list';
-import { Flags, renderOptionFile, renderUnit } from '../lib/systemd-unit';
+import {
+  Cluster, Flags, componentSpec, renderOptionFile, renderUnit, unitOf,
+} from '../lib/components';
+import { ClusterModel, PATHS } from '../lib/model';
+import { certPath, keyPath } from '../lib/pki';
 
-export interface FlannelProps {
-  /**
-   * --ip-masq: flanneld masquerades pod traffic leaving the pod network (the CNI bridge then does not).
-   * @default true
-   */
-  readonly ipMasq?: boolean;
-}
+export { FLANNEL_CNI_PLUGINS } from '../lib/components';
 
 export const FLANNEL_FILES = {
-  options: `${PATHS.k8sCfg}/flanneld`,
-  unit: `${PATHS.systemdUnits}/flanneld.service`,
+  options: componentSpec('flanneld').options!.file,
+  unit: `${PATHS.systemdUnits}/${unitOf('flanneld')}`,
   cniConfig: `${PATHS.cniConf}/10-flannel.conflist`,
-  flanneld: `${PATHS.k8sBin}/flanneld`,
+  flanneld: componentSpec('flanneld').binaries[0],
 } as const;
 
-/** The CNI plugins a pod sandbox runs: flannel delegates to bridge with host-local IPAM; containerd adds loopback. */
-export const FLANNEL_CNI_PLUGINS = ['flannel', 'bridge', 'host-local', 'portmap', 'loopback'] as const;
+/** flanneld's --etcd-prefix; it reads its network config from <prefix>/config. */
+export const FLANNEL_ETCD_PREFIX = '/coreos.com/network';
+export const FLANNEL_NETWORK_CONFIG_KEY = `${FLANNEL_ETCD_PREFIX}/config`;
+
+/** The network config flanneld reads from etcd: the pod network and the backend, as compact JSON. */
+export function flannelNetworkConfig(model: ClusterModel): string {
+  return JSON.stringify({ Network: model.network.podCidr.text, Backend: { Type: model.network.flannelBackend } });
+}
 
 /**
  * flanneld 0.22 on every kubelet host, leasing its node subnet from etcd (v3 API) with the
  * flannel-etcd-client certificate, and the CNI network config that hands pods to it.
  */
 export class Flannel extends Construct {
-  constructor(scope: Construct, id: string, props: FlannelProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
     const { model } = cluster;
@@ -46,40 +45,35 @@ export class Flannel extends Construct {
         Description: 'flanneld overlay network agent',
         Documentation: 'https://github.com/flannel-io/flannel',
         // Ordering only: a node need not run etcd itself.
-        After: 'network-online.target etcd.service',
+        After: `network-online.target ${unitOf('etcd')}`,
         Wants: 'network-online.target',
-        Before: 'containerd.service',
+        Before: unitOf('containerd'),
       },
       service: {
         Type: 'notify',
         EnvironmentFile: FLANNEL_FILES.options,
-        ExecStart: `${FLANNEL_FILES.flanneld} $FLANNEL_OPTIONS`,
+        ExecStart: `${FLANNEL_FILES.flanneld} $${componentSpec('flanneld').options!.variable}`,
         Restart: 'on-failure',
         RestartSec: '5s',
       },
     });
-    for (const bundle of cluster.bundlesWithRole('node')) {
+    for (const bundle of cluster.placeComponent('flanneld')) {
       const host = bundle.host;
       const flags: Flags = [
         ['etcd-endpoints', model.etcdEndpoints.join(',')],
-        ['etcd-cafile', caSpec('etcd-ca').certPath],
-        ['etcd-certfile', certSpec('flannel-etcd-client').certPath],
-        ['etcd-keyfile', certSpec('flannel-etcd-client').keyPath],
+        ['etcd-cafile', certPath('etcd-ca')],
+        ['etcd-certfile', certPath('flannel-etcd-client')],
+        ['etcd-keyfile', keyPath('flannel-etcd-client')],
         ['etcd-prefix', FLANNEL_ETCD_PREFIX],
         ['iface', host.interface],
         // The interface's first address otherwise; peers and host-gw routes must use the model's.
         ['public-ip', host.ip],
-        ...((props.ipMasq ?? true) ? [['ip-masq', true] as const] : []),
+        // flanneld masquerades pod traffic leaving the pod network (the CNI bridge then does not).
+        ['ip-masq', true],
       ];
-      bundle.addFile(FLANNEL_FILES.options, renderOptionFile('FLANNEL_OPTIONS', flags));
+      bundle.addFile(FLANNEL_FILES.options, renderOptionFile(componentSpec('flanneld').options!.variable, flags));
       bundle.addFile(FLANNEL_FILES.unit, unit);
       bundle.addFile(FLANNEL_FILES.cniConfig, cniConfig);
-      bundle.addService({
-        unit: 'flanneld.service',
-        order: START_ORDER.flanneld,
-        binaries: [FLANNEL_FILES.flanneld, ...FLANNEL_CNI_PLUGINS.map((p) => `${PATHS.cniBin}/${p}`)],
-        source: 'flannel v0.22 release (flanneld), flannel CNI plugin v1.2 release (flannel), CNI plugins v1.3 release tarball (bridge, host-local, portmap, loopback)',
-      });
     }
   }
 }

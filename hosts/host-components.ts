@@ -1,20 +1,18 @@
-import { Cluster } from '../lib/cluster';
-import { renderTopology } from '../lib/topology';
+import { Cluster } from '../lib/components';
 import { AdminKubeconfig } from './admin-kubeconfig';
 import { Certificates } from './certificates';
+import { Containerd } from './containerd';
+import { Etcd } from './etcd';
+import { Flannel } from './flannel';
+import { InstallScript } from './install-script';
+import { Keepalived } from './keepalived';
 import { KubeApiserver } from './kube-apiserver';
 import { KubeControllerManager } from './kube-controller-manager';
 import { KubeProxy } from './kube-proxy';
 import { KubeScheduler } from './kube-scheduler';
 import { Kubelet } from './kubelet';
-import { Containerd } from './containerd';
-import { Etcd } from './etcd';
-import { Flannel } from './flannel';
-import { NodePrerequisites } from './prerequisites';
-import { InstallScript } from './install-script';
-import { Keepalived } from './keepalived';
 import { Nginx } from './nginx';
-import { Rollout } from './rollout';
+import { NodePrerequisites } from './prerequisites';
 
 /**
  * Adds every host-side component to the cluster's bundles. Construct ids are a public contract.
@@ -35,6 +33,4 @@ export function addHostComponents(cluster: Cluster): void {
   new Keepalived(cluster, 'keepalived');
   // Reads the bundles' services when the archives are written, so its place here does not matter.
   new InstallScript(cluster, 'install-script');
-  new Rollout(cluster, 'rollout');
-  cluster.addOperatorFile('topology.md', renderTopology(cluster.model), 0o644);
 }

@@ -1,51 +1,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct } from 'constructs';
-import { HostBundle } from '../lib/bundle/host-bundle';
-import { Cluster } from '../lib/cluster';
-import { Host } from '../lib/cluster-model';
-import { PATHS } from '../lib/paths';
-import { serviceDependencies } from '../lib/change-plan';
-import { NGINX_LOG_DIR } from './nginx';
+import {
+  Cluster, HostBundle, hostDirectories, runsOn, componentSpec, serviceDependencies,
+} from '../lib/components';
+import { ClusterModel } from '../lib/model';
+
+export { hostDirectories } from '../lib/components';
 
 export const INSTALL_SCRIPT = 'install.sh';
 
 // The script's logic, in a file of its own so it stays plain bash (no template escapes).
 const BODY = fs.readFileSync(path.join(__dirname, 'install-script.sh'), 'utf8').replace(/^#.*\n/, '').trimEnd();
-
-export interface HostDirectory {
-  readonly path: string;
-  readonly mode: number;
-  /** Also fix the mode of an existing directory; otherwise an existing one is left as it is (e.g. a package's). */
-  readonly enforceMode: boolean;
-}
-
-/** Directories install.sh makes on a host, by role, beyond the parents of the bundle's files. */
-export function hostDirectories(host: Host): HostDirectory[] {
-  const dirs: HostDirectory[] = [];
-  const add = (p: string, mode = 0o755, enforceMode = false) => {
-    if (!dirs.some((d) => d.path === p)) dirs.push({ path: p, mode, enforceMode });
-  };
-  if (host.has('etcd')) {
-    add(PATHS.etcdBin);
-    add(PATHS.etcdCfg);
-    add(PATHS.etcdSsl);
-    // etcd refuses a data directory others can read; keep its parent closed too.
-    add(path.posix.dirname(PATHS.etcdData), 0o700, true);
-  }
-  if (host.has('master') || host.has('node')) {
-    add(PATHS.k8sBin);
-    add(PATHS.k8sCfg);
-    add(PATHS.k8sSsl);
-    add(PATHS.k8sLogs);
-  }
-  if (host.has('node')) {
-    add(PATHS.cniBin);
-    add(PATHS.cniConf);
-  }
-  if (host.has('lb')) add(NGINX_LOG_DIR);
-  return dirs;
-}
 
 /** A bash word holding exactly `s`. */
 function sq(s: string): string {
@@ -64,10 +30,10 @@ const octal = (mode: number) => mode.toString(8).padStart(4, '0');
  * (idempotent: unchanged files are not touched), reports missing binaries, then, on the live
  * system, reloads systemd, loads kernel modules and sysctls, and enables and starts the services.
  */
-export function renderInstallScript(bundle: HostBundle): string {
+export function renderInstallScript(bundle: HostBundle, model: ClusterModel): string {
   const host = bundle.host;
   const services = bundle.services;
-  const dirs = hostDirectories(host);
+  const dirs = hostDirectories(host, model);
   const deps = serviceDependencies(bundle);
   const lines = [
     '#!/bin/bash',
@@ -79,7 +45,7 @@ export function renderInstallScript(bundle: HostBundle): string {
     'umask 022',
     '',
     `HOST=${sq(host.name)}`,
-    `NODE=${host.has('node') ? 1 : 0} # runs kubelet, which refuses to start with swap on`,
+    `NODE=${runsOn(componentSpec('kubelet'), host, model) ? 1 : 0} # runs kubelet, which refuses to start with swap on`,
     '# mode, directory, 1 = also fix the mode of an existing one',
     'DIRS=(',
     ...dirs.map((d) => `  ${octal(d.mode)} ${sq(plain('directory', d.path))} ${d.enforceMode ? 1 : 0}`),
@@ -105,8 +71,9 @@ export function renderInstallScript(bundle: HostBundle): string {
 export class InstallScript extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    for (const bundle of Cluster.of(this).bundles) {
-      bundle.addRootFile(INSTALL_SCRIPT, () => renderInstallScript(bundle), { mode: 0o755 });
+    const { bundles, model } = Cluster.of(this);
+    for (const bundle of bundles) {
+      bundle.addRootFile(INSTALL_SCRIPT, () => renderInstallScript(bundle, model), { mode: 0o755 });
     }
   }
 }

@@ -1,28 +1,12 @@
 import { Construct } from 'constructs';
-import { START_ORDER } from '../lib/bundle/host-bundle';
-import { Cluster } from '../lib/cluster';
-import { ClusterModel, Host } from '../lib/cluster-model';
+import { Cluster } from '../lib/components';
+import { ClusterModel, Host, PATHS } from '../lib/model';
 
-export const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf';
+export const KEEPALIVED_CONF = PATHS.keepalivedConf;
 export const CHECK_NGINX_SCRIPT = '/etc/keepalived/check_nginx.sh';
 
-export interface KeepalivedProps {
-  /**
-   * Seconds between two runs of check_nginx.sh.
-   * @default 2
-   */
-  readonly checkInterval?: number;
-  /**
-   * Failed checks in a row before the host gives up the VIP.
-   * @default 2
-   */
-  readonly checkFall?: number;
-  /**
-   * Passed checks in a row before the host may hold the VIP again.
-   * @default 2
-   */
-  readonly checkRise?: number;
-}
+/** check_nginx.sh runs every 2 s; 2 failures in a row give up the VIP, 2 passes may take it back. */
+const CHECK = { interval: 2, fall: 2, rise: 2 } as const;
 
 /**
  * VRRP priorities of the lb hosts in definition order: 100, 90, 80, ... (a smaller step past
@@ -51,16 +35,13 @@ export function renderCheckScript(port: number): string {
 }
 
 /** keepalived.conf for one lb host: MASTER with priority 100 on the first, BACKUP with lower priorities on the others. */
-export function renderKeepalivedConf(model: ClusterModel, host: Host, authPass: string, props: KeepalivedProps = {}): string {
+export function renderKeepalivedConf(model: ClusterModel, host: Host, authPass: string): string {
   const lb = model.loadBalancer;
   if (!lb) throw new Error('keepalived: the cluster has no loadBalancer');
   const index = model.lbHosts.findIndex((h) => h.name === host.name);
   if (index < 0) throw new Error(`keepalived: ${host.name} has no lb role`);
   if (!/^[A-Za-z0-9]{1,8}$/.test(authPass)) throw new Error('keepalived: auth_pass must be 1 to 8 letters or digits');
-  for (const [name, v] of [['checkInterval', props.checkInterval], ['checkFall', props.checkFall], ['checkRise', props.checkRise]] as const) {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new Error(`keepalived: ${name} ${v} must be a positive integer`);
-  }
-  const interval = props.checkInterval ?? 2;
+  const interval = CHECK.interval;
   const priority = vrrpPriorities(model.lbHosts.length)[index];
   return `${[
     `! kubesmith: keepalived on ${host.name}. Holds VIP ${lb.vip} for the nginx L4 port ${lb.port}. Generated: edit the cluster definition instead.`,
@@ -74,8 +55,8 @@ export function renderKeepalivedConf(model: ClusterModel, host: Host, authPass: 
     `    script "${CHECK_NGINX_SCRIPT}"`,
     `    interval ${interval}`,
     `    timeout ${interval + 1}`,
-    `    fall ${props.checkFall ?? 2}`,
-    `    rise ${props.checkRise ?? 2}`,
+    `    fall ${CHECK.fall}`,
+    `    rise ${CHECK.rise}`,
     '    ! no weight: a failing check puts the instance in FAULT, whatever the priorities',
     '}',
     '',
@@ -101,24 +82,17 @@ export function renderKeepalivedConf(model: ClusterModel, host: Host, authPass: 
 
 /** keepalived from the OS package on the lb hosts: keepalived.conf and the nginx check script. */
 export class Keepalived extends Construct {
-  constructor(scope: Construct, id: string, props: KeepalivedProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
-    const { model, pki } = cluster;
+    const { model, secrets } = cluster;
+    const bundles = cluster.placeComponent('keepalived');
     if (!model.loadBalancer) return;
     const check = renderCheckScript(model.loadBalancer.port);
-    for (const bundle of cluster.bundlesWithRole('lb')) {
+    for (const bundle of bundles) {
       // 0600: holds the VRRP password.
-      bundle.addFile(KEEPALIVED_CONF, renderKeepalivedConf(model, bundle.host, pki.secrets.keepalivedAuthPass, props), { mode: 0o600 });
+      bundle.addFile(KEEPALIVED_CONF, renderKeepalivedConf(model, bundle.host, secrets.keepalivedAuthPass), { mode: 0o600 });
       bundle.addFile(CHECK_NGINX_SCRIPT, check, { mode: 0o755 });
-      bundle.addService({
-        unit: 'keepalived.service',
-        order: START_ORDER.keepalived,
-        binaries: ['/usr/sbin/keepalived'],
-        source: 'OS package keepalived',
-        packaged: true,
-        config: [KEEPALIVED_CONF],
-      });
     }
   }
 }

@@ -1,61 +1,35 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { START_ORDER } from '../lib/bundle/host-bundle';
-import { Cluster } from '../lib/cluster';
-import { ClusterModel } from '../lib/cluster-model';
-import { PATHS } from '../lib/paths';
-import { caSpec, certSpec, KEY_PAIR_LIST } from '../lib/pki/cert-list';
-import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
-import { addKubernetesComponent } from './kubernetes-component';
+import {
+  Cluster, optionFileService, renderOptionFile, renderUnit, unitOf,
+} from '../lib/components';
+import { ClusterModel, PATHS } from '../lib/model';
+import { certPath, keyPath } from '../lib/pki';
+import { addKubernetesComponent, kubernetesComponent } from './kubernetes-component';
 
 export const KUBE_APISERVER = {
-  unit: 'kube-apiserver.service',
-  binary: `${PATHS.k8sBin}/kube-apiserver`,
-  optionFile: `${PATHS.k8sCfg}/kube-apiserver`,
-  optionVariable: 'KUBE_APISERVER_OPTS',
+  ...kubernetesComponent('kube-apiserver'),
   auditPolicy: `${PATHS.k8sCfg}/audit-policy.yaml`,
   auditLog: `${PATHS.k8sLogs}/kube-apiserver-audit.log`,
 } as const;
 
-export { kubernetesServerSource } from './kubernetes-component';
-
-/**
- * The apiserver on the same master: controller-manager, scheduler and the master's admin.kubeconfig use it,
- * so they keep working while the VIP moves. 127.0.0.1 is a SAN of the apiserver certificate.
- */
-export function localApiServerUrl(model: ClusterModel): string {
-  return `https://127.0.0.1:${model.apiServerPort}`;
-}
+/** klog verbosity (--v) of every Kubernetes component. */
+export const VERBOSITY = 2;
 
 export function serviceAccountIssuer(model: ClusterModel): string {
   return `https://kubernetes.default.svc.${model.network.dnsDomain}`;
 }
 
-const SA_KEYS = KEY_PAIR_LIST.find((k) => k.id === 'service-account')!;
-
-export interface KubeApiserverProps {
-  /**
-   * Write an audit log (metadata of every request) under /opt/kubernetes/logs, rotated by the apiserver.
-   * @default true
-   */
-  readonly auditLog?: boolean;
-  /**
-   * klog verbosity (--v).
-   * @default 2
-   */
-  readonly verbosity?: number;
-}
-
-/** kube-apiserver on every master: option file, unit and (optionally) audit policy. */
+/** kube-apiserver on every master: option file, unit and (unless the definition turns it off) audit policy. */
 export class KubeApiserver extends Construct {
-  constructor(scope: Construct, id: string, props: KubeApiserverProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
     const { model } = cluster;
-    const auditLog = props.auditLog ?? true;
+    const auditLog = model.auditLog;
     const net = model.network;
 
-    for (const bundle of cluster.bundlesWithRole('master')) {
+    for (const bundle of cluster.placeComponent('kube-apiserver')) {
       const host = bundle.host;
       const flags: [string, string | number | boolean][] = [
         ['advertise-address', host.ip],
@@ -63,9 +37,9 @@ export class KubeApiserver extends Construct {
         ['bind-address', '0.0.0.0'],
         ['secure-port', model.apiServerPort],
         ['etcd-servers', model.etcdEndpoints.join(',')],
-        ['etcd-cafile', caSpec('etcd-ca').certPath],
-        ['etcd-certfile', certSpec('apiserver-etcd-client').certPath],
-        ['etcd-keyfile', certSpec('apiserver-etcd-client').keyPath],
+        ['etcd-cafile', certPath('etcd-ca')],
+        ['etcd-certfile', certPath('apiserver-etcd-client')],
+        ['etcd-keyfile', keyPath('apiserver-etcd-client')],
         ['service-cluster-ip-range', net.serviceCidr.text],
         ['service-node-port-range', `${net.nodePortRange.low}-${net.nodePortRange.high}`],
         ['allow-privileged', true],
@@ -74,20 +48,20 @@ export class KubeApiserver extends Construct {
         ['enable-admission-plugins', 'NodeRestriction'],
         // Kubelets bootstrap with a bootstrap-token Secret in kube-system (system:bootstrap:<id>, group system:bootstrappers).
         ['enable-bootstrap-token-auth', true],
-        ['client-ca-file', caSpec('kubernetes-ca').certPath],
-        ['tls-cert-file', certSpec('apiserver').certPath],
-        ['tls-private-key-file', certSpec('apiserver').keyPath],
-        ['kubelet-client-certificate', certSpec('apiserver-kubelet-client').certPath],
-        ['kubelet-client-key', certSpec('apiserver-kubelet-client').keyPath],
+        ['client-ca-file', certPath('kubernetes-ca')],
+        ['tls-cert-file', certPath('apiserver')],
+        ['tls-private-key-file', keyPath('apiserver')],
+        ['kubelet-client-certificate', certPath('apiserver-kubelet-client')],
+        ['kubelet-client-key', keyPath('apiserver-kubelet-client')],
         // Node names need not resolve in DNS; the InternalIP is the kubelet's --node-ip.
         ['kubelet-preferred-address-types', 'InternalIP,Hostname'],
         // --api-audiences defaults to the issuer.
         ['service-account-issuer', serviceAccountIssuer(model)],
-        ['service-account-key-file', SA_KEYS.publicPath],
-        ['service-account-signing-key-file', SA_KEYS.privatePath],
-        ['proxy-client-cert-file', certSpec('front-proxy-client').certPath],
-        ['proxy-client-key-file', certSpec('front-proxy-client').keyPath],
-        ['requestheader-client-ca-file', caSpec('front-proxy-ca').certPath],
+        ['service-account-key-file', certPath('service-account')],
+        ['service-account-signing-key-file', keyPath('service-account')],
+        ['proxy-client-cert-file', certPath('front-proxy-client')],
+        ['proxy-client-key-file', keyPath('front-proxy-client')],
+        ['requestheader-client-ca-file', certPath('front-proxy-ca')],
         ['requestheader-allowed-names', 'front-proxy-client'],
         ['requestheader-extra-headers-prefix', 'X-Remote-Extra-'],
         ['requestheader-group-headers', 'X-Remote-Group'],
@@ -105,16 +79,16 @@ export class KubeApiserver extends Construct {
           ['audit-log-maxsize', 100],
         );
       }
-      flags.push(['v', props.verbosity ?? 2]);
+      flags.push(['v', VERBOSITY]);
 
       if (auditLog) bundle.addFile(KUBE_APISERVER.auditPolicy, renderAuditPolicy());
-      addKubernetesComponent(bundle, model, KUBE_APISERVER, START_ORDER.kubeApiserver, {
+      addKubernetesComponent(bundle, KUBE_APISERVER, {
         options: renderOptionFile(KUBE_APISERVER.optionVariable, flags),
         unit: renderUnit({
           unit: {
             Description: 'Kubernetes API Server',
             Documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/',
-            After: ['network-online.target', ...(host.has('etcd') ? ['etcd.service'] : [])],
+            After: ['network-online.target', ...(cluster.runs(host, 'etcd') ? [unitOf('etcd')] : [])],
             Wants: 'network-online.target',
           },
           // The apiserver reports READY=1 to systemd once it serves.

@@ -1,56 +1,36 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { START_ORDER } from '../lib/bundle/host-bundle';
-import { Cluster } from '../lib/cluster';
-import { renderKubeconfig } from '../lib/kubeconfig';
-import { PATHS } from '../lib/paths';
-import { certSpec } from '../lib/pki/cert-list';
-import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
+import {
+  Cluster, componentSpec, kubeconfigFor, optionFileService, renderOptionFile, renderUnit,
+} from '../lib/components';
+import { PATHS, PORTS } from '../lib/model';
+import { VERBOSITY } from './kube-apiserver';
+import { addKubernetesComponent, kubernetesComponent } from './kubernetes-component';
 
-import { addKubernetesComponent } from './kubernetes-component';
+const ROW = componentSpec('kube-proxy');
 
 export const KUBE_PROXY = {
-  unit: 'kube-proxy.service',
-  binary: `${PATHS.k8sBin}/kube-proxy`,
-  optionFile: `${PATHS.k8sCfg}/kube-proxy`,
-  optionVariable: 'KUBE_PROXY_OPTS',
+  ...kubernetesComponent('kube-proxy'),
   config: `${PATHS.k8sCfg}/kube-proxy-config.yaml`,
-  kubeconfig: `${PATHS.k8sCfg}/kube-proxy.kubeconfig`,
-  metricsPort: 10249,
+  kubeconfig: ROW.kubeconfig!.path,
+  metricsPort: PORTS.kubeProxyMetrics,
 } as const;
 
-export interface KubeProxyProps {
-  /**
-   * Scheduler of IPVS virtual servers (ipvs mode only).
-   * @default 'rr'
-   */
-  readonly ipvsScheduler?: string;
-  /**
-   * klog verbosity (--v).
-   * @default 2
-   */
-  readonly verbosity?: number;
-}
+/** Scheduler of IPVS virtual servers (ipvs mode only): round robin. */
+const IPVS_SCHEDULER = 'rr';
 
 /** kube-proxy on every host with the node role; every setting in a KubeProxyConfiguration. */
 export class KubeProxy extends Construct {
-  constructor(scope: Construct, id: string, props: KubeProxyProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
     const { model, pki } = cluster;
-    const cert = certSpec('kube-proxy');
     const mode = model.network.kubeProxyMode;
 
-    const kubeconfig = renderKubeconfig({
-      clusterName: model.name,
-      server: model.apiServerEndpoint,
-      caPem: pki.ca('kubernetes-ca').certPem,
-      user: 'system:kube-proxy',
-      clientCert: { certPath: cert.certPath, keyPath: cert.keyPath },
-    });
+    const kubeconfig = kubeconfigFor(model, pki.ca('kubernetes-ca').certPem, ROW.kubeconfig!);
     const options = renderOptionFile(KUBE_PROXY.optionVariable, [
       ['config', KUBE_PROXY.config],
-      ['v', props.verbosity ?? 2],
+      ['v', VERBOSITY],
     ]);
     const unit = renderUnit({
       unit: {
@@ -62,7 +42,7 @@ export class KubeProxy extends Construct {
       service: optionFileService(KUBE_PROXY),
     });
 
-    for (const bundle of cluster.bundlesWithRole('node')) {
+    for (const bundle of cluster.placeComponent('kube-proxy')) {
       const host = bundle.host;
       const config = stringify({
         apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
@@ -75,11 +55,11 @@ export class KubeProxy extends Construct {
         // Must match the kubelet's node name, or kube-proxy finds no Node object.
         hostnameOverride: host.name,
         mode,
-        ...(mode === 'ipvs' ? { ipvs: { scheduler: props.ipvsScheduler ?? 'rr' } } : {}),
+        ...(mode === 'ipvs' ? { ipvs: { scheduler: IPVS_SCHEDULER } } : {}),
       });
       bundle.addFile(KUBE_PROXY.kubeconfig, kubeconfig, { mode: 0o600 });
       bundle.addFile(KUBE_PROXY.config, config);
-      addKubernetesComponent(bundle, model, KUBE_PROXY, START_ORDER.kubeProxy, { options: options, unit: unit });
+      addKubernetesComponent(bundle, KUBE_PROXY, { options, unit });
     }
   }
 }

@@ -1,30 +1,19 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { START_ORDER } from '../lib/bundle/host-bundle';
-import { Cluster } from '../lib/cluster';
-import { renderKubeconfig } from '../lib/kubeconfig';
-import { PATHS } from '../lib/paths';
-import { certSpec } from '../lib/pki/cert-list';
-import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
-import { KUBE_APISERVER, localApiServerUrl } from './kube-apiserver';
-import { addKubernetesComponent } from './kubernetes-component';
+import {
+  Cluster, componentSpec, kubeconfigFor, optionFileService, renderOptionFile, renderUnit, unitOf,
+} from '../lib/components';
+import { PATHS } from '../lib/model';
+import { VERBOSITY } from './kube-apiserver';
+import { addKubernetesComponent, kubernetesComponent } from './kubernetes-component';
+
+const ROW = componentSpec('kube-scheduler');
 
 export const KUBE_SCHEDULER = {
-  unit: 'kube-scheduler.service',
-  binary: `${PATHS.k8sBin}/kube-scheduler`,
-  optionFile: `${PATHS.k8sCfg}/kube-scheduler`,
-  optionVariable: 'KUBE_SCHEDULER_OPTS',
+  ...kubernetesComponent('kube-scheduler'),
   config: `${PATHS.k8sCfg}/kube-scheduler-config.yaml`,
-  kubeconfig: `${PATHS.k8sCfg}/kube-scheduler.kubeconfig`,
+  kubeconfig: ROW.kubeconfig!.path,
 } as const;
-
-export interface KubeSchedulerProps {
-  /**
-   * klog verbosity (--v).
-   * @default 2
-   */
-  readonly verbosity?: number;
-}
 
 /**
  * kube-scheduler on every master, leader-elected, talking to its own master's apiserver.
@@ -32,19 +21,12 @@ export interface KubeSchedulerProps {
  * --kubeconfig flag is deprecated in favour of clientConnection.kubeconfig.
  */
 export class KubeScheduler extends Construct {
-  constructor(scope: Construct, id: string, props: KubeSchedulerProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
     const { model, pki } = cluster;
-    const cert = certSpec('kube-scheduler');
 
-    const kubeconfig = renderKubeconfig({
-      clusterName: model.name,
-      server: localApiServerUrl(model),
-      caPem: pki.ca('kubernetes-ca').certPem,
-      user: 'system:kube-scheduler',
-      clientCert: { certPath: cert.certPath, keyPath: cert.keyPath },
-    });
+    const kubeconfig = kubeconfigFor(model, pki.ca('kubernetes-ca').certPem, ROW.kubeconfig!);
     const config = stringify({
       apiVersion: 'kubescheduler.config.k8s.io/v1',
       kind: 'KubeSchedulerConfiguration',
@@ -56,22 +38,22 @@ export class KubeScheduler extends Construct {
       ['authentication-kubeconfig', KUBE_SCHEDULER.kubeconfig],
       ['authorization-kubeconfig', KUBE_SCHEDULER.kubeconfig],
       ['bind-address', '127.0.0.1'],
-      ['v', props.verbosity ?? 2],
+      ['v', VERBOSITY],
     ]);
     const unit = renderUnit({
       unit: {
         Description: 'Kubernetes Scheduler',
         Documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-scheduler/',
-        After: ['network-online.target', KUBE_APISERVER.unit],
-        Wants: ['network-online.target', KUBE_APISERVER.unit],
+        After: ['network-online.target', unitOf('kube-apiserver')],
+        Wants: ['network-online.target', unitOf('kube-apiserver')],
       },
       service: optionFileService(KUBE_SCHEDULER),
     });
 
-    for (const bundle of cluster.bundlesWithRole('master')) {
+    for (const bundle of cluster.placeComponent('kube-scheduler')) {
       bundle.addFile(KUBE_SCHEDULER.kubeconfig, kubeconfig, { mode: 0o600 });
       bundle.addFile(KUBE_SCHEDULER.config, config);
-      addKubernetesComponent(bundle, model, KUBE_SCHEDULER, START_ORDER.kubeScheduler, { options: options, unit: unit });
+      addKubernetesComponent(bundle, KUBE_SCHEDULER, { options, unit });
     }
   }
 }

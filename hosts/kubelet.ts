@@ -1,19 +1,15 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { START_ORDER } from '../lib/bundle/host-bundle';
-import { Cluster } from '../lib/cluster';
-import { renderKubeconfig } from '../lib/kubeconfig';
-import { PATHS } from '../lib/paths';
-import { caSpec } from '../lib/pki/cert-list';
-import { optionFileService, renderOptionFile, renderUnit } from '../lib/systemd-unit';
-
-import { addKubernetesComponent } from './kubernetes-component';
+import {
+  Cluster, kubeconfigFor, optionFileService, renderOptionFile, renderUnit, unitOf,
+} from '../lib/components';
+import { CONTAINERD_SOCKET, PATHS, PORTS } from '../lib/model';
+import { certPath } from '../lib/pki';
+import { VERBOSITY } from './kube-apiserver';
+import { addKubernetesComponent, kubernetesComponent } from './kubernetes-component';
 
 export const KUBELET = {
-  unit: 'kubelet.service',
-  binary: `${PATHS.k8sBin}/kubelet`,
-  optionFile: `${PATHS.k8sCfg}/kubelet`,
-  optionVariable: 'KUBELET_OPTS',
+  ...kubernetesComponent('kubelet'),
   config: `${PATHS.k8sCfg}/kubelet-config.yaml`,
   /** Token kubeconfig the kubelet uses once, to request its client certificate. */
   bootstrapKubeconfig: `${PATHS.k8sCfg}/bootstrap.kubeconfig`,
@@ -23,11 +19,8 @@ export const KUBELET = {
   certDir: PATHS.k8sSsl,
   /** User name of the bootstrap kubeconfig entry (the apiserver sees system:bootstrap:<token id>). */
   bootstrapUser: 'kubelet-bootstrap',
-  port: 10250,
+  port: PORTS.kubelet,
 } as const;
-
-export const CONTAINERD_UNIT = 'containerd.service';
-export const CONTAINERD_ENDPOINT = 'unix:///run/containerd/containerd.sock';
 
 /** The kubelet's default hard eviction thresholds, written out so operators see them. */
 export const DEFAULT_EVICTION_HARD: Readonly<Record<string, string>> = {
@@ -37,45 +30,28 @@ export const DEFAULT_EVICTION_HARD: Readonly<Record<string, string>> = {
   'imagefs.available': '15%',
 };
 
-export interface KubeletProps {
-  /**
-   * Hard eviction thresholds (KubeletConfiguration evictionHard).
-   * @default DEFAULT_EVICTION_HARD
-   */
-  readonly evictionHard?: Readonly<Record<string, string>>;
-  /**
-   * klog verbosity (--v).
-   * @default 2
-   */
-  readonly verbosity?: number;
-}
-
 /** kubelet on every host with the node role, joining through TLS bootstrapping. */
 export class Kubelet extends Construct {
-  constructor(scope: Construct, id: string, props: KubeletProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
-    const { model, pki } = cluster;
+    const { model, pki, secrets } = cluster;
 
-    const bootstrapKubeconfig = renderKubeconfig({
-      clusterName: model.name,
-      server: model.apiServerEndpoint,
-      caPem: pki.ca('kubernetes-ca').certPem,
-      user: KUBELET.bootstrapUser,
-      token: pki.secrets.bootstrapToken.token,
+    const bootstrapKubeconfig = kubeconfigFor(model, pki.ca('kubernetes-ca').certPem, {
+      user: KUBELET.bootstrapUser, token: secrets.bootstrapToken.token, server: 'endpoint',
     });
     const unit = renderUnit({
       unit: {
         Description: 'Kubernetes Kubelet',
         Documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/',
-        After: ['network-online.target', CONTAINERD_UNIT],
+        After: ['network-online.target', unitOf('containerd')],
         Wants: 'network-online.target',
-        Requires: CONTAINERD_UNIT,
+        Requires: unitOf('containerd'),
       },
       service: optionFileService(KUBELET),
     });
 
-    for (const bundle of cluster.bundlesWithRole('node')) {
+    for (const bundle of cluster.placeComponent('kubelet')) {
       const host = bundle.host;
       const config = stringify({
         apiVersion: 'kubelet.config.k8s.io/v1beta1',
@@ -84,13 +60,13 @@ export class Kubelet extends Construct {
         port: KUBELET.port,
         readOnlyPort: 0,
         cgroupDriver: 'systemd',
-        containerRuntimeEndpoint: CONTAINERD_ENDPOINT,
+        containerRuntimeEndpoint: CONTAINERD_SOCKET,
         clusterDNS: [model.network.clusterDns],
         clusterDomain: model.network.dnsDomain,
         authentication: {
           anonymous: { enabled: false },
           webhook: { enabled: true },
-          x509: { clientCAFile: caSpec('kubernetes-ca').certPath },
+          x509: { clientCAFile: certPath('kubernetes-ca') },
         },
         authorization: { mode: 'Webhook' },
         rotateCertificates: true,
@@ -98,7 +74,7 @@ export class Kubelet extends Construct {
         // them, so the kubelet keeps its self-signed one and the apiserver does not verify kubelets.
         serverTLSBootstrap: false,
         failSwapOn: true,
-        evictionHard: { ...(props.evictionHard ?? DEFAULT_EVICTION_HARD) },
+        evictionHard: { ...DEFAULT_EVICTION_HARD },
       });
       const options = renderOptionFile(KUBELET.optionVariable, [
         ['bootstrap-kubeconfig', KUBELET.bootstrapKubeconfig],
@@ -107,11 +83,11 @@ export class Kubelet extends Construct {
         ['cert-dir', KUBELET.certDir],
         ['hostname-override', host.name],
         ['node-ip', host.ip],
-        ['v', props.verbosity ?? 2],
+        ['v', VERBOSITY],
       ]);
       bundle.addFile(KUBELET.bootstrapKubeconfig, bootstrapKubeconfig, { mode: 0o600 });
       bundle.addFile(KUBELET.config, config);
-      addKubernetesComponent(bundle, model, KUBELET, START_ORDER.kubelet, { options: options, unit: unit });
+      addKubernetesComponent(bundle, KUBELET, { options, unit });
     }
   }
 }

@@ -1,32 +1,19 @@
 import { Construct } from 'constructs';
-import { START_ORDER } from '../lib/bundle/host-bundle';
-import { Cluster } from '../lib/cluster';
-import { ClusterModel } from '../lib/cluster-model';
+import { Cluster } from '../lib/components';
+import { ClusterModel, PATHS } from '../lib/model';
 
-export const NGINX_CONF = '/etc/nginx/nginx.conf';
-export const NGINX_LOG_DIR = '/var/log/nginx';
+export const NGINX_CONF = PATHS.nginxConf;
+export const NGINX_LOG_DIR = PATHS.nginxLogs;
 
-export interface NginxProps {
-  /**
-   * Module file loaded with `load_module` when loadBalancer.loadStreamModule is true.
-   * @default '/usr/lib/nginx/modules/ngx_stream_module.so' (Debian's libnginx-mod-stream)
-   */
-  readonly streamModulePath?: string;
-  /**
-   * worker_connections; every proxied connection takes two.
-   * @default 4096
-   */
-  readonly workerConnections?: number;
-}
+/** worker_connections; every proxied connection takes two. */
+const WORKER_CONNECTIONS = 4096;
 
 /** The whole nginx.conf: an L4 (stream) proxy from the lb port to every kube-apiserver. */
-export function renderNginxConf(model: ClusterModel, props: NginxProps = {}): string {
+export function renderNginxConf(model: ClusterModel): string {
   const lb = model.loadBalancer;
   if (!lb) throw new Error('nginx: the cluster has no loadBalancer');
-  const modulePath = props.streamModulePath ?? '/usr/lib/nginx/modules/ngx_stream_module.so';
-  const workerConnections = props.workerConnections ?? 4096;
-  if (!Number.isInteger(workerConnections) || workerConnections < 64) throw new Error(`nginx: workerConnections ${workerConnections} must be an integer >= 64`);
-  if (!/^\/[^\s;'"{}]+$/.test(modulePath)) throw new Error(`nginx: streamModulePath "${modulePath}" must be an absolute path`);
+  const modulePath = lb.streamModulePath;
+  const workerConnections = WORKER_CONNECTIONS;
   const lines = [
     '# kubesmith: nginx as L4 load balancer for the kube-apiservers. Generated: edit the cluster definition instead.',
     // The whole file is ours: no include of modules-enabled/*.conf, or Debian's stream module loads twice.
@@ -63,22 +50,12 @@ export function renderNginxConf(model: ClusterModel, props: NginxProps = {}): st
 
 /** nginx from the OS package on the lb hosts: kubesmith writes only nginx.conf. */
 export class Nginx extends Construct {
-  constructor(scope: Construct, id: string, props: NginxProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
-    const lbBundles = cluster.bundlesWithRole('lb');
+    const lbBundles = cluster.placeComponent('nginx');
     if (lbBundles.length === 0) return;
-    const conf = renderNginxConf(cluster.model, props);
-    for (const bundle of lbBundles) {
-      bundle.addFile(NGINX_CONF, conf);
-      bundle.addService({
-        unit: 'nginx.service',
-        order: START_ORDER.nginx,
-        binaries: ['/usr/sbin/nginx'],
-        source: 'OS package nginx + libnginx-mod-stream (Debian) / nginx (RHEL)',
-        packaged: true,
-        config: [NGINX_CONF],
-      });
-    }
+    const conf = renderNginxConf(cluster.model);
+    for (const bundle of lbBundles) bundle.addFile(NGINX_CONF, conf);
   }
 }

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
-import { Cluster } from '../lib/cluster';
-import { ClusterModel } from '../lib/cluster-model';
+import { Cluster } from '../lib/components';
+import { ClusterModel } from '../lib/model';
 
 export const PREREQUISITE_FILES = {
   /** Applied by `sysctl --system` and at boot by systemd-sysctl. */
@@ -31,7 +31,7 @@ export class NodePrerequisites extends Construct {
     super(scope, id);
     const cluster = Cluster.of(this);
     const modules = kernelModules(cluster.model);
-    for (const bundle of cluster.bundlesWithRole('node')) {
+    for (const bundle of cluster.bundlesRunning('kubelet')) {
       bundle.addFile(PREREQUISITE_FILES.sysctl, [
         '# Kubernetes node prerequisites (kubesmith)',
         ...NODE_SYSCTLS.map(([k, v]) => `${k} = ${v}`),

@@ -1,17 +1,13 @@
-export * from './cluster-definition';
-export * from './cluster-model';
-export * from './validation';
-export * from './cluster';
-export * from './synthesize';
-export * from './bundle/host-bundle';
-export * from './bundle/bundle-writer';
-export * from './pki';
-export * from './paths';
-export * from './systemd-unit';
-export * from './kubeconfig';
-export * from './topology';
-export * from './change-plan';
-export * from './addons';
-export * from './environment-file';
-export * from './flannel-network';
-export * from './rollout';
+// kubesmith's public API: the cluster definition, synthesis, and what the certificate report and the bench need.
+// Everything else is internal; docs/architecture.md says where it lives.
+export * from './model/definition';
+export { DEFAULTS } from './model/defaults';
+export { ClusterModel } from './model/cluster-model';
+export { ClusterDefinitionError, DefinitionIssue, validateDefinition } from './model/validation';
+export { ClusterPki, PkiOptions } from './pki/cluster-pki';
+export { PkiStateError } from './pki/errors';
+export { PkiEvent, formatEvent } from './pki/reasons';
+export { CertReportRow, certificateReport, formatReport } from './pki/cert-report';
+export {
+  SynthesisResult, SynthesizeOptions, defaultStateDir, synthesize, synthesizeCluster,
+} from './synth/synthesize';

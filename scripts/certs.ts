@@ -1,7 +1,9 @@
 // npm run certs                      list every certificate of the cluster in main.ts, warn under 30 days
 // npm run certs -- --check           same, exit 1 when any certificate is expiring, expired or missing
 // npm run certs -- renew NAME...     re-issue leaf certificates now, keeping their keys (never a CA); then run synth
-import { ClusterModel, ClusterPki, certificateReport, defaultStateDir, formatReport } from '../lib';
+import {
+  ClusterModel, ClusterPki, certificateReport, defaultStateDir, formatEvent, formatReport,
+} from '../lib';
 import { cluster } from '../main';
 
 async function main(args: string[]): Promise<number> {
@@ -10,7 +12,7 @@ async function main(args: string[]): Promise<number> {
   if (args[0] === 'renew') {
     if (args.length < 2) throw new Error('usage: npm run certs -- renew NAME... (names as listed, e.g. apiserver, etcd-server@k8s1)');
     const pki = await ClusterPki.load(model, { stateDir, renew: args.slice(1) });
-    for (const e of pki.events) console.log(`${e.action} ${e.name}: ${e.reason}`);
+    for (const e of pki.events) console.log(formatEvent(e));
     console.log('Run `npm run synth` to rebuild the bundles, then roll them out.');
     return 0;
   }

@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { ClusterDefinition, MANIFEST_NAME, sha256, summarize, synthesizeCluster, SynthesisResult } from '../lib';
+import { ClusterDefinition, synthesizeCluster, SynthesisResult } from '../lib';
+import { MANIFEST_NAME, sha256 } from '../lib/output';
+import { summarize } from '../lib/pki';
 import { readBundle, TarEntry } from './support/bundle-reader';
 import { listing, pkiLabels, secretMasks } from './support/bundle-listing';
 import { LARGE, SEED, withChanges } from './support/clusters';
@@ -32,7 +34,7 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
 
   test('bundle listings', () => {
     const labels = pkiLabels(s.result.model, s.result.pki);
-    const masks = secretMasks(labels, s.result.pki);
+    const masks = secretMasks(labels, s.result.cluster.secrets);
     const all = Object.fromEntries([...s.bundles].map(([host, entries]) => [host, listing(entries, labels, masks)]));
     expect(all).toMatchSnapshot();
   });

@@ -1,4 +1,5 @@
-import { ClusterModel, renderTopology } from '../lib';
+import { ClusterModel } from '../lib';
+import { renderTopology } from '../lib/output';
 import { LARGE, SEED, withChanges } from './support/clusters';
 
 test.each([['seed', SEED], ['large', LARGE]])('%s topology', (_n, def) => {

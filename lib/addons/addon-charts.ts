@@ -1,7 +1,8 @@
 import { X509Certificate, createPrivateKey } from 'crypto';
 import { App, Chart } from 'cdk8s';
-import { ClusterModel } from '../cluster-model';
-import { ResolvedApp, resolveAddons } from './addons-model';
+import { ClusterModel, ResolvedApp } from '../model';
+import { ClusterPki, appCertOf } from '../pki';
+
 import { AppChart } from './app';
 import { CoreDnsChart } from './coredns';
 import { DashboardChart } from './dashboard';
@@ -31,7 +32,7 @@ export function addAddonCharts(app: App, props: AddonsProps): Chart[] {
   const warn = props.warn ?? ((msg: string) => console.warn(`warning: ${msg}`));
   const env = props.env ?? process.env;
   const model = props.model;
-  const addons = resolveAddons(model);
+  const addons = model.addons;
 
   const charts: Chart[] = [
     new NamespacesChart(app, addons.namespaces),
@@ -50,7 +51,7 @@ export function addAddonCharts(app: App, props: AddonsProps): Chart[] {
   if (addons.dashboard.enabled) charts.push(new DashboardChart(app, addons.dashboard));
   if (addons.ingressNginx.enabled) charts.push(new IngressNginxChart(app, addons.ingressNginx));
 
-  for (const a of addons.apps) {
+  for (const a of model.apps) {
     const auth = resolveRegistryAuth(a.name, a.image, env);
     if ('warning' in auth) warn(auth.warning);
     const tls = props.appTls?.[a.name];
@@ -82,4 +83,12 @@ function checkAppCertificate(app: ResolvedApp, tls: { readonly certPem: string; 
   if (cert.checkHost(app.host!.replace(/^\*\./, 'kubesmith-wildcard-check.')) === undefined) {
     throw new Error(`appTls["${app.name}"]: the certificate (${cert.subjectAltName ?? cert.subject}) does not cover host ${app.host}`);
   }
+}
+
+/** The certificates kubesmith issued for apps' Ingress hosts (the PKI's per-app list), by app name. */
+export function issuedAppTls(model: ClusterModel, pki: ClusterPki): Record<string, { readonly certPem: string; readonly keyPem: string }> {
+  return Object.fromEntries(model.apps.flatMap((a) => {
+    const id = appCertOf(a);
+    return id ? [[a.name, pki.cert(id, a.name)]] : [];
+  }));
 }

@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ResolvedApp } from './addons-model';
+import { ResolvedApp } from '../model';
 import { CHART_PROPS, fieldEnv, httpProbe, int, quantity } from './common';
 import { INGRESS_CLASS } from './ingress-nginx';
 

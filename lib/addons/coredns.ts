@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Ipv4Cidr } from '../ipv4';
+import { Ipv4Cidr } from '../model';
 import { CHART_PROPS, httpProbe, int, quantity, roleRef, rule } from './common';
 
 export interface CoreDnsChartProps {

@@ -1,13 +1,11 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { userOf } from '../pki';
 import { CHART_PROPS, roleRef } from './common';
 
-/**
- * CN of the apiserver's kubelet client certificate (--kubelet-client-certificate).
- * The PKI must issue that certificate with exactly this CN.
- */
-export const APISERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+/** The user of the apiserver's kubelet client certificate (--kubelet-client-certificate): its CN in the table. */
+export const APISERVER_KUBELET_CLIENT_USER = userOf('apiserver-kubelet-client');
 
 export interface BootstrapTokenSecret {
   /** 6 characters [a-z0-9]. */

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { parseImageReference } from './images';
+import { parseImageReference } from '../model';
 
 /**
  * Registry credentials for an app's image pull Secret. They never live in the repository:

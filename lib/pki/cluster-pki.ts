@@ -1,55 +1,23 @@
 import * as crypto from 'crypto';
 import { promisify } from 'util';
-import { KeyAlgorithm } from '../cluster-definition';
-import { ClusterModel } from '../cluster-model';
+import { ClusterModel, Host, KeyAlgorithm } from '../model';
 import {
-  CA_LIST, CaId, CaSpec, CertInstance, KEY_PAIR_LIST, certInstances,
+  AppCertSpec, CaId, CertId, CertInstance, PKI_TABLE, PkiSpec, certInstances, pkiFilesOf, pkiSpec,
 } from './cert-list';
+import { PkiStateError } from './errors';
+import { PkiEvent, Reason } from './reasons';
 import { StateStore } from './state-store';
-import { PhaseTimes, Stopwatch } from '../stopwatch';
+import { PhaseTimes, Stopwatch } from '../util/stopwatch';
 import {
   DistinguishedName, certificateBuilder, createCertificate, keyAlgorithmOf, subjectString, summarize,
 } from './x509';
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
 
-/** Something the PKI did on this run, for the synth report. */
-export interface PkiEvent {
-  readonly action: 'created' | 'issued' | 're-issued' | 'generated';
-  /** CA id, certificate name ('etcd-server@k8s1'), key pair or secret name. */
-  readonly name: string;
-  readonly reason: string;
-}
-
-/** The PKI state cannot be used as it is; nothing was written. */
-export class PkiStateError extends Error {
-  constructor(stateDir: string, problems: readonly string[]) {
-    super(`PKI state in ${stateDir} is unusable; nothing was written:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`
-      + 'Restore the state directory from its backup. A CA is never regenerated silently: to start a new cluster '
-      + 'with new CAs, move the state directory away (every host then needs new bundles).');
-    this.name = 'PkiStateError';
-  }
-}
-
 export interface KeyMaterial {
   readonly certPem: string;
   readonly keyPem: string;
   readonly certificate: crypto.X509Certificate;
-}
-
-export interface BootstrapToken {
-  /** 6 characters [a-z0-9]; the Secret is bootstrap-token-<id>. */
-  readonly id: string;
-  /** 16 characters [a-z0-9]. */
-  readonly secret: string;
-  /** id.secret, as kubelets present it. */
-  readonly token: string;
-}
-
-export interface ClusterSecrets {
-  readonly bootstrapToken: BootstrapToken;
-  /** keepalived PASS authentication; at most 8 characters. */
-  readonly keepalivedAuthPass: string;
 }
 
 export interface PkiOptions {
@@ -66,12 +34,13 @@ export interface PkiOptions {
 }
 
 const DAY_MS = 86_400_000;
-const ALNUM_LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const ALNUM = `${ALNUM_LOWER}ABCDEFGHIJKLMNOPQRSTUVWXYZ`;
+const SERVICE_ACCOUNT = pkiSpec('service-account');
+const CA_ROWS = PKI_TABLE.filter((r) => r.kind === 'ca');
 
-function randomString(length: number, alphabet: string): string {
-  return Array.from({ length }, () => alphabet[crypto.randomInt(alphabet.length)]).join('');
-}
+/** Where the state directory keeps each file. */
+export const caFile = (id: CaId) => ({ cert: `ca/${id}.crt`, key: `ca/${id}.key` });
+export const certFile = (name: string) => ({ cert: `certs/${name}.crt`, key: `certs/${name}.key` });
+export const keyPairFile = (id: string) => `${id}.key`;
 
 async function generateKey(algorithm: KeyAlgorithm): Promise<crypto.KeyObject> {
   const pair = algorithm === 'ecdsa'
@@ -94,214 +63,249 @@ function material(certPem: string, key: crypto.KeyObject): KeyMaterial {
   return { certPem, keyPem: keyPem(key), certificate: new crypto.X509Certificate(certPem) };
 }
 
-export const caFile = (id: CaId) => ({ cert: `ca/${id}.crt`, key: `ca/${id}.key` });
-export const certFile = (name: string) => ({ cert: `certs/${name}.crt`, key: `certs/${name}.key` });
-const SECRETS_FILE = 'secrets.json';
+// Phase 1: read and check the state, writing nothing.
 
-interface Pending {
-  readonly name: string;
-  readonly reason: string;
-  readonly action: PkiEvent['action'];
+interface PkiState {
+  readonly fresh: boolean;
+  /** CAs found in the state (a fresh state has none). */
+  readonly cas: ReadonlyMap<CaId, { readonly certPem: string; readonly key: crypto.KeyObject }>;
+  readonly saKey?: crypto.KeyObject;
+}
+
+function readState(store: StateStore, model: ClusterModel, options: PkiOptions): PkiState {
+  const fresh = store.isEmpty();
+  const problems: string[] = [];
+  const cas = new Map<CaId, { certPem: string; key: crypto.KeyObject }>();
+  for (const ca of CA_ROWS) {
+    const id = ca.id as CaId;
+    const files = caFile(id);
+    const certPem = store.readText(files.cert);
+    const keyText = store.readText(files.key);
+    if (certPem === undefined && keyText === undefined && fresh) continue;
+    const problem = checkCa(ca, certPem, keyText);
+    if (problem) problems.push(`${id}: ${problem} (${files.cert}, ${files.key})`);
+    else cas.set(id, { certPem: certPem!, key: crypto.createPrivateKey(keyText!) });
+  }
+  const saFile = keyPairFile(SERVICE_ACCOUNT.id);
+  const saKeyText = store.readText(saFile);
+  let saKey: crypto.KeyObject | undefined;
+  if (saKeyText !== undefined) {
+    try {
+      saKey = crypto.createPrivateKey(saKeyText);
+    } catch {
+      problems.push(`${saFile}: not a readable private key; service account tokens signed with it would all be invalid`);
+    }
+  } else if (!fresh) {
+    problems.push(`${saFile}: missing; every service account token in the cluster was signed with it`);
+  }
+  const known = certInstances(model).map((i) => i.name);
+  for (const name of options.renew ?? []) {
+    if (CA_ROWS.some((ca) => ca.id === name)) problems.push(`${name}: a CA cannot be renewed by kubesmith; renewing it means a new cluster identity`);
+    else if (!known.includes(name)) problems.push(`${name}: no such certificate; known: ${known.join(', ')}`);
+    else if (fresh) problems.push(`${name}: the state holds no certificates yet; run synth first`);
+  }
+  if (problems.length > 0) throw new PkiStateError(store.dir, problems);
+  return { fresh, cas, saKey };
+}
+
+// Phase 2: plan what to create, issue or re-issue, and why.
+
+interface PendingLeaf {
+  readonly instance: CertInstance;
+  readonly reason: Reason;
+  readonly action: 'issued' | 're-issued';
   /** An existing key to keep (re-issue keeps the key), or undefined to generate one. */
   readonly key?: crypto.KeyObject;
-  /** The certificate whose key this one uses (CertSpec.sharesKeyWith); it has no key file of its own. */
+  /** The certificate whose key this one uses (sharesKeyWith); it has no key file of its own. */
   readonly sharesKeyOf?: string;
 }
 
+interface PkiPlan {
+  readonly state: PkiState;
+  /** CAs the state lacks, in table order. */
+  readonly newCas: readonly PkiSpec[];
+  /** Leaves that stay as they are. */
+  readonly kept: ReadonlyMap<string, KeyMaterial>;
+  readonly leaves: readonly PendingLeaf[];
+  /** Keys to generate: new CAs, leaves without a key of their own, the service-account key. */
+  readonly keysToGenerate: number;
+}
+
+function plan(state: PkiState, store: StateStore, model: ClusterModel, options: PkiOptions, now: Date): PkiPlan {
+  const algorithm = model.certificates.keyAlgorithm;
+  const newCas = CA_ROWS.filter((ca) => !state.cas.has(ca.id as CaId));
+  const kept = new Map<string, KeyMaterial>();
+  const leaves: PendingLeaf[] = [];
+  const pendingByName = new Map<string, PendingLeaf>();
+  for (const instance of certInstances(model)) {
+    const files = certFile(instance.name);
+    const certPem = store.readText(files.cert);
+    const shared = instance.spec.sharesKeyWith;
+    const source = shared && (instance.scope ? `${shared}@${instance.scope}` : shared);
+    let key: crypto.KeyObject | undefined;
+    if (source) {
+      // Rows are in table order, so the key's owner was planned already.
+      const owner = kept.get(source);
+      key = owner ? crypto.createPrivateKey(owner.keyPem) : pendingByName.get(source)?.key;
+    } else {
+      key = readKey(store.readText(files.key), algorithm);
+    }
+    let reason: Reason | undefined;
+    if (certPem === undefined) reason = { kind: 'new' };
+    else if (options.renew?.includes(instance.name) && key) reason = { kind: 'renewal-requested' };
+    else reason = whyReissue(instance, model, certPem, key, state.cas.get(instance.spec.signer)?.certPem, now, options.renewWithinDays ?? 30);
+    if (source && reason?.kind === 'key-missing') reason = { kind: 'shared-key-replaced', owner: source };
+    if (reason === undefined) {
+      kept.set(instance.name, material(certPem!, key!));
+    } else {
+      const p: PendingLeaf = { instance, reason, action: certPem === undefined ? 'issued' : 're-issued', key, sharesKeyOf: source };
+      leaves.push(p);
+      pendingByName.set(instance.name, p);
+    }
+  }
+  const ownKeyless = leaves.filter((p) => !p.key && !p.sharesKeyOf).length;
+  return { state, newCas, kept, leaves, keysToGenerate: newCas.length + ownKeyless + (state.saKey ? 0 : 1) };
+}
+
+function readKey(text: string | undefined, algorithm: KeyAlgorithm): crypto.KeyObject | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const key = crypto.createPrivateKey(text);
+    return keyAlgorithmOf(key) === algorithm ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Phase 3: generate keys and sign, concurrently (RSA generation runs on libuv's thread pool).
+
+interface Issued {
+  readonly cas: ReadonlyMap<CaId, KeyMaterial>;
+  readonly leaves: ReadonlyMap<string, KeyMaterial>;
+  readonly saKey: crypto.KeyObject;
+  readonly events: readonly PkiEvent[];
+  /** State files to write: [relative path, content]. */
+  readonly files: readonly (readonly [string, string])[];
+}
+
+/** Starts every key before its first await, so synth's module loading overlaps key generation. */
+async function generateAndSign(p: PkiPlan, model: ClusterModel, now: Date): Promise<Issued> {
+  const algorithm = model.certificates.keyAlgorithm;
+  // Each certificate is signed as soon as its key and its signer are there, while other keys still generate.
+  const caKeys = p.newCas.map(() => generateKey(algorithm));
+  const saKeyReady = p.state.saKey ? Promise.resolve(p.state.saKey) : generateKey(algorithm);
+  if (p.newCas.length + p.leaves.length > 0) certificateBuilder(); // loads node-forge while the keys generate
+  const caReady = new Map<CaId, Promise<KeyMaterial>>();
+  for (const [id, ca] of p.state.cas) caReady.set(id, Promise.resolve(material(ca.certPem, ca.key)));
+  p.newCas.forEach((spec, i) => caReady.set(spec.id as CaId, caKeys[i].then((key) => material(createCertificate({
+    subject: subjectOf(model, spec.commonName!({ model })),
+    publicKey: crypto.createPublicKey(key),
+    isCa: true,
+    usages: [],
+    dnsNames: [],
+    ipAddresses: [],
+    notBefore: now,
+    validityDays: model.certificates.caValidityDays,
+  }, { selfKey: key }), key))));
+  const leafKeys = new Map<string, Promise<crypto.KeyObject>>();
+  for (const leaf of p.leaves) {
+    // Rows are in table order, so a shared key's owner is already in the map, or was valid and kept.
+    const key = leaf.key ? Promise.resolve(leaf.key)
+      : !leaf.sharesKeyOf ? generateKey(algorithm)
+        : leafKeys.get(leaf.sharesKeyOf) ?? Promise.resolve(crypto.createPrivateKey(p.kept.get(leaf.sharesKeyOf)!.keyPem));
+    leafKeys.set(leaf.instance.name, key);
+  }
+  const leafReady = p.leaves.map((leaf) => Promise.all([leafKeys.get(leaf.instance.name)!, caReady.get(leaf.instance.spec.signer)!])
+    .then(([key, signer]) => material(createCertificate({
+      ...desiredSpec(leaf.instance, model),
+      publicKey: crypto.createPublicKey(key),
+      isCa: false,
+      notBefore: now,
+      validityDays: model.certificates.validityDays,
+    }, { certificate: signer.certificate, key: crypto.createPrivateKey(signer.keyPem) }), key)));
+  const [newCas, newLeaves, saKey] = await Promise.all([
+    Promise.all(p.newCas.map((spec) => caReady.get(spec.id as CaId)!)), Promise.all(leafReady), saKeyReady,
+  ]);
+
+  // In table order: CAs, then leaves, then the key pair.
+  const files: [string, string][] = [];
+  const events: PkiEvent[] = [];
+  p.newCas.forEach((spec, i) => {
+    const f = caFile(spec.id as CaId);
+    files.push([f.key, newCas[i].keyPem], [f.cert, newCas[i].certPem]);
+    events.push({ action: 'created', name: spec.id, reason: { kind: 'new-cluster' } });
+  });
+  const cas = new Map<CaId, KeyMaterial>();
+  for (const [id, ready] of caReady) cas.set(id, await ready); // resolved already
+  const leaves = new Map(p.kept);
+  p.leaves.forEach((leaf, i) => {
+    leaves.set(leaf.instance.name, newLeaves[i]);
+    if (!leaf.key && !leaf.sharesKeyOf) files.push([certFile(leaf.instance.name).key, newLeaves[i].keyPem]);
+    files.push([certFile(leaf.instance.name).cert, newLeaves[i].certPem]);
+    events.push({ action: leaf.action, name: leaf.instance.name, reason: leaf.reason });
+  });
+  if (!p.state.saKey) {
+    files.push([keyPairFile(SERVICE_ACCOUNT.id), keyPem(saKey)]);
+    events.push({ action: 'generated', name: SERVICE_ACCOUNT.id, reason: { kind: 'new-cluster' } });
+  }
+  return { cas, leaves, saKey, events, files };
+}
+
+// Phase 4: write, keys before the certificates that name them, each file atomically.
+
+async function writeState(store: StateStore, files: readonly (readonly [string, string])[]): Promise<void> {
+  const isKey = ([rel]: readonly [string, string]) => rel.endsWith('.key');
+  await store.writeAll([files.filter(isKey), files.filter((f) => !isKey(f))]);
+}
+
 /**
- * The cluster's CAs, certificates, service-account key pair and secrets, loaded from the
- * state directory and completed there. Reads and checks everything before it writes anything.
+ * The cluster's CAs, certificates and service-account key pair, loaded from the state directory and completed
+ * there: read → plan → generate and sign → write. Reads and checks everything before it writes anything.
  */
 export class ClusterPki {
   static async load(model: ClusterModel, options: PkiOptions): Promise<ClusterPki> {
     const stopwatch = new Stopwatch();
     const store = new StateStore(options.stateDir);
     const now = options.now ?? new Date();
-    const algorithm = model.certificates.keyAlgorithm;
-    const fresh = store.isEmpty();
-    const problems: string[] = [];
-    const events: PkiEvent[] = [];
-
-    // 1. Read and check, without writing.
-    const cas = new Map<CaId, { key?: crypto.KeyObject; certPem?: string }>();
-    for (const ca of CA_LIST) {
-      const files = caFile(ca.id);
-      const certPem = store.readText(files.cert);
-      const keyText = store.readText(files.key);
-      if (certPem === undefined && keyText === undefined && fresh) {
-        cas.set(ca.id, {});
-        continue;
-      }
-      const problem = checkCa(ca, certPem, keyText);
-      if (problem) problems.push(`${ca.id}: ${problem} (${files.cert}, ${files.key})`);
-      else cas.set(ca.id, { certPem, key: crypto.createPrivateKey(keyText!) });
+    const p = plan(readState(store, model, options), store, model, options, now);
+    if (p.keysToGenerate > 0) {
+      options.onProgress?.(`generating ${p.keysToGenerate} ${model.certificates.keyAlgorithm === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} keys`);
     }
-    const saKeyText = store.readText('service-account.key');
-    let saKey: crypto.KeyObject | undefined;
-    if (saKeyText !== undefined) {
-      try {
-        saKey = crypto.createPrivateKey(saKeyText);
-      } catch {
-        problems.push('service-account.key: not a readable private key; service account tokens signed with it would all be invalid');
-      }
-    } else if (!fresh) {
-      problems.push('service-account.key: missing; every service account token in the cluster was signed with it');
-    }
-    let secrets: Partial<ClusterSecrets> = {};
-    const secretsText = store.readText(SECRETS_FILE);
-    if (secretsText !== undefined) {
-      try {
-        secrets = JSON.parse(secretsText);
-      } catch {
-        problems.push(`${SECRETS_FILE}: not valid JSON`);
-      }
-    }
-    const known = certInstances(model).map((i) => i.name);
-    for (const name of options.renew ?? []) {
-      if (CA_LIST.some((ca) => ca.id === name)) problems.push(`${name}: a CA cannot be renewed by kubesmith; renewing it means a new cluster identity`);
-      else if (!known.includes(name)) problems.push(`${name}: no such certificate; known: ${known.join(', ')}`);
-      else if (fresh) problems.push(`${name}: the state holds no certificates yet; run synth first`);
-    }
-    if (problems.length > 0) throw new PkiStateError(store.dir, problems);
-
-    // 2. Plan: what must be created, issued or re-issued, and why.
-    const caPending: { spec: CaSpec; key?: crypto.KeyObject }[] = CA_LIST
-      .filter((ca) => cas.get(ca.id)!.certPem === undefined).map((spec) => ({ spec }));
-    const leafPending: (Pending & { instance: CertInstance })[] = [];
-    const leaves = new Map<string, KeyMaterial>();
-    const pendingByName = new Map<string, Pending & { instance: CertInstance }>();
-    for (const instance of certInstances(model)) {
-      const files = certFile(instance.name);
-      const certPem = store.readText(files.cert);
-      const shared = instance.spec.sharesKeyWith;
-      const source = shared && (instance.scope ? `${shared}@${instance.scope}` : shared);
-      let key: crypto.KeyObject | undefined;
-      if (source) {
-        // Rows are in table order, so the key's owner was planned already.
-        const owner = leaves.get(source);
-        key = owner ? crypto.createPrivateKey(owner.keyPem) : pendingByName.get(source)?.key;
-      } else {
-        const keyText = store.readText(files.key);
-        try {
-          key = keyText === undefined ? undefined : crypto.createPrivateKey(keyText);
-        } catch {
-          key = undefined;
-        }
-        if (key && keyAlgorithmOf(key) !== algorithm) key = undefined;
-      }
-      const signer = cas.get(instance.spec.signer)!;
-      let reason = certPem === undefined
-        ? 'new'
-        : options.renew?.includes(instance.name) && key ? 'renewal requested' : whyReissue(instance, model, certPem, key, signer.certPem, now, options.renewWithinDays ?? 30);
-      if (source && reason === 'key missing or of another algorithm') reason = `${source} gets a new key`;
-      if (reason === undefined) {
-        leaves.set(instance.name, material(certPem!, key!));
-      } else {
-        const p = { name: instance.name, reason, action: certPem === undefined ? 'issued' as const : 're-issued' as const, key, instance, sharesKeyOf: source };
-        leafPending.push(p);
-        pendingByName.set(instance.name, p);
-      }
-    }
-
-    // 3. Generate the missing keys, concurrently: RSA generation runs on libuv's thread pool.
-    const ownKeyless = leafPending.filter((p) => !p.key && !p.sharesKeyOf);
-    const needKeys = caPending.length + ownKeyless.length + (saKey ? 0 : 1);
-    if (needKeys > 0) options.onProgress?.(`generating ${needKeys} ${algorithm === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} keys`);
     stopwatch.lap('read');
-    // Each certificate is signed as soon as its key and its signer are there, while other keys still generate.
-    const caKeys = caPending.map(() => generateKey(algorithm));
-    const saKeyReady = saKey ? Promise.resolve(saKey) : generateKey(algorithm);
-    if (caPending.length + leafPending.length > 0) certificateBuilder(); // loads node-forge while the keys generate
-    const caReady = new Map<CaId, Promise<KeyMaterial>>();
-    for (const [id, ca] of cas) if (ca.certPem !== undefined) caReady.set(id, Promise.resolve(material(ca.certPem, ca.key!)));
-    caPending.forEach(({ spec }, i) => caReady.set(spec.id, caKeys[i].then((key) => material(createCertificate({
-      subject: subjectOf(model, spec.commonName),
-      publicKey: crypto.createPublicKey(key),
-      isCa: true,
-      usages: [],
-      dnsNames: [],
-      ipAddresses: [],
-      notBefore: now,
-      validityDays: model.certificates.caValidityDays,
-    }, { selfKey: key }), key))));
-    const leafKeys = new Map<string, Promise<crypto.KeyObject>>();
-    for (const p of leafPending) {
-      // Rows are in table order, so a shared key's owner is already in the map, or was valid and kept.
-      const key = p.key ? Promise.resolve(p.key)
-        : !p.sharesKeyOf ? generateKey(algorithm)
-          : leafKeys.get(p.sharesKeyOf) ?? Promise.resolve(crypto.createPrivateKey(leaves.get(p.sharesKeyOf)!.keyPem));
-      leafKeys.set(p.name, key);
-    }
-    const leafReady = leafPending.map((p) => Promise.all([leafKeys.get(p.name)!, caReady.get(p.instance.spec.signer)!])
-      .then(([key, signer]) => material(createCertificate({
-        ...desiredSpec(p.instance, model),
-        publicKey: crypto.createPublicKey(key),
-        isCa: false,
-        notBefore: now,
-        validityDays: model.certificates.validityDays,
-      }, { certificate: signer.certificate, key: crypto.createPrivateKey(signer.keyPem) }), key)));
-    const [caDone, leafDone, newSaKey] = await Promise.all([
-      Promise.all(caPending.map(({ spec }) => caReady.get(spec.id)!)), Promise.all(leafReady), saKeyReady,
-    ]);
+    const issued = await generateAndSign(p, model, now);
     stopwatch.lap('keys');
-
-    // 4. Collect what to write, in table order: CAs, then leaves.
-    const toWrite: [string, string][] = [];
-    caPending.forEach(({ spec }, i) => {
-      toWrite.push([caFile(spec.id).key, caDone[i].keyPem], [caFile(spec.id).cert, caDone[i].certPem]);
-      events.push({ action: 'created', name: spec.id, reason: 'new cluster' });
-    });
-    const caMaterial = new Map<CaId, KeyMaterial>();
-    for (const [id, ready] of caReady) caMaterial.set(id, await ready); // resolved already
-    leafPending.forEach((p, i) => {
-      leaves.set(p.name, leafDone[i]);
-      if (!p.key && !p.sharesKeyOf) toWrite.push([certFile(p.name).key, leafDone[i].keyPem]);
-      toWrite.push([certFile(p.name).cert, leafDone[i].certPem]);
-      events.push({ action: p.action, name: p.name, reason: p.reason });
-    });
-    if (!saKey) {
-      toWrite.push(['service-account.key', keyPem(newSaKey)]);
-      events.push({ action: 'generated', name: 'service-account', reason: 'new cluster' });
-    }
-    const fullSecrets: ClusterSecrets = {
-      bootstrapToken: secrets.bootstrapToken ?? newBootstrapToken(),
-      keepalivedAuthPass: secrets.keepalivedAuthPass ?? randomString(8, ALNUM),
-    };
-    for (const name of ['bootstrapToken', 'keepalivedAuthPass'] as const) {
-      if (secrets[name] === undefined) events.push({ action: 'generated', name, reason: 'not in the state yet' });
-    }
-    if (JSON.stringify(fullSecrets) !== JSON.stringify(secrets)) {
-      toWrite.push([SECRETS_FILE, `${JSON.stringify(fullSecrets, null, 2)}\n`]);
-    }
     stopwatch.lap('sign');
-
-    // 5. Write: keys before the certificates that name them, each file atomically.
-    const isKey = ([rel]: [string, string]) => rel.endsWith('.key');
-    await store.writeAll([toWrite.filter(isKey), toWrite.filter((f) => !isKey(f))]);
+    await writeState(store, issued.files);
     stopwatch.lap('write');
-    return new ClusterPki(model, caMaterial, leaves, newSaKey, fullSecrets, events, stopwatch.phases, needKeys);
+    return new ClusterPki(model, issued, stopwatch.phases, p.keysToGenerate);
   }
+
+  private readonly cas: ReadonlyMap<CaId, KeyMaterial>;
+  private readonly leaves: ReadonlyMap<string, KeyMaterial>;
+  private readonly saKey: crypto.KeyObject;
+  /** What this run created, issued, re-issued or generated; empty on a warm run with nothing changed. */
+  readonly events: readonly PkiEvent[];
 
   private constructor(
     private readonly model: ClusterModel,
-    private readonly cas: ReadonlyMap<CaId, KeyMaterial>,
-    private readonly leaves: ReadonlyMap<string, KeyMaterial>,
-    private readonly saKey: crypto.KeyObject,
-    readonly secrets: ClusterSecrets,
-    /** What this run created, issued, re-issued or generated; empty on a warm run with nothing changed. */
-    readonly events: readonly PkiEvent[],
-    /** Milliseconds this load spent in read (read, check, plan), keys (generate, and sign as keys arrive), sign (collect) and write. */
+    issued: Issued,
+    /** Milliseconds this load spent in read (read, check, plan), keys (generate, and sign as keys arrive), sign and write. */
     readonly phases: PhaseTimes,
     /** Keys generated by this load: 0 on a warm run. */
     readonly keysGenerated: number,
-  ) {}
+  ) {
+    this.cas = issued.cas;
+    this.leaves = issued.leaves;
+    this.saKey = issued.saKey;
+    this.events = issued.events;
+  }
 
   ca(id: CaId): KeyMaterial {
     return this.cas.get(id)!;
   }
 
-  /** A certificate from the table; `scope` is the host (per-host rows) or app (per-app rows). */
-  cert(id: string, scope?: string): KeyMaterial {
+  /** A certificate of the table; `scope` is the host (per-host rows) or the app (the per-app list). */
+  cert(id: CertId | AppCertSpec['id'], scope?: string): KeyMaterial {
     const name = scope ? `${id}@${scope}` : id;
     const m = this.leaves.get(name);
     if (!m) throw new Error(`certificate "${name}" was not issued for cluster "${this.model.name}"`);
@@ -315,14 +319,22 @@ export class ClusterPki {
     };
   }
 
-  get keyPairs() {
-    return KEY_PAIR_LIST;
+  /** The PKI files a host receives, as the table says: install path and PEM. */
+  hostFiles(host: Host): { readonly path: string; readonly pem: string }[] {
+    return pkiFilesOf(host).map((f) => {
+      const spec = pkiSpec(f.id);
+      let m: { readonly certPem: string; readonly keyPem: string };
+      if (spec.kind === 'ca') m = this.ca(f.id as CaId);
+      else if (spec.kind === 'certificate') m = this.leaves.get(f.name)!;
+      else m = { certPem: this.serviceAccount.publicPem, keyPem: this.serviceAccount.privatePem };
+      return { path: f.path, pem: f.part === 'cert' ? m.certPem : m.keyPem };
+    });
   }
 
   /** Every CA and certificate with its name, for reports and snapshots. */
   list(): { name: string; certificate: crypto.X509Certificate }[] {
     return [
-      ...CA_LIST.map((ca) => ({ name: ca.id, certificate: this.ca(ca.id).certificate })),
+      ...CA_ROWS.map((ca) => ({ name: ca.id, certificate: this.ca(ca.id as CaId).certificate })),
       ...certInstances(this.model).map((i) => ({ name: i.name, certificate: this.leaves.get(i.name)!.certificate })),
     ];
   }
@@ -344,7 +356,7 @@ function desiredSpec(instance: CertInstance, model: ClusterModel) {
   };
 }
 
-function checkCa(ca: CaSpec, certPem: string | undefined, keyText: string | undefined): string | undefined {
+function checkCa(ca: PkiSpec, certPem: string | undefined, keyText: string | undefined): string | undefined {
   if (certPem === undefined && keyText === undefined) return 'CA certificate and key are missing, but the state holds other files';
   if (certPem === undefined) return 'CA certificate missing';
   if (keyText === undefined) return 'CA private key missing';
@@ -360,10 +372,11 @@ function checkCa(ca: CaSpec, certPem: string | undefined, keyText: string | unde
   } catch {
     return 'CA private key is not a readable PEM key';
   }
+  const commonName = ca.commonName!({} as never);
   if (!cert.ca) return 'certificate is not a CA (basicConstraints CA:FALSE)';
   if (!samePublicKey(key, cert)) return 'CA private key does not match the CA certificate';
   if (!cert.verify(cert.publicKey)) return 'CA certificate is not self-signed by its key';
-  if (!cert.subject.split('\n').includes(`CN=${ca.commonName}`)) return `CA certificate's subject is "${cert.subject.replace(/\n/g, ', ')}", expected CN=${ca.commonName}`;
+  if (!cert.subject.split('\n').includes(`CN=${commonName}`)) return `CA certificate's subject is "${cert.subject.replace(/\n/g, ', ')}", expected CN=${commonName}`;
   return undefined;
 }
 
@@ -371,41 +384,30 @@ function checkCa(ca: CaSpec, certPem: string | undefined, keyText: string | unde
 function whyReissue(
   instance: CertInstance, model: ClusterModel, certPem: string, key: crypto.KeyObject | undefined,
   signerPem: string | undefined, now: Date, renewWithinDays: number,
-): string | undefined {
+): Reason | undefined {
   let cert: crypto.X509Certificate;
   try {
     cert = new crypto.X509Certificate(certPem);
   } catch {
-    return 'stored certificate is unreadable';
+    return { kind: 'unreadable' };
   }
-  if (!key) return 'key missing or of another algorithm';
-  if (!samePublicKey(key, cert)) return 'key does not match the certificate';
+  if (!key) return { kind: 'key-missing' };
+  if (!samePublicKey(key, cert)) return { kind: 'key-mismatch' };
   if (!signerPem || !cert.verify(new crypto.X509Certificate(signerPem).publicKey)) {
-    return `not signed by the current ${instance.spec.signer}`;
+    return { kind: 'signer-changed', signer: instance.spec.signer };
   }
   const want = desiredSpec(instance, model);
   const have = summarize(cert);
-  if (have.subject !== subjectString(want.subject)) return `subject changed: ${have.subject} → ${subjectString(want.subject)}`;
-  const diff = (label: string, a: readonly string[], b: readonly string[]) => {
-    const added = b.filter((x) => !a.includes(x));
-    const removed = a.filter((x) => !b.includes(x));
-    return added.length || removed.length
-      ? `${label} changed: ${[...added.map((x) => `+${x}`), ...removed.map((x) => `-${x}`)].join(' ')}` : undefined;
-  };
-  const sanChange = diff('SANs', [...have.dnsNames, ...have.ipAddresses], [...want.dnsNames, ...want.ipAddresses]);
-  if (sanChange) return sanChange;
-  const usageChange = diff('usages', have.usages, [...want.usages].sort());
-  if (usageChange) return usageChange;
+  if (have.subject !== subjectString(want.subject)) return { kind: 'subject-changed', from: have.subject, to: subjectString(want.subject) };
+  const diff = (a: readonly string[], b: readonly string[]) => ({ added: b.filter((x) => !a.includes(x)), removed: a.filter((x) => !b.includes(x)) });
+  const sans = diff([...have.dnsNames, ...have.ipAddresses], [...want.dnsNames, ...want.ipAddresses]);
+  if (sans.added.length + sans.removed.length > 0) return { kind: 'sans-changed', ...sans };
+  const usages = diff(have.usages, [...want.usages].sort());
+  if (usages.added.length + usages.removed.length > 0) return { kind: 'usages-changed', ...usages };
   if (have.validityDays !== model.certificates.validityDays) {
-    return `validity changed: ${have.validityDays} → ${model.certificates.validityDays} days`;
+    return { kind: 'validity-changed', from: have.validityDays, to: model.certificates.validityDays };
   }
   const daysLeft = Math.floor((have.notAfter.getTime() - now.getTime()) / DAY_MS);
-  if (daysLeft < renewWithinDays) return daysLeft < 0 ? 'expired' : `expires in ${daysLeft} days`;
+  if (daysLeft < renewWithinDays) return daysLeft < 0 ? { kind: 'expired' } : { kind: 'expiring', daysLeft };
   return undefined;
-}
-
-function newBootstrapToken(): BootstrapToken {
-  const id = randomString(6, ALNUM_LOWER);
-  const secret = randomString(16, ALNUM_LOWER);
-  return { id, secret, token: `${id}.${secret}` };
 }

@@ -57,7 +57,7 @@ export class StateStore {
    * pool at once (the file system commits them together), then renamed in order, then each directory is fsynced once.
    * Files of a later batch appear only after the earlier batch is durable.
    */
-  async writeAll(batches: readonly (readonly [rel: string, data: string | Buffer][])[]): Promise<void> {
+  async writeAll(batches: readonly (readonly (readonly [rel: string, data: string | Buffer])[])[]): Promise<void> {
     for (const batch of batches) {
       const staged = await Promise.all(batch.map(async ([rel, data]) => {
         const file = path.join(this.dir, rel);

@@ -1,6 +1,6 @@
 import * as crypto from 'crypto';
 import type * as forge from 'node-forge';
-import { KeyAlgorithm } from '../cluster-definition';
+import { KeyAlgorithm } from '../model';
 
 function loadForge() {
   const lib = require('node-forge') as typeof forge;

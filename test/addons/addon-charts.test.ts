@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { ClusterDefinition } from '../../lib/cluster-definition';
+import { ClusterDefinition } from '../../lib/model/definition';
 import { SEED as SEED_DEFINITION } from '../support/clusters';
 import { Manifest, find, imagesOf, k8sSchemaProblems, registryHost, synthAddons, synthToDir } from './helpers';
 import {

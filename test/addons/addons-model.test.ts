@@ -1,15 +1,17 @@
-import { ClusterModel } from '../../lib/cluster-model';
-import { resolveAddons } from '../../lib/addons/addons-model';
-import { ADDON_DEFAULTS } from '../../lib/addons/defaults';
+import { ClusterModel, DEFAULTS } from '../../lib/model';
 import { SEED as SEED_DEFINITION } from '../support/clusters';
 
-const resolve = (over: Partial<typeof SEED_DEFINITION> = {}) => resolveAddons(ClusterModel.fromDefinition({ ...SEED_DEFINITION, ...over }));
+/** The model's resolved addons, with its apps. */
+const resolve = (over: Partial<typeof SEED_DEFINITION> = {}) => {
+  const model = ClusterModel.fromDefinition({ ...SEED_DEFINITION, ...over });
+  return { ...model.addons, apps: model.apps };
+};
 
-describe('resolveAddons', () => {
+describe('addons and apps in the model', () => {
   test('defaults: every addon on, 2 CoreDNS replicas, NodePort 30001, no admin account', () => {
     const r = resolve({ addons: undefined, apps: undefined });
     expect(r.coreDns).toMatchObject({ enabled: true, replicas: 2, image: 'registry.k8s.io/coredns/coredns:v1.10.1' });
-    expect(r.dashboard).toMatchObject({ enabled: true, nodePort: ADDON_DEFAULTS.dashboardNodePort, adminUser: false });
+    expect(r.dashboard).toMatchObject({ enabled: true, nodePort: DEFAULTS.addons.dashboard.nodePort, adminUser: false });
     expect(r.ingressNginx).toMatchObject({
       enabled: true,
       nodeSelector: { 'kubernetes.io/os': 'linux' },

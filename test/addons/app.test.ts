@@ -1,5 +1,5 @@
 import { X509Certificate } from 'crypto';
-import { ClusterDefinition } from '../../lib/cluster-definition';
+import { ClusterDefinition } from '../../lib/model/definition';
 import { SEED as SEED_DEFINITION } from '../support/clusters';
 import { find, findOne, maskSecrets, selfSignedCert, synthAddons } from './helpers';
 

@@ -1,5 +1,5 @@
 import { CoreDnsChart, corefile, reverseZones } from '../../lib/addons/coredns';
-import { parseCidr } from '../../lib/ipv4';
+import { parseCidr } from '../../lib/model/ipv4';
 import { SEED as SEED_DEFINITION } from '../support/clusters';
 import { findOne, maskSecrets, synthAddons } from './helpers';
 

@@ -1,6 +1,6 @@
-import { AppDefinition, ClusterDefinition } from '../../lib/cluster-definition';
-import { ClusterModel } from '../../lib/cluster-model';
-import { ClusterDefinitionError, validateDefinition } from '../../lib/validation';
+import { AppDefinition, ClusterDefinition } from '../../lib/model/definition';
+import { ClusterModel } from '../../lib/model/cluster-model';
+import { ClusterDefinitionError, validateDefinition } from '../../lib/model/validation';
 import { SEED as SEED_DEFINITION } from '../support/clusters';
 
 // Rules of the `addons` and `apps` sections (lib/validation.ts, validateAddons).

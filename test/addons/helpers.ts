@@ -5,8 +5,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Chart, Testing } from 'cdk8s';
 import * as forge from 'node-forge';
-import { ClusterDefinition } from '../../lib/cluster-definition';
-import { ClusterModel } from '../../lib/cluster-model';
+import { ClusterDefinition } from '../../lib/model/definition';
+import { ClusterModel } from '../../lib/model/cluster-model';
 import { AddonsProps, addAddonCharts } from '../../lib/addons';
 import { SEED as SEED_DEFINITION } from '../support/clusters';
 

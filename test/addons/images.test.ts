@@ -1,4 +1,4 @@
-import { IMAGES, isUpstreamRegistry, mirrorImage, parseImageReference } from '../../lib/addons/images';
+import { IMAGES, isUpstreamRegistry, mirrorImage, parseImageReference } from '../../lib/model/images';
 
 describe('parseImageReference', () => {
   test.each([

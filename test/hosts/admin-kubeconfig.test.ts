@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ADMIN_KUBECONFIG } from '../../hosts';
-import { summarize } from '../../lib';
+import { summarize } from '../../lib/pki';
 import { LARGE, SEED } from '../support/clusters';
 import { decodeBase64, ecdsa, masked, mustFileText, parseKubeconfig, snapshotFiles, synth, Synthesized } from '../support/host-files';
 import { cleanupTempDirs } from '../support/tmp';

@@ -1,16 +1,19 @@
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
-import { Cluster, ClusterDefinition, PATHS, START_ORDER } from '../../lib';
-import { CONTAINERD_FILES, CONTAINERD_SOCKET, Containerd, ContainerdProps } from '../../hosts/containerd';
-import { mirrorImage as mirroredImage } from '../../lib/addons/images';
+import { ClusterDefinition } from '../../lib';
+import { componentSpec } from '../../lib/components';
+import { Cluster } from '../../lib/components';
+import { PATHS } from '../../lib/model';
+import { CONTAINERD_FILES, CONTAINERD_SOCKET, Containerd } from '../../hosts/containerd';
+import { mirrorImage as mirroredImage } from '../../lib/model/images';
 import { LARGE } from '../support/clusters';
 import { SEED_ECDSA, componentCluster, emittedFiles, fileText, unitValue } from '../support/component-cluster';
 import { cleanupTempDirs } from '../support/tmp';
 
 afterAll(cleanupTempDirs);
 
-async function containerdCluster(def: ClusterDefinition, props?: ContainerdProps): Promise<Cluster> {
-  return componentCluster(def, (c) => new Containerd(c, 'containerd', props));
+async function containerdCluster(def: ClusterDefinition): Promise<Cluster> {
+  return componentCluster(def, (c) => new Containerd(c, 'containerd'));
 }
 
 function criOf(toml: string): any {
@@ -54,7 +57,7 @@ describe.each([
     const bundle = cluster.bundle(cluster.model.nodes[0].name);
     const unit = fileText(bundle, CONTAINERD_FILES.unit);
     const service = bundle.services.find((s) => s.unit === 'containerd.service')!;
-    expect(service.order).toBe(START_ORDER.containerd);
+    expect(service.order).toBe(componentSpec('containerd').order);
     expect(unitValue(unit, 'Service', 'ExecStart')).toEqual([CONTAINERD_FILES.containerd]);
     expect(service.binaries).toContain(CONTAINERD_FILES.containerd);
     expect(unitValue(unit, 'Service', 'ExecStartPre')).toEqual(['-/sbin/modprobe overlay']);
@@ -71,9 +74,9 @@ describe.each([
   });
 });
 
-test('sandboxImage is mirrored like the addons images', async () => {
-  const cluster = await containerdCluster(LARGE, { sandboxImage: 'registry.k8s.io/pause:3.8' });
-  expect(criOf(fileText(cluster.bundle('worker1'), CONTAINERD_FILES.config)).sandbox_image).toBe('mirror.example.com/k8s/pause:3.8');
+test('the sandbox image is mirrored like the addons images', async () => {
+  const cluster = await containerdCluster(LARGE);
+  expect(criOf(fileText(cluster.bundle('worker1'), CONTAINERD_FILES.config)).sandbox_image).toBe('mirror.example.com/k8s/pause:3.9');
 });
 
 test('mirroredImage keeps the last path segment and the tag', () => {

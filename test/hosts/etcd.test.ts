@@ -1,8 +1,12 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Cluster, ClusterDefinition, FLANNEL_NETWORK_CONFIG_KEY, PATHS, START_ORDER, renderEnvironmentFile } from '../../lib';
-import { ETCD_FILES, Etcd, EtcdProps } from '../../hosts/etcd';
+import { FLANNEL_NETWORK_CONFIG_KEY } from '../../hosts';
+import { ClusterDefinition } from '../../lib';
+import { componentSpec } from '../../lib/components';
+import { Cluster, renderEnvironmentFile } from '../../lib/components';
+import { PATHS } from '../../lib/model';
+import { ETCD_FILES, Etcd, NETWORK_CONFIG_ATTEMPTS } from '../../hosts/etcd';
 import { LARGE, withChanges } from '../support/clusters';
 import {
   SEED_ECDSA, componentCluster, emittedFiles, fileText, parseEnvironmentFile, unitValue,
@@ -24,8 +28,8 @@ const VALID_IN_3_4_AND_3_5 = new Set([
   'ETCD_LOGGER', 'ETCD_LOG_LEVEL', 'ETCD_LOG_OUTPUTS',
 ]);
 
-async function etcdCluster(def: ClusterDefinition, props?: EtcdProps): Promise<Cluster> {
-  return componentCluster(def, (c) => new Etcd(c, 'etcd', props));
+async function etcdCluster(def: ClusterDefinition): Promise<Cluster> {
+  return componentCluster(def, (c) => new Etcd(c, 'etcd'));
 }
 
 function etcdVars(cluster: Cluster, host: string): Map<string, string> {
@@ -122,9 +126,9 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
     expect(unitValue(unit, 'Service', 'Type')).toEqual(['oneshot']);
     expect(unitValue(unit, 'Service', 'ExecStart')).toEqual([ETCD_FILES.networkConfigScript]);
     const service = bundle.services.find((s) => s.unit === 'flannel-network-config.service')!;
-    expect(service.order).toBe(START_ORDER.networkConfig);
-    expect(service.order).toBeGreaterThan(START_ORDER.etcd);
-    expect(service.order).toBeLessThan(START_ORDER.flanneld);
+    expect(service.order).toBe(componentSpec('flannel-network-config').order);
+    expect(service.order).toBeGreaterThan(componentSpec('etcd').order);
+    expect(service.order).toBeLessThan(componentSpec('flanneld').order);
     for (const b of cluster.bundles.filter((x) => x.host.name !== first.name)) {
       expect([b.host.name, b.hasFile(ETCD_FILES.networkConfigScript), b.hasFile(ETCD_FILES.networkConfigUnit)]).toEqual([b.host.name, false, false]);
       expect(b.services.map((s) => s.unit)).not.toContain('flannel-network-config.service');
@@ -146,7 +150,7 @@ describe('flannel-network-config.sh', () => {
   let script: string;
   let etcdctlEnv: string;
   beforeAll(async () => {
-    const cluster = await etcdCluster(SEED_ECDSA, { networkConfigAttempts: 3 });
+    const cluster = await etcdCluster(SEED_ECDSA);
     const bundle = cluster.bundle('k8s1');
     script = fileText(bundle, ETCD_FILES.networkConfigScript);
     etcdctlEnv = fileText(bundle, ETCD_FILES.etcdctlEnvironment);
@@ -210,16 +214,16 @@ describe('flannel-network-config.sh', () => {
     fs.writeFileSync(path.join(dead, 'down'), '100');
     const r = run(dead);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('after 3 attempts');
-    expect(calls(dead)).toEqual(['get', 'get', 'get']);
+    expect(r.stderr).toContain(`after ${NETWORK_CONFIG_ATTEMPTS} attempts`);
+    expect(calls(dead)).toEqual(Array(NETWORK_CONFIG_ATTEMPTS).fill('get'));
     expect(fs.existsSync(path.join(dead, 'value'))).toBe(false);
   });
 });
 
 describe('options', () => {
-  test('initialClusterToken replaces the derived token', async () => {
-    const cluster = await etcdCluster(SEED_ECDSA, { initialClusterToken: 'blue' });
-    expect(etcdVars(cluster, 'k8s2').get('ETCD_INITIAL_CLUSTER_TOKEN')).toBe('blue');
+  test('the initial cluster token is derived from the cluster name, so members of different clusters never join each other', async () => {
+    const cluster = await etcdCluster(withChanges(SEED_ECDSA, { name: 'blue' }));
+    expect(etcdVars(cluster, 'k8s2').get('ETCD_INITIAL_CLUSTER_TOKEN')).toBe('blue-etcd');
   });
 
   test('a single member is a cluster of one', async () => {

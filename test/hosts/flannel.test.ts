@@ -1,5 +1,9 @@
-import { Cluster, ClusterDefinition, FLANNEL_ETCD_PREFIX, FLANNEL_NETWORK_CONFIG_KEY, PATHS, START_ORDER } from '../../lib';
-import { FLANNEL_FILES, Flannel, FlannelProps } from '../../hosts/flannel';
+import { FLANNEL_ETCD_PREFIX, FLANNEL_NETWORK_CONFIG_KEY } from '../../hosts';
+import { ClusterDefinition } from '../../lib';
+import { componentSpec } from '../../lib/components';
+import { Cluster } from '../../lib/components';
+import { PATHS } from '../../lib/model';
+import { FLANNEL_FILES, Flannel } from '../../hosts/flannel';
 import { LARGE } from '../support/clusters';
 import { SEED_ECDSA, componentCluster, emittedFiles, fileText, unitValue } from '../support/component-cluster';
 import { cleanupTempDirs } from '../support/tmp';
@@ -15,8 +19,8 @@ const FLANNELD_0_22_FLAGS = new Set([
   'use-multi-cluster-cidr',
 ]);
 
-async function flannelCluster(def: ClusterDefinition, props?: FlannelProps): Promise<Cluster> {
-  return componentCluster(def, (c) => new Flannel(c, 'flannel', props));
+async function flannelCluster(def: ClusterDefinition): Promise<Cluster> {
+  return componentCluster(def, (c) => new Flannel(c, 'flannel'));
 }
 
 /** The flags of FLANNEL_OPTIONS="--a=b \ ..." as [name, value|true]. */
@@ -85,7 +89,7 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
       expect(unit).not.toMatch(/^(Requires|BindsTo|Requisite)=.*etcd/m);
       expect(unit).not.toContain('mk-docker-opts');
       const service = bundle.services.find((s) => s.unit === 'flanneld.service')!;
-      expect(service.order).toBe(START_ORDER.flanneld);
+      expect(service.order).toBe(componentSpec('flanneld').order);
       expect(service.binaries).toEqual(expect.arrayContaining([
         FLANNEL_FILES.flanneld, `${PATHS.cniBin}/flannel`, `${PATHS.cniBin}/bridge`, `${PATHS.cniBin}/portmap`,
       ]));
@@ -104,11 +108,4 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
       ],
     });
   });
-});
-
-test('ipMasq: false leaves masquerading to the CNI bridge', async () => {
-  const cluster = await flannelCluster(SEED_ECDSA, { ipMasq: false });
-  const names = flannelFlags(fileText(cluster.bundle('k8s4'), FLANNEL_FILES.options)).map(([n]) => n);
-  expect(names).not.toContain('ip-masq');
-  expect(names).toContain('etcd-endpoints');
 });

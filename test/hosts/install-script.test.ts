@@ -1,7 +1,8 @@
 import { spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { HostBundle, packBundle, sha256 } from '../../lib';
+import { HostBundle } from '../../lib/components';
+import { packBundle, sha256 } from '../../lib/output';
 import { hostDirectories, INSTALL_SCRIPT } from '../../hosts';
 import { LARGE, SEED } from '../support/clusters';
 import { synthBundles, SynthesizedBundles } from '../support/synth-bundles';
@@ -111,7 +112,7 @@ describe('install.sh --root, run for real on every SEED host', () => {
 
     // The role directories, with their modes.
     const bundle = s.result.cluster.bundle(host);
-    for (const d of hostDirectories(bundle.host)) {
+    for (const d of hostDirectories(bundle.host, s.result.model)) {
       const st = fs.statSync(path.join(root, d.path));
       expect([d.path, st.isDirectory(), st.mode & 0o7777]).toEqual([d.path, true, d.mode]);
     }
@@ -209,7 +210,7 @@ describe('root files of a bundle', () => {
   });
 
   test('the directories follow the roles', () => {
-    const dirs = (host: string) => hostDirectories(s.result.model.host(host)).map((d) => `${d.mode.toString(8)} ${d.path}`);
+    const dirs = (host: string) => hostDirectories(s.result.model.host(host), s.result.model).map((d) => `${d.mode.toString(8)} ${d.path}`);
     expect(dirs('k8s1')).toEqual([
       '755 /opt/etcd/bin', '755 /opt/etcd/cfg', '755 /opt/etcd/ssl', '700 /var/lib/etcd',
       '755 /opt/kubernetes/bin', '755 /opt/kubernetes/cfg', '755 /opt/kubernetes/ssl', '755 /opt/kubernetes/logs', '755 /var/log/nginx',

@@ -40,7 +40,7 @@ describe.each([['seed', SEED], ['large', LARGE]] as const)('%s cluster', (_name,
   beforeAll(async () => { s = await synthBundles(def); });
 
   test('keepalived.conf and check_nginx.sh (auth_pass masked)', () => {
-    const masks = secretMasks(new Map(), s.result.pki);
+    const masks = secretMasks(new Map(), s.result.cluster.secrets);
     const files = Object.fromEntries(s.result.model.lbHosts.map((h) => [h.name, {
       [CONF]: maskSecrets(s.text(h.name, CONF), masks),
       [CHECK]: s.text(h.name, CHECK),
@@ -50,14 +50,14 @@ describe.each([['seed', SEED], ['large', LARGE]] as const)('%s cluster', (_name,
   });
 
   test('the first lb host is MASTER at 100, the others BACKUP at distinct lower priorities; one VRID, one password', () => {
-    const { model, pki } = s.result;
+    const { model, cluster } = s.result;
     const lb = model.lbHosts;
     const vrrp = lb.map((h) => parseVrrp(s.text(h.name, CONF)));
     expect(vrrp.map((v) => v.state)).toEqual(['MASTER', ...lb.slice(1).map(() => 'BACKUP')]);
     expect(vrrp[0].priority).toBe(100);
     for (let i = 1; i < vrrp.length; i++) expect(vrrp[i].priority).toBeLessThan(vrrp[i - 1].priority);
     expect(new Set(vrrp.map((v) => v.virtualRouterId))).toEqual(new Set([String(model.loadBalancer!.virtualRouterId)]));
-    expect(new Set(vrrp.map((v) => v.authPass))).toEqual(new Set([pki.secrets.keepalivedAuthPass]));
+    expect(new Set(vrrp.map((v) => v.authPass))).toEqual(new Set([cluster.secrets.keepalivedAuthPass]));
     const pass = vrrp[0].authPass;
     expect(pass).not.toBe('1111');
     expect(pass).toMatch(/^[A-Za-z0-9]{1,8}$/);

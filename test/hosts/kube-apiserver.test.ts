@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { KUBE_APISERVER } from '../../hosts';
-import { certSpec, PATHS } from '../../lib';
+import { certPath } from '../../lib/pki';
+import { PATHS } from '../../lib/model';
 import { LARGE, SEED, withChanges } from '../support/clusters';
 import { ecdsa, flagMap, mustFileText, snapshotFiles, synth, Synthesized } from '../support/host-files';
 import { cleanupTempDirs } from '../support/tmp';
@@ -21,7 +22,7 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
     const { model, cluster } = s.result;
     const running = cluster.bundles.filter((b) => b.services.some((x) => x.unit === KUBE_APISERVER.unit)).map((b) => b.host.name);
     expect(running).toEqual(model.masters.map((h) => h.name));
-    for (const b of cluster.bundlesWithRole('master')) {
+    for (const b of cluster.bundles.filter((x) => x.host.has('master'))) {
       expect(b.services.find((x) => x.unit === KUBE_APISERVER.unit)).toEqual({
         unit: 'kube-apiserver.service', order: 40, binaries: ['/opt/kubernetes/bin/kube-apiserver'],
         source: `kubernetes-server-linux-amd64.tar.gz v${model.kubernetesVersion}`,
@@ -35,7 +36,7 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
       const flags = flagMap(mustFileText(s.result, m.name, KUBE_APISERVER.optionFile));
       expect(flags.get('etcd-servers')!.split(',').sort())
         .toEqual(model.etcdMembers.map((h) => `https://${h.ip}:2379`).sort());
-      expect(flags.get('etcd-certfile')).toBe(certSpec('apiserver-etcd-client').certPath);
+      expect(flags.get('etcd-certfile')).toBe(certPath('apiserver-etcd-client'));
     }
   });
 

@@ -1,5 +1,6 @@
 import { KUBE_CONTROLLER_MANAGER } from '../../hosts';
-import { caSpec, PATHS } from '../../lib';
+import { certPath, keyPath } from '../../lib/pki';
+import { PATHS } from '../../lib/model';
 import { LARGE, SEED } from '../support/clusters';
 import { ecdsa, flagMap, mustFileText, parseKubeconfig, snapshotFiles, synth, Synthesized } from '../support/host-files';
 import { cleanupTempDirs } from '../support/tmp';
@@ -25,8 +26,8 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
   test('signs kubelet certificates with the cluster CA for the leaf validity; allocates no node CIDRs', () => {
     const { model } = s.result;
     const flags = flagMap(mustFileText(s.result, model.masters[0].name, KUBE_CONTROLLER_MANAGER.optionFile));
-    expect(flags.get('cluster-signing-cert-file')).toBe(caSpec('kubernetes-ca').certPath);
-    expect(flags.get('cluster-signing-key-file')).toBe(caSpec('kubernetes-ca').keyPath);
+    expect(flags.get('cluster-signing-cert-file')).toBe(certPath('kubernetes-ca'));
+    expect(flags.get('cluster-signing-key-file')).toBe(keyPath('kubernetes-ca'));
     expect(flags.get('cluster-signing-duration')).toBe(`${model.certificates.validityDays * 24}h`);
     expect(flags.get('allocate-node-cidrs')).toBe('false');
     expect(flags.has('cluster-cidr')).toBe(false);

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { KUBE_PROXY } from '../../hosts';
-import { PATHS } from '../../lib';
+import { PATHS } from '../../lib/model';
 import { LARGE, SEED } from '../support/clusters';
 import { ecdsa, parseOptionFile, mustFileText, parseKubeconfig, snapshotFiles, synth, Synthesized } from '../support/host-files';
 import { cleanupTempDirs } from '../support/tmp';

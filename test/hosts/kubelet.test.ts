@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { KUBELET } from '../../hosts';
-import { caSpec, PATHS } from '../../lib';
+import { certPath } from '../../lib/pki';
+import { PATHS } from '../../lib/model';
 import { LARGE, SEED, withChanges } from '../support/clusters';
 import {
   decodeBase64, ecdsa, flagMap, mustFileText, parseKubeconfig, snapshotFiles, synth, Synthesized,
@@ -40,7 +41,7 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
       expect(config.address).toBe(node.ip);
       expect(config.readOnlyPort).toBe(0);
       expect(config.authentication).toEqual({
-        anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: caSpec('kubernetes-ca').certPath },
+        anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: certPath('kubernetes-ca') },
       });
       expect(config.authorization).toEqual({ mode: 'Webhook' });
       expect(config.containerRuntimeEndpoint).toBe('unix:///run/containerd/containerd.sock');
@@ -50,7 +51,7 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
   });
 
   test('the kubelet names itself after the host and bootstraps with the cluster bootstrap token through the apiserver endpoint', () => {
-    const { model, pki } = s.result;
+    const { model, pki, cluster } = s.result;
     for (const node of model.nodes) {
       const flags = flagMap(mustFileText(s.result, node.name, KUBELET.optionFile));
       expect(flags.get('hostname-override')).toBe(node.name);
@@ -60,13 +61,13 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
       const kc = parseKubeconfig(mustFileText(s.result, node.name, KUBELET.bootstrapKubeconfig));
       expect(kc.clusters[0].cluster.server).toBe(model.apiServerEndpoint);
       expect(decodeBase64(kc.clusters[0].cluster['certificate-authority-data']!)).toBe(pki.ca('kubernetes-ca').certPem);
-      expect(kc.users).toEqual([{ name: 'kubelet-bootstrap', user: { token: pki.secrets.bootstrapToken.token } }]);
-      expect(pki.secrets.bootstrapToken.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+      expect(kc.users).toEqual([{ name: 'kubelet-bootstrap', user: { token: cluster.secrets.bootstrapToken.token } }]);
+      expect(cluster.secrets.bootstrapToken.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     }
   });
 
   test('the bootstrap kubeconfig (holds the token) is readable by root only', () => {
-    for (const b of s.result.cluster.bundlesWithRole('node')) {
+    for (const b of s.result.cluster.bundles.filter((x) => x.host.has('node'))) {
       expect(b.files.find((f) => `/${f.path}` === KUBELET.bootstrapKubeconfig)!.mode).toBe(0o600);
     }
   });

@@ -56,10 +56,11 @@ describe('the stream module', () => {
     expect(off).toMatch(/^stream \{/m);
   });
 
-  test('streamModulePath replaces the module file', () => {
-    const conf = renderNginxConf(model(SEED), { streamModulePath: '/usr/lib64/nginx/modules/ngx_stream_module.so' });
+  test('loadBalancer.streamModulePath replaces the module file', () => {
+    const rhel = (streamModulePath: string) => withChanges(SEED, { loadBalancer: { ...SEED.loadBalancer, streamModulePath } });
+    const conf = renderNginxConf(model(rhel('/usr/lib64/nginx/modules/ngx_stream_module.so')));
     expect(conf).toMatch(/^load_module \/usr\/lib64\/nginx\/modules\/ngx_stream_module\.so;$/m);
-    expect(() => renderNginxConf(model(SEED), { streamModulePath: 'modules/x.so; evil' })).toThrow(/absolute path/);
+    expect(() => model(rhel('modules/x.so; evil'))).toThrow(/loadBalancer\.streamModulePath: "modules\/x\.so; evil" is not an absolute file path/);
   });
 
   test('a cluster without a load balancer has no nginx config to render', () => {

@@ -1,4 +1,4 @@
-import { Cluster } from '../../lib';
+import { Cluster } from '../../lib/components';
 import { NodePrerequisites, PREREQUISITE_FILES } from '../../hosts/prerequisites';
 import { LARGE } from '../support/clusters';
 import { SEED_ECDSA, componentCluster, emittedFiles, fileText } from '../support/component-cluster';

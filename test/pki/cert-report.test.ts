@@ -1,5 +1,8 @@
 import * as path from 'path';
-import { CA_LIST, ClusterModel, ClusterPki, PkiStateError, certInstances, certificateReport, formatReport } from '../../lib';
+import {
+  ClusterModel, ClusterPki, PkiStateError, certificateReport, formatEvent, formatReport,
+} from '../../lib';
+import { CA_IDS, certInstances } from '../../lib/pki';
 import { SEED, withChanges } from '../support/clusters';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
 
@@ -10,7 +13,7 @@ const model = ClusterModel.fromDefinition(def);
 
 test('before the first synth every certificate is reported missing', () => {
   const rows = certificateReport(model, path.join(tempDir(), 'none'));
-  expect(rows).toHaveLength(CA_LIST.length + certInstances(model).length);
+  expect(rows).toHaveLength(CA_IDS.length + certInstances(model).length);
   expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['missing']));
 });
 
@@ -36,10 +39,10 @@ test('renewing a leaf re-issues only that certificate, keeps its key and leaves 
   const stateDir = path.join(tempDir(), 'state');
   const before = await ClusterPki.load(model, { stateDir });
   const after = await ClusterPki.load(model, { stateDir, renew: ['etcd-server@k8s2'] });
-  expect(after.events).toEqual([{ action: 're-issued', name: 'etcd-server@k8s2', reason: 'renewal requested' }]);
+  expect(after.events.map(formatEvent)).toEqual(['re-issued etcd-server@k8s2: renewal requested']);
   expect(after.cert('etcd-server', 'k8s2').keyPem).toBe(before.cert('etcd-server', 'k8s2').keyPem);
   expect(after.cert('etcd-server', 'k8s2').certificate.serialNumber).not.toBe(before.cert('etcd-server', 'k8s2').certificate.serialNumber);
-  for (const ca of CA_LIST) expect(after.ca(ca.id).certPem).toBe(before.ca(ca.id).certPem);
+  for (const id of CA_IDS) expect(after.ca(id).certPem).toBe(before.ca(id).certPem);
 });
 
 test('renewing a CA or an unknown name is refused', async () => {

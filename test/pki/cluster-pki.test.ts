@@ -3,8 +3,11 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  CA_LIST, CERT_LIST, ClusterModel, ClusterPki, PkiStateError, certInstances, summarize, synthesizeCluster,
+  ClusterModel, ClusterPki, PkiStateError, formatEvent, synthesizeCluster,
 } from '../../lib';
+import {
+  CA_IDS, CaId, CertId, PKI_TABLE, StateStore, certInstances, loadSecrets, summarize,
+} from '../../lib/pki';
 import { LARGE, SEED, withChanges } from '../support/clusters';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
 
@@ -41,7 +44,7 @@ describe.each([['RSA', SEED], ['ECDSA', ecdsaSeed]])('%s PKI checked with the op
 
   test('every certificate verifies against its CA and matches its key', () => {
     for (const instance of certInstances(model)) {
-      const m = pki.cert(instance.spec.id, instance.scope);
+      const m = pki.cert(instance.id, instance.scope);
       const caFile = writeTemp(work, `${instance.spec.signer}.pem`, pki.ca(instance.spec.signer).certPem);
       const certFile = writeTemp(work, 'leaf.pem', m.certPem);
       expect(openssl(['verify', '-CAfile', caFile, certFile]).trim()).toBe(`${certFile}: OK`);
@@ -71,7 +74,7 @@ describe.each([['RSA', SEED], ['ECDSA', ecdsaSeed]])('%s PKI checked with the op
 
   test('etcd member certificates carry their own name and address, loopback, and both usages', () => {
     for (const member of model.etcdMembers) {
-      for (const id of ['etcd-server', 'etcd-peer']) {
+      for (const id of ['etcd-server', 'etcd-peer'] as const) {
         const certFile = writeTemp(work, `${id}.pem`, pki.cert(id, member.name).certPem);
         expect(openssl(['x509', '-in', certFile, '-noout', '-checkip', member.ip])).toContain('does match');
         expect(openssl(['x509', '-in', certFile, '-noout', '-checkip', '127.0.0.1'])).toContain('does match');
@@ -93,8 +96,8 @@ describe.each([['RSA', SEED], ['ECDSA', ecdsaSeed]])('%s PKI checked with the op
   });
 
   test('CAs are CAs and leaves are not', () => {
-    for (const ca of CA_LIST) {
-      const file = writeTemp(work, 'ca.pem', pki.ca(ca.id).certPem);
+    for (const id of CA_IDS) {
+      const file = writeTemp(work, 'ca.pem', pki.ca(id).certPem);
       expect(openssl(['x509', '-in', file, '-noout', '-ext', 'basicConstraints'])).toContain('CA:TRUE');
     }
     const leaf = writeTemp(work, 'leaf.pem', pki.cert('admin').certPem);
@@ -124,10 +127,9 @@ describe('state', () => {
     expect(progress).toEqual([]);
     for (const { name } of first.list()) {
       const [id, host] = name.split('@');
-      const pemOf = (p: ClusterPki) => (CA_LIST.some((c) => c.id === id) ? p.ca(id as never).certPem : p.cert(id, host).certPem);
+      const pemOf = (p: ClusterPki) => (CA_IDS.includes(id as CaId) ? p.ca(id as CaId).certPem : p.cert(id as CertId, host).certPem);
       expect(pemOf(second)).toBe(pemOf(first));
     }
-    expect(second.secrets).toEqual(first.secrets);
     expect(second.serviceAccount.privatePem).toBe(first.serviceAccount.privatePem);
   });
 
@@ -138,9 +140,7 @@ describe('state', () => {
       hosts: [...ecdsaSeed.hosts, { name: 'k8s5', ip: '192.168.100.60', interface: 'ens33', roles: ['master'] }],
     });
     const after = await ClusterPki.load(ClusterModel.fromDefinition(grown), { stateDir });
-    expect(after.events).toEqual([
-      { action: 're-issued', name: 'apiserver', reason: 'SANs changed: +k8s5 +192.168.100.60' },
-    ]);
+    expect(after.events.map(formatEvent)).toEqual(['re-issued apiserver: SANs changed: +k8s5 +192.168.100.60']);
     expect(after.cert('apiserver').keyPem).toBe(before.cert('apiserver').keyPem);
     expect(after.cert('apiserver').certPem).not.toBe(before.cert('apiserver').certPem);
     expect(after.cert('admin').certPem).toBe(before.cert('admin').certPem);
@@ -162,7 +162,7 @@ describe('state', () => {
     const after = await ClusterPki.load(ClusterModel.fromDefinition(changed), { stateDir });
     const model = ClusterModel.fromDefinition(changed);
     expect(after.events.map((e) => e.name).sort()).toEqual(certInstances(model).map((i) => i.name).sort());
-    expect(new Set(after.events.map((e) => e.reason))).toEqual(new Set(['validity changed: 365 → 200 days']));
+    expect(new Set(after.events.map((e) => formatEvent(e).split(': ').slice(1).join(': ')))).toEqual(new Set(['validity changed: 365 → 200 days']));
   });
 
   test('a certificate close to expiry is renewed', async () => {
@@ -172,7 +172,7 @@ describe('state', () => {
     const later = new Date(Date.now() + 340 * 86_400_000);
     const after = await ClusterPki.load(model, { stateDir, now: later });
     expect(after.events.length).toBe(certInstances(model).length);
-    expect(after.events[0].reason).toMatch(/^expires in 2[45] days$/);
+    expect(formatEvent(after.events[0])).toMatch(/: expires in 2[45] days$/);
   });
 
   test('the etcd peer certificate uses the member serving key, and follows it when that key changes', async () => {
@@ -185,19 +185,21 @@ describe('state', () => {
     expect(fs.existsSync(path.join(stateDir, 'certs/etcd-peer@k8s1.key'))).toBe(false);
     // Back to RSA: every leaf gets a new key; the peer certificates follow their serving key.
     const b = await ClusterPki.load(ClusterModel.fromDefinition(SEED), { stateDir });
-    expect(b.events.find((e) => e.name === 'etcd-peer@k8s2')).toEqual({ action: 're-issued', name: 'etcd-peer@k8s2', reason: 'etcd-server@k8s2 gets a new key' });
+    expect(formatEvent(b.events.find((e) => e.name === 'etcd-peer@k8s2')!)).toBe('re-issued etcd-peer@k8s2: etcd-server@k8s2 gets a new key');
     expect(b.cert('etcd-peer', 'k8s2').keyPem).toBe(b.cert('etcd-server', 'k8s2').keyPem);
     expect((await ClusterPki.load(ClusterModel.fromDefinition(SEED), { stateDir })).events).toEqual([]);
   });
 
   test('secrets: bootstrap token and keepalived password have the right form and persist', async () => {
-    const stateDir = path.join(tempDir(), 'state');
-    const model = ClusterModel.fromDefinition(ecdsaSeed);
-    const a = await ClusterPki.load(model, { stateDir });
+    const dir = tempDir();
+    await synthesizeCluster(ecdsaSeed, { stateDir: path.join(dir, 'state'), outdir: path.join(dir, 'dist'), log: () => undefined });
+    const a = loadSecrets(new StateStore(path.join(dir, 'state')));
+    expect(a.generated).toEqual([]);
+    expect(a.write).toBeUndefined();
     expect(a.secrets.bootstrapToken.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     expect(a.secrets.bootstrapToken.token).toBe(`${a.secrets.bootstrapToken.id}.${a.secrets.bootstrapToken.secret}`);
     expect(a.secrets.keepalivedAuthPass).toMatch(/^[A-Za-z0-9]{8}$/);
-    expect((await ClusterPki.load(model, { stateDir })).secrets).toEqual(a.secrets);
+    expect(loadSecrets(new StateStore(path.join(dir, 'state'))).secrets).toEqual(a.secrets);
   });
 
   test('the large cluster issues one etcd server and peer certificate per member', async () => {
@@ -205,7 +207,7 @@ describe('state', () => {
     const pki = await ClusterPki.load(model, { stateDir: path.join(tempDir(), 'state') });
     const names = pki.list().map((c) => c.name);
     expect(names.filter((n) => n.startsWith('etcd-server@'))).toEqual(['etcd-server@cp1', 'etcd-server@cp2', 'etcd-server@cp3']);
-    expect(names).toHaveLength(CA_LIST.length + CERT_LIST.filter((c) => !c.perApp).length + 4); // two per-host rows, three members each; no apps
+    expect(names).toHaveLength(CA_IDS.length + PKI_TABLE.filter((r) => r.kind === 'certificate').length + 4); // two per-host rows, three members each; no apps
     expect(summarize(pki.cert('apiserver').certificate).dnsNames).toContain('kubernetes.default.svc.prod.internal');
     expect(summarize(pki.cert('apiserver').certificate).ipAddresses).toEqual(
       ['10.20.0.11', '10.20.0.12', '10.20.0.13', '10.20.0.100', '10.96.0.1', '127.0.0.1']);

@@ -10,7 +10,7 @@ import * as path from 'path';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { CONTAINERD_FILES, FLANNEL_FILES, KUBELET } from '../../hosts';
-import { IMAGES, PATHS } from '../../lib';
+import { IMAGES, PATHS } from '../../lib/model';
 import { run, RunResult } from '../support/processes';
 import { describeIf, requirePrograms, requireRoot } from '../support/programs';
 import { installCluster, InstalledCluster } from '../support/real-cluster';

@@ -8,7 +8,9 @@
  */
 import * as fs from 'fs';
 import { ETCD_FILES, FLANNEL_FILES, KUBE_APISERVER } from '../../hosts';
-import { caSpec, certSpec, FLANNEL_NETWORK_CONFIG_KEY, flannelNetworkConfig, PATHS } from '../../lib';
+import { FLANNEL_NETWORK_CONFIG_KEY, flannelNetworkConfig } from '../../hosts';
+import { certPath, keyPath } from '../../lib/pki';
+import { PATHS } from '../../lib/model';
 import { cleanupAll } from '../support/netns';
 import { parseEnvironmentFile, Proc, run, RunResult, start, stop, stopAll, SYSTEMD_DEFAULT_PATH } from '../support/processes';
 import { describeIf, requirePrograms, requireRoot } from '../support/programs';
@@ -87,7 +89,7 @@ describeIf(tools.ok)('etcd: three members from their emitted units, over mTLS', 
     for (const h of c.model.etcdMembers) startMember(h.name);
     const f = apiserverEtcdFlags();
     expect(f.servers.split(',')).toEqual(c.model.etcdEndpoints);
-    expect([f.cafile, f.certfile]).toEqual([caSpec('etcd-ca').certPath, certSpec('apiserver-etcd-client').certPath]);
+    expect([f.cafile, f.certfile]).toEqual([certPath('etcd-ca'), certPath('apiserver-etcd-client')]);
     await waitFor(async () => (await asApiserver(['endpoint', 'health'])).code === 0, {
       what: 'every etcd endpoint of --etcd-servers to be healthy', timeoutMs: 40000, intervalMs: 500, proc: members.get('m1'),
     });
@@ -105,7 +107,7 @@ describeIf(tools.ok)('etcd: three members from their emitted units, over mTLS', 
     const [noCert, wrongCa] = await Promise.all([
       etcdctl('m1', ['put', '/refused', 'x'], { endpoints: f.servers, cacert: f.cafile }),
       // admin.pem: a client certificate of kubernetes-ca, not of etcd-ca.
-      etcdctl('m1', ['put', '/refused', 'x'], { endpoints: f.servers, cacert: f.cafile, cert: certSpec('admin').certPath, key: certSpec('admin').keyPath }),
+      etcdctl('m1', ['put', '/refused', 'x'], { endpoints: f.servers, cacert: f.cafile, cert: certPath('admin'), key: keyPath('admin') }),
     ]);
     expect(noCert.code).not.toBe(0);
     expect(wrongCa.code).not.toBe(0);

@@ -14,7 +14,8 @@ import { parse } from 'yaml';
 import {
   CHECK_NGINX_SCRIPT, KEEPALIVED_CONF, KUBE_APISERVER, NGINX_CONF, NGINX_LOG_DIR, renderNginxConf,
 } from '../../hosts';
-import { ClusterDefinition, ClusterModel, PATHS } from '../../lib';
+import { ClusterDefinition, ClusterModel } from '../../lib';
+import { PATHS } from '../../lib/model';
 import { LARGE, SEED, withChanges } from '../support/clusters';
 import { addressesOf, attachToBridge, cleanupAll, createBridge, createNamespace } from '../support/netns';
 import { Proc, run, RunResult, start, stop, stopAll } from '../support/processes';

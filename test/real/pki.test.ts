@@ -9,9 +9,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { ClusterDefinition, ClusterModel } from '../../lib';
+import { Host, HostRole, PATHS } from '../../lib/model';
 import {
-  CA_LIST, CERT_LIST, CertSpec, ClusterDefinition, ClusterModel, Host, KEY_PAIR_LIST, PATHS, caSpec, certSpec, receives,
-} from '../../lib';
+  CaId, PKI_TABLE, PkiSpec, certPath,
+} from '../../lib/pki';
 import { SEED } from '../support/clusters';
 import { run } from '../support/processes';
 import { describeIf, requirePrograms } from '../support/programs';
@@ -75,9 +77,14 @@ function filesUnder(root: string, dir = '/'): string[] {
   });
 }
 
+const receives = (host: Host, roles: readonly HostRole[]) => roles.some((r) => host.has(r));
+const CA_ROWS = PKI_TABLE.filter((r) => r.kind === 'ca');
+const KEY_PAIRS = PKI_TABLE.filter((r) => r.kind === 'key-pair');
+type LeafRow = PkiSpec & Required<Pick<PkiSpec, 'commonName' | 'usages' | 'signer'>>;
+
 /** Table rows this host receives: leaf certificates for it (per-host rows: its own), by spec. */
-function leafSpecsOn(host: Host): CertSpec[] {
-  return CERT_LIST.filter((spec) => !spec.perApp && receives(host, spec.on) && (!spec.perHost || host.has(spec.perHost)));
+function leafSpecsOn(host: Host): LeafRow[] {
+  return PKI_TABLE.filter((spec): spec is LeafRow => spec.kind === 'certificate' && receives(host, spec.certOn) && (!spec.perHost || host.has(spec.perHost)));
 }
 
 const expectedSubject = (model: ClusterModel, cn: string, o?: readonly string[]) => {
@@ -99,9 +106,9 @@ describe.each([['the real-component cluster (ECDSA)', REAL_CLUSTER], ['main.ts (
         const root = c.root(host.name);
         const pem = filesUnder(root).filter((p) => fs.readFileSync(path.join(root, p), 'utf8').includes('-----BEGIN '));
         const expected = [
-          ...CA_LIST.flatMap((ca) => [...(receives(host, ca.certOn) ? [ca.certPath] : []), ...(receives(host, ca.keyOn) ? [ca.keyPath] : [])]),
+          ...CA_ROWS.flatMap((ca) => [...(receives(host, ca.certOn) ? [ca.certPath] : []), ...(receives(host, ca.keyOn) ? [ca.keyPath] : [])]),
           ...leafSpecsOn(host).flatMap((s) => [s.certPath, s.keyPath]),
-          ...KEY_PAIR_LIST.filter((k) => receives(host, k.on)).flatMap((k) => [k.privatePath, k.publicPath]),
+          ...KEY_PAIRS.filter((k) => receives(host, k.keyOn)).flatMap((k) => [k.keyPath, k.certPath]),
         ];
         expect([host.name, pem.sort()]).toEqual([host.name, [...expected].sort()]);
         for (const p of expected) {
@@ -113,10 +120,10 @@ describe.each([['the real-component cluster (ECDSA)', REAL_CLUSTER], ['main.ts (
 
     test('CA certificates are self-signed CAs with the table\'s CN; a CA key on a host matches its certificate', async () => {
       for (const host of c.model.hosts) {
-        for (const ca of CA_LIST.filter((x) => receives(host, x.certOn))) {
+        for (const ca of CA_ROWS.filter((x) => receives(host, x.certOn))) {
           const file = c.file(host.name, ca.certPath);
           const info = await x509(file);
-          expect([host.name, ca.id, info.isCa, info.subject, info.issuer]).toEqual([host.name, ca.id, true, expectedSubject(c.model, ca.commonName), info.subject]);
+          expect([host.name, ca.id, info.isCa, info.subject, info.issuer]).toEqual([host.name, ca.id, true, expectedSubject(c.model, ca.commonName!({ model: c.model })), info.subject]);
           expect(await verifies(file, file)).toBe(true);
           if (receives(host, ca.keyOn)) expect(await publicKeyOf(c.file(host.name, ca.keyPath))).toBe(info.pubkey.trim());
         }
@@ -127,7 +134,7 @@ describe.each([['the real-component cluster (ECDSA)', REAL_CLUSTER], ['main.ts (
       for (const host of c.model.hosts) {
         for (const spec of leafSpecsOn(host)) {
           const cert = c.file(host.name, spec.certPath);
-          const ca = c.file(host.name, caSpec(spec.signer).certPath);
+          const ca = c.file(host.name, certPath(spec.signer as CaId));
           const info = await x509(cert);
           const label = `${host.name} ${spec.id}`;
           for (const u of spec.usages) expect([label, u, await verifies(ca, cert, '-purpose', PURPOSE[u], '-x509_strict')]).toEqual([label, u, true]);
@@ -145,19 +152,19 @@ describe.each([['the real-component cluster (ECDSA)', REAL_CLUSTER], ['main.ts (
 
     test('no certificate verifies against a CA that is not its signer', async () => {
       const master = c.model.masters[0].name;
-      const etcdClient = c.file(master, certSpec('apiserver-etcd-client').certPath);
-      const admin = c.file(master, certSpec('admin').certPath);
-      expect(await verifies(c.file(master, caSpec('kubernetes-ca').certPath), etcdClient)).toBe(false);
-      expect(await verifies(c.file(master, caSpec('etcd-ca').certPath), admin)).toBe(false);
+      const etcdClient = c.file(master, certPath('apiserver-etcd-client'));
+      const admin = c.file(master, certPath('admin'));
+      expect(await verifies(c.file(master, certPath('kubernetes-ca')), etcdClient)).toBe(false);
+      expect(await verifies(c.file(master, certPath('etcd-ca')), admin)).toBe(false);
       // A client-only certificate is no server certificate.
-      expect(await verifies(c.file(master, caSpec('kubernetes-ca').certPath), admin, '-purpose', 'sslserver')).toBe(false);
+      expect(await verifies(c.file(master, certPath('kubernetes-ca')), admin, '-purpose', 'sslserver')).toBe(false);
     });
 
     test('the addresses clients dial are in the serving certificates (from the definition, not the table)', async () => {
       const { model } = c;
       for (const master of model.masters) {
-        const cert = c.file(master.name, certSpec('apiserver').certPath);
-        const ca = c.file(master.name, caSpec('kubernetes-ca').certPath);
+        const cert = c.file(master.name, certPath('apiserver'));
+        const ca = c.file(master.name, certPath('kubernetes-ca'));
         const ips = [...model.masters.map((m) => m.ip), ...(model.loadBalancer ? [model.loadBalancer.vip] : []), model.network.firstServiceIp, '127.0.0.1'];
         for (const ip of ips) expect([master.name, ip, await verifies(ca, cert, '-purpose', 'sslserver', '-verify_ip', ip)]).toEqual([master.name, ip, true]);
         const svc = `kubernetes.default.svc.${model.network.dnsDomain}`;
@@ -166,9 +173,9 @@ describe.each([['the real-component cluster (ECDSA)', REAL_CLUSTER], ['main.ts (
         if (node) expect(await verifies(ca, cert, '-verify_ip', node.ip)).toBe(false);
       }
       for (const member of model.etcdMembers) {
-        const ca = c.file(member.name, caSpec('etcd-ca').certPath);
-        for (const id of ['etcd-server', 'etcd-peer']) {
-          const cert = c.file(member.name, certSpec(id).certPath);
+        const ca = c.file(member.name, certPath('etcd-ca'));
+        for (const id of ['etcd-server', 'etcd-peer'] as const) {
+          const cert = c.file(member.name, certPath(id));
           // Peers check the connecting member's address against its certificate: serverAuth and clientAuth for the member's IP.
           for (const purpose of ['sslserver', 'sslclient']) {
             expect([member.name, id, purpose, await verifies(ca, cert, '-purpose', purpose, '-verify_ip', member.ip)]).toEqual([member.name, id, purpose, true]);
@@ -182,7 +189,7 @@ describe.each([['the real-component cluster (ECDSA)', REAL_CLUSTER], ['main.ts (
     test('every kubeconfig: CA data is the cluster CA, its server is in the apiserver certificate, its client certificate is the CA\'s and matches its key', async () => {
       const { model } = c;
       const dir = makeTempDir('kubeconfig-ca');
-      const apiserver = c.file(model.masters[0].name, certSpec('apiserver').certPath);
+      const apiserver = c.file(model.masters[0].name, certPath('apiserver'));
       let seen = 0;
       for (const host of model.hosts) {
         for (const p of filesUnder(c.root(host.name), PATHS.k8sCfg).filter((f) => f.endsWith('.kubeconfig'))) {
@@ -192,7 +199,7 @@ describe.each([['the real-component cluster (ECDSA)', REAL_CLUSTER], ['main.ts (
           const cluster = kc.clusters[0].cluster as { server: string; 'certificate-authority-data': string };
           const ca = path.join(dir, `${host.name}-${path.basename(p)}.ca.pem`);
           fs.writeFileSync(ca, Buffer.from(cluster['certificate-authority-data'], 'base64'));
-          expect([label, (await x509(ca)).pubkey]).toEqual([label, (await x509(c.file(host.name, caSpec('kubernetes-ca').certPath))).pubkey]);
+          expect([label, (await x509(ca)).pubkey]).toEqual([label, (await x509(c.file(host.name, certPath('kubernetes-ca')))).pubkey]);
           const server = new URL(cluster.server);
           expect([label, server.protocol]).toEqual([label, 'https:']);
           expect([label, server.hostname, await verifies(ca, apiserver, '-purpose', 'sslserver', '-verify_ip', server.hostname)])

@@ -7,7 +7,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ClusterDefinition, PATHS } from '../../lib';
+import { ClusterDefinition } from '../../lib';
+import { PATHS } from '../../lib/model';
 import { LARGE } from '../support/clusters';
 import { run, RunResult } from '../support/processes';
 import { describeIf, requirePrograms } from '../support/programs';

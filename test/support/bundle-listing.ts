@@ -1,15 +1,17 @@
-import { CA_LIST, ClusterPki, certInstances, ClusterModel, sha256 } from '../../lib';
+import { ClusterPki, ClusterModel } from '../../lib';
+import { sha256 } from '../../lib/output';
+import { CA_IDS, ClusterSecrets, certInstances } from '../../lib/pki';
 import { TarEntry } from './bundle-reader';
 
 /** Maps the bytes of every PKI file to a label, e.g. 'key etcd-server@k8s1' or 'ca-cert etcd-ca'. */
 export function pkiLabels(model: ClusterModel, pki: ClusterPki): Map<string, string> {
   const labels = new Map<string, string>();
-  for (const ca of CA_LIST) {
-    labels.set(pki.ca(ca.id).certPem, `ca-cert ${ca.id}`);
-    labels.set(pki.ca(ca.id).keyPem, `ca-key ${ca.id}`);
+  for (const id of CA_IDS) {
+    labels.set(pki.ca(id).certPem, `ca-cert ${id}`);
+    labels.set(pki.ca(id).keyPem, `ca-key ${id}`);
   }
   for (const i of certInstances(model)) {
-    const m = pki.cert(i.spec.id, i.scope);
+    const m = pki.cert(i.id, i.scope);
     labels.set(m.certPem, `cert ${i.name}`);
     if (!i.spec.sharesKeyWith) labels.set(m.keyPem, `key ${i.name}`);
   }
@@ -22,13 +24,13 @@ export function pkiLabels(model: ClusterModel, pki: ClusterPki): Map<string, str
  * Replacements for PKI material and secrets embedded in other files (kubeconfigs embed PEM as base64,
  * the bootstrap kubeconfig holds the token), so those files hash the same on every fresh PKI.
  */
-export function secretMasks(labels: Map<string, string>, pki: ClusterPki): [string, string][] {
+export function secretMasks(labels: Map<string, string>, secrets: ClusterSecrets): [string, string][] {
   const masks: [string, string][] = [...labels].flatMap(([pem, label]): [string, string][] => [
     [Buffer.from(pem).toString('base64'), `<base64 ${label}>`],
     [pem, `<${label}>`],
   ]);
-  masks.push([pki.secrets.bootstrapToken.token, '<bootstrap-token>']);
-  masks.push([pki.secrets.keepalivedAuthPass, '<keepalived-auth-pass>']);
+  masks.push([secrets.bootstrapToken.token, '<bootstrap-token>']);
+  masks.push([secrets.keepalivedAuthPass, '<keepalived-auth-pass>']);
   return masks.sort((a, b) => b[0].length - a[0].length);
 }
 

@@ -1,18 +1,14 @@
 import * as path from 'path';
 import { App } from 'cdk8s';
-import {
-  CA_LIST, CERT_LIST, Cluster, ClusterDefinition, ClusterModel, ClusterPki, HostBundle, KEY_PAIR_LIST,
-} from '../../lib';
+import { ClusterDefinition, ClusterModel, ClusterPki } from '../../lib';
+import { PKI_TABLE, StateStore, loadSecrets } from '../../lib/pki';
+import { Cluster, HostBundle } from '../../lib/components';
 import { Certificates } from '../../hosts/certificates';
 import { SEED, withChanges } from './clusters';
 import { tempDir } from './tmp';
 
 /** Install paths of every file of the certificate table. */
-export const PKI_PATHS: ReadonlySet<string> = new Set([
-  ...CA_LIST.flatMap((c) => [c.certPath, c.keyPath]),
-  ...CERT_LIST.flatMap((c) => [c.certPath, c.keyPath]),
-  ...KEY_PAIR_LIST.flatMap((k) => [k.privatePath, k.publicPath]),
-]);
+export const PKI_PATHS: ReadonlySet<string> = new Set(PKI_TABLE.flatMap((row) => [row.certPath, row.keyPath]));
 
 /**
  * A Cluster holding the certificates plus only the components `add` creates, on a fresh PKI,
@@ -20,8 +16,10 @@ export const PKI_PATHS: ReadonlySet<string> = new Set([
  */
 export async function componentCluster(def: ClusterDefinition, add: (cluster: Cluster) => void): Promise<Cluster> {
   const model = ClusterModel.fromDefinition(def);
-  const pki = await ClusterPki.load(model, { stateDir: path.join(tempDir(), 'state') });
-  const cluster = new Cluster(new App({ outdir: tempDir() }), 'cluster', { model, pki });
+  const stateDir = path.join(tempDir(), 'state');
+  const pki = await ClusterPki.load(model, { stateDir });
+  const { secrets } = loadSecrets(new StateStore(stateDir));
+  const cluster = new Cluster(new App({ outdir: tempDir() }), 'cluster', { model, pki, secrets });
   new Certificates(cluster, 'certificates');
   add(cluster);
   return cluster;

@@ -38,7 +38,7 @@ export function mustFileText(result: SynthesisResult, host: string, installPath:
 
 /** Text with embedded PEM/base64 PKI material and secrets replaced by labels. */
 export function masked(result: SynthesisResult, text: string): string {
-  return maskSecrets(text, secretMasks(pkiLabels(result.model, result.pki), result.pki));
+  return maskSecrets(text, secretMasks(pkiLabels(result.model, result.pki), result.cluster.secrets));
 }
 
 /**

@@ -1,25 +1,14 @@
-import { ClusterModel, Host } from '../cluster-model';
-import { PATHS } from '../paths';
-import { caSpec, certSpec } from '../pki/cert-list';
-
-/** A step of the roll-out: install a host's bundle (once per host), then wait for what it serves. */
-interface Step {
-  readonly phase: 'etcd' | 'master' | 'lb' | 'node';
-  readonly host: Host;
-}
-
-/** The order of site.yml: etcd members, masters, lb hosts, nodes; each host installed at its first phase. */
-export function rolloutSteps(model: ClusterModel): Step[] {
-  return (['etcd', 'master', 'lb', 'node'] as const).flatMap((phase) => model.withRole(phase).map((host) => ({ phase, host })));
-}
+import { rolloutSteps, unitOf } from '../../components';
+import { ClusterModel } from '../../model';
+import { certPath } from '../../pki';
+import { etcdctlCommand } from './etcdctl';
 
 /**
  * dist/deploy.sh: the roll-out over scp and ssh for users without Ansible. Prints the plan first and
  * changes nothing without --yes. SSH and SCP may name other programs (tests use stubs).
  */
 export function renderDeployScript(model: ClusterModel): string {
-  const etcdctl = `${PATHS.etcdBin}/etcdctl --cacert=${caSpec('etcd-ca').certPath} --cert=${certSpec('etcd-server').certPath} `
-    + `--key=${certSpec('etcd-server').keyPath}`;
+  const etcdctl = etcdctlCommand();
   const steps = rolloutSteps(model).map((s) => `  '${s.phase} ${s.host.name} ${s.host.ip}'`);
   return `#!/usr/bin/env bash
 # kubesmith deploy.sh for cluster ${model.name}. Generated: edit the cluster definition instead.
@@ -82,7 +71,7 @@ for step in "\${STEPS[@]}"; do
   if [ "$previous" = etcd ] && [ "$phase" != etcd ] && [ -z "$ONLY" ]; then
     read -r first first_ip <<< "$FIRST_ETCD"
     wait_for "$first_ip" "etcd cluster health (from $first)" "${etcdctl} --endpoints=${model.etcdEndpoints.join(',')} endpoint health"
-    wait_for "$first_ip" "flannel network config (on $first)" "systemctl is-active flannel-network-config.service"
+    wait_for "$first_ip" "flannel network config (on $first)" "systemctl is-active ${unitOf('flannel-network-config')}"
   fi
   previous=$phase
   if [ -z "\${DONE[$host]-}" ]; then
@@ -93,7 +82,7 @@ for step in "\${STEPS[@]}"; do
     DONE[$host]=1
   fi
   case "$phase" in
-    master) wait_for "$ip" "$host apiserver /readyz" "curl -fsS --cacert ${caSpec('kubernetes-ca').certPath} https://127.0.0.1:${model.apiServerPort}/readyz" ;;
+    master) wait_for "$ip" "$host apiserver /readyz" "curl -fsS --cacert ${certPath('kubernetes-ca')} https://127.0.0.1:${model.apiServerPort}/readyz" ;;
 ${model.loadBalancer ? `    lb) wait_for "$ip" "$host L4 port ${model.loadBalancer.port}" "timeout 2 bash -c '</dev/tcp/127.0.0.1/${model.loadBalancer.port}'" ;;\n` : ''}  esac
 done
 say "done; check the cluster with: kubectl --kubeconfig admin.kubeconfig get nodes"

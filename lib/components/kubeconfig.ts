@@ -1,4 +1,9 @@
 import type * as YAML from 'yaml';
+import { ClusterModel } from '../model';
+import {
+  CertId, ClusterPki, certPath, keyPath, userOf,
+} from '../pki';
+import { KubeconfigSpec } from './component-list';
 
 export interface KubeconfigProps {
   readonly clusterName: string;
@@ -47,4 +52,23 @@ function render(p: KubeconfigProps): string {
     contexts: [{ name: context, context: { cluster: p.clusterName, user: p.user } }],
     'current-context': context,
   });
+}
+
+/** How a kubeconfig authenticates: a certificate of the table (files on the host, or embedded), or a token. */
+export type KubeconfigIdentity =
+  | { readonly identity: CertId; readonly server: 'local' | 'endpoint'; readonly embed?: false }
+  | { readonly identity: CertId; readonly server: 'local' | 'endpoint'; readonly embed: true; readonly pki: ClusterPki }
+  | { readonly user: string; readonly token: string; readonly server: 'local' | 'endpoint' };
+
+/**
+ * The kubeconfig of a component row (or the admin): cluster CA embedded, the apiserver it dials, and the user
+ * named by its certificate's common name.
+ */
+export function kubeconfigFor(model: ClusterModel, caPem: string, who: KubeconfigIdentity | KubeconfigSpec): string {
+  const server = who.server === 'local' ? model.localApiServerUrl : model.apiServerEndpoint;
+  if ('token' in who) return renderKubeconfig({ clusterName: model.name, server, caPem, user: who.user, token: who.token });
+  const clientCert = 'embed' in who && who.embed
+    ? { certPem: who.pki.cert(who.identity).certPem, keyPem: who.pki.cert(who.identity).keyPem }
+    : { certPath: certPath(who.identity), keyPath: keyPath(who.identity) };
+  return renderKubeconfig({ clusterName: model.name, server, caPem, user: userOf(who.identity), clientCert });
 }

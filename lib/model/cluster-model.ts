@@ -1,8 +1,11 @@
+import { ResolvedAddons, ResolvedApp, resolveAddons, resolveApp } from './addons';
+import { PORTS } from './constants';
+import { DEFAULTS } from './defaults';
 import {
-  ClusterDefinition, FlannelBackend, HostRole, KeyAlgorithm, KubeProxyMode,
-} from './cluster-definition';
+  ClusterDefinition, FlannelBackend, HOST_ROLES, HostRole, KeyAlgorithm, KubeProxyMode,
+} from './definition';
 import { Ipv4Cidr, nthAddress, parseCidr } from './ipv4';
-import { ClusterDefinitionError, DEFAULTS, parsePortRange, validateDefinition } from './validation';
+import { ClusterDefinitionError, parsePortRange, validateDefinition } from './validation';
 
 export interface Host {
   readonly name: string;
@@ -20,6 +23,7 @@ export interface LoadBalancer {
   readonly port: number;
   readonly virtualRouterId: number;
   readonly loadStreamModule: boolean;
+  readonly streamModulePath: string;
 }
 
 export interface ClusterNetwork {
@@ -41,15 +45,10 @@ export interface CertificateSettings {
   readonly keyAlgorithm: KeyAlgorithm;
 }
 
-/** Ports of the components, in one place so configs and certificates agree. */
-export const PORTS = {
-  etcdClient: 2379,
-  etcdPeer: 2380,
-} as const;
-
 /**
- * The validated, defaulted cluster. Built only through `ClusterModel.fromDefinition`,
- * which throws a ClusterDefinitionError listing every problem before anything is written.
+ * The validated cluster with every default applied, addons and apps included. Built only through
+ * `ClusterModel.fromDefinition`, which throws a ClusterDefinitionError listing every problem before anything is
+ * written. Nothing reads the definition after this.
  */
 export class ClusterModel {
   static fromDefinition(def: ClusterDefinition): ClusterModel {
@@ -62,16 +61,16 @@ export class ClusterModel {
   readonly kubernetesVersion: string;
   readonly hosts: readonly Host[];
   readonly apiServerPort: number;
+  readonly auditLog: boolean;
   readonly loadBalancer?: LoadBalancer;
   readonly network: ClusterNetwork;
   readonly certificates: CertificateSettings;
   readonly imageRegistry?: string;
-  /** The definition as given, for parts of the model that other modules resolve themselves. */
-  readonly definition: ClusterDefinition;
+  readonly addons: ResolvedAddons;
+  readonly apps: readonly ResolvedApp[];
   private readonly byRole = new Map<HostRole, Host[]>();
 
   private constructor(def: ClusterDefinition) {
-    this.definition = def;
     this.name = def.name;
     this.kubernetesVersion = def.kubernetesVersion;
     this.hosts = def.hosts.map((h) => {
@@ -79,20 +78,23 @@ export class ClusterModel {
       return {
         name: h.name,
         ip: h.ip,
-        interface: h.interface ?? DEFAULTS.interface,
-        roles: (['master', 'etcd', 'node', 'lb'] as const).filter((r) => roles.has(r)),
+        interface: h.interface ?? DEFAULTS.host.interface,
+        roles: HOST_ROLES.filter((r) => roles.has(r)),
         has: (role: HostRole) => roles.has(role),
       };
     });
     this.apiServerPort = def.apiServerPort ?? DEFAULTS.apiServerPort;
+    this.auditLog = def.auditLog ?? DEFAULTS.auditLog;
     if (def.loadBalancer) {
-      const [vip, prefix] = def.loadBalancer.vip.split('/');
+      const lb = def.loadBalancer;
+      const [vip, prefix] = lb.vip.split('/');
       this.loadBalancer = {
         vip,
         prefix: Number(prefix),
-        port: def.loadBalancer.port ?? DEFAULTS.lbPort,
-        virtualRouterId: def.loadBalancer.virtualRouterId ?? DEFAULTS.virtualRouterId,
-        loadStreamModule: def.loadBalancer.loadStreamModule ?? true,
+        port: lb.port ?? DEFAULTS.loadBalancer.port,
+        virtualRouterId: lb.virtualRouterId ?? DEFAULTS.loadBalancer.virtualRouterId,
+        loadStreamModule: lb.loadStreamModule ?? DEFAULTS.loadBalancer.loadStreamModule,
+        streamModulePath: lb.streamModulePath ?? DEFAULTS.loadBalancer.streamModulePath,
       };
     }
     const n = def.network;
@@ -100,21 +102,23 @@ export class ClusterModel {
     this.network = {
       serviceCidr,
       firstServiceIp: nthAddress(serviceCidr, 1),
-      clusterDns: n.clusterDns ?? nthAddress(serviceCidr, DEFAULTS.clusterDnsOffset),
-      dnsDomain: n.dnsDomain ?? DEFAULTS.dnsDomain,
+      clusterDns: n.clusterDns ?? nthAddress(serviceCidr, DEFAULTS.network.clusterDnsOffset),
+      dnsDomain: n.dnsDomain ?? DEFAULTS.network.dnsDomain,
       podCidr: parseCidr(n.podCidr)!,
-      flannelBackend: n.flannelBackend ?? DEFAULTS.flannelBackend,
-      kubeProxyMode: n.kubeProxyMode ?? DEFAULTS.kubeProxyMode,
-      nodePortRange: parsePortRange(n.nodePortRange ?? DEFAULTS.nodePortRange)!,
+      flannelBackend: n.flannelBackend ?? DEFAULTS.network.flannelBackend,
+      kubeProxyMode: n.kubeProxyMode ?? DEFAULTS.network.kubeProxyMode,
+      nodePortRange: parsePortRange(n.nodePortRange ?? DEFAULTS.network.nodePortRange)!,
     };
     const c = def.certificates ?? {};
     this.certificates = {
       subject: { ...c.subject },
-      caValidityDays: c.caValidityDays ?? DEFAULTS.caValidityDays,
-      validityDays: c.validityDays ?? DEFAULTS.validityDays,
-      keyAlgorithm: c.keyAlgorithm ?? DEFAULTS.keyAlgorithm,
+      caValidityDays: c.caValidityDays ?? DEFAULTS.certificates.caValidityDays,
+      validityDays: c.validityDays ?? DEFAULTS.certificates.validityDays,
+      keyAlgorithm: c.keyAlgorithm ?? DEFAULTS.certificates.keyAlgorithm,
     };
     this.imageRegistry = def.imageRegistry;
+    this.apps = (def.apps ?? []).map((app) => resolveApp(app, def.imageRegistry));
+    this.addons = resolveAddons(def.addons ?? {}, this.apps, def.imageRegistry);
   }
 
   withRole(role: HostRole): Host[] {
@@ -125,6 +129,12 @@ export class ClusterModel {
       this.byRole.set(role, hosts);
     }
     return [...hosts];
+  }
+
+  /** The first host with the role, in definition order. */
+  first(role: HostRole): Host | undefined {
+    if (!this.byRole.has(role)) this.withRole(role);
+    return this.byRole.get(role)![0];
   }
 
   get masters(): Host[] { return this.withRole('master'); }
@@ -150,5 +160,10 @@ export class ClusterModel {
     return this.loadBalancer
       ? `https://${this.loadBalancer.vip}:${this.loadBalancer.port}`
       : `https://${this.masters[0].ip}:${this.apiServerPort}`;
+  }
+
+  /** The apiserver on the same master, for its controller-manager, scheduler and admin.kubeconfig. */
+  get localApiServerUrl(): string {
+    return `https://127.0.0.1:${this.apiServerPort}`;
   }
 }

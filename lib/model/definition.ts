@@ -1,6 +1,7 @@
 /**
  * The typed cluster definition a user writes in main.ts. Everything else is
  * derived from it: the validated model, the PKI, host bundles and addon charts.
+ * Defaults live in DEFAULTS (./defaults.ts); each optional field names its entry there.
  */
 
 /** What a host does. A host may carry several roles. */
@@ -14,7 +15,7 @@ export interface HostDefinition {
   readonly ip: string;
   /**
    * Network interface that carries `ip` (keepalived binds the VIP to it).
-   * @default 'eth0'
+   * @default DEFAULTS.host.interface
    */
   readonly interface?: string;
   /** Roles of this host. */
@@ -27,20 +28,26 @@ export interface LoadBalancerDefinition {
   /**
    * Port nginx listens on (L4) on the lb hosts. Must differ from the apiserver port,
    * since lb hosts are usually masters too.
-   * @default 6444
+   * @default DEFAULTS.loadBalancer.port
    */
   readonly port?: number;
   /**
    * VRRP virtual_router_id shared by the lb hosts; unique per L2 segment.
-   * @default 51
+   * @default DEFAULTS.loadBalancer.virtualRouterId
    */
   readonly virtualRouterId?: number;
   /**
    * Emit `load_module` for the nginx stream module (Debian's nginx needs it;
    * builds with a static stream module reject it).
-   * @default true
+   * @default DEFAULTS.loadBalancer.loadStreamModule
    */
   readonly loadStreamModule?: boolean;
+  /**
+   * The stream module file `load_module` names, e.g. '/usr/lib64/nginx/modules/ngx_stream_module.so'
+   * (RHEL's nginx-mod-stream).
+   * @default DEFAULTS.loadBalancer.streamModulePath
+   */
+  readonly streamModulePath?: string;
 }
 
 export type FlannelBackend = 'vxlan' | 'host-gw';
@@ -53,29 +60,29 @@ export interface NetworkDefinition {
   readonly serviceCidr: string;
   /**
    * Cluster DNS Service IP, inside serviceCidr.
-   * @default the tenth address of serviceCidr
+   * @default the address DEFAULTS.network.clusterDnsOffset of serviceCidr (the tenth)
    */
   readonly clusterDns?: string;
   /**
    * Cluster DNS domain.
-   * @default 'cluster.local'
+   * @default DEFAULTS.network.dnsDomain
    */
   readonly dnsDomain?: string;
   /** Pod network (flannel Network), e.g. '172.20.0.0/16'. */
   readonly podCidr: string;
   /**
    * Flannel backend.
-   * @default 'vxlan'
+   * @default DEFAULTS.network.flannelBackend
    */
   readonly flannelBackend?: FlannelBackend;
   /**
    * kube-proxy mode.
-   * @default 'ipvs'
+   * @default DEFAULTS.network.kubeProxyMode
    */
   readonly kubeProxyMode?: KubeProxyMode;
   /**
    * NodePort range 'low-high'.
-   * @default '30000-32767'
+   * @default DEFAULTS.network.nodePortRange
    */
   readonly nodePortRange?: string;
 }
@@ -98,17 +105,17 @@ export interface CertificatesDefinition {
   readonly subject?: CertificateSubjectDefinition;
   /**
    * Validity of the CAs, in days.
-   * @default 3650
+   * @default DEFAULTS.certificates.caValidityDays
    */
   readonly caValidityDays?: number;
   /**
    * Validity of leaf certificates, in days.
-   * @default 365
+   * @default DEFAULTS.certificates.validityDays
    */
   readonly validityDays?: number;
   /**
    * Key algorithm of every key: RSA-2048 or ECDSA P-256.
-   * @default 'rsa'
+   * @default DEFAULTS.certificates.keyAlgorithm
    */
   readonly keyAlgorithm?: KeyAlgorithm;
 }
@@ -122,16 +129,22 @@ export interface ClusterDefinition {
   readonly hosts: readonly HostDefinition[];
   /**
    * Port kube-apiserver listens on.
-   * @default 6443
+   * @default DEFAULTS.apiServerPort
    */
   readonly apiServerPort?: number;
+  /**
+   * kube-apiserver writes an audit log (metadata of every request, never bodies) to
+   * /opt/kubernetes/logs/kube-apiserver-audit.log, rotated by the apiserver.
+   * @default DEFAULTS.auditLog
+   */
+  readonly auditLog?: boolean;
   /**
    * nginx L4 + keepalived VIP in front of the apiservers. Required when a host has the lb role.
    * @default none: clients reach the first master directly
    */
   readonly loadBalancer?: LoadBalancerDefinition;
   readonly network: NetworkDefinition;
-  /** @default RSA-2048, CA 3650 days, leaves 365 days, no subject fields */
+  /** @default DEFAULTS.certificates, no subject fields */
   readonly certificates?: CertificatesDefinition;
   /**
    * Registry that replaces registry.k8s.io (and every other upstream registry)
@@ -151,43 +164,43 @@ export interface ClusterDefinition {
 export interface CoreDnsDefinition {
   /**
    * Deploy CoreDNS. Turn it off only if another cluster DNS serves network.clusterDns.
-   * @default true
+   * @default DEFAULTS.addons.coreDns.enabled
    */
   readonly enabled?: boolean;
   /**
    * Replicas, spread over different nodes where there are enough.
-   * @default 2
+   * @default DEFAULTS.addons.coreDns.replicas
    */
   readonly replicas?: number;
 }
 
 export interface DashboardDefinition {
-  /** @default true */
+  /** @default DEFAULTS.addons.dashboard.enabled */
   readonly enabled?: boolean;
   /**
    * NodePort of the dashboard's HTTPS Service; inside network.nodePortRange.
-   * @default 30001
+   * @default DEFAULTS.addons.dashboard.nodePort
    */
   readonly nodePort?: number;
   /**
    * Create the `admin-user` login account: a ServiceAccount bound to cluster-admin with a
    * long-lived token Secret. Anyone holding that token owns the cluster.
-   * @default false
+   * @default DEFAULTS.addons.dashboard.adminUser
    */
   readonly adminUser?: boolean;
 }
 
 export interface IngressNginxDefinition {
-  /** @default true */
+  /** @default DEFAULTS.addons.ingressNginx.enabled */
   readonly enabled?: boolean;
   /**
-   * Labels a node must carry to run the controller (it runs on every node otherwise).
-   * @default none: every node
+   * Labels a node must carry to run the controller (it runs on every Linux node otherwise).
+   * @default DEFAULTS.addons.ingressNginx.nodeSelector, which these are merged over
    */
   readonly nodeSelector?: Readonly<Record<string, string>>;
   /**
-   * Extra keys for the controller ConfigMap, merged over kubesmith's.
-   * @default { 'allow-snippet-annotations': 'false' }
+   * Extra keys for the controller ConfigMap.
+   * @default DEFAULTS.addons.ingressNginx.config, which these are merged over
    */
   readonly config?: Readonly<Record<string, string>>;
 }
@@ -195,19 +208,19 @@ export interface IngressNginxDefinition {
 export interface BootstrapTokenDefinition {
   /**
    * Extra groups the bootstrap token authenticates as, each 'system:bootstrappers:<name>'.
-   * @default none
+   * @default DEFAULTS.addons.bootstrapToken.extraGroups
    */
   readonly extraGroups?: readonly string[];
 }
 
 export interface AddonsDefinition {
-  /** @default enabled, 2 replicas */
+  /** @default DEFAULTS.addons.coreDns */
   readonly coreDns?: CoreDnsDefinition;
-  /** @default enabled, NodePort 30001, no admin account */
+  /** @default DEFAULTS.addons.dashboard */
   readonly dashboard?: DashboardDefinition;
-  /** @default enabled on every node */
+  /** @default DEFAULTS.addons.ingressNginx */
   readonly ingressNginx?: IngressNginxDefinition;
-  /** @default no extra groups */
+  /** @default DEFAULTS.addons.bootstrapToken */
   readonly bootstrapToken?: BootstrapTokenDefinition;
 }
 
@@ -226,17 +239,17 @@ export interface AppVolumeDefinition {
   readonly path: string;
   /**
    * Capacity of the PV and the request of its PVC (Kubernetes quantity).
-   * @default '5Gi'
+   * @default DEFAULTS.volume.size
    */
   readonly size?: string;
-  /** @default 'ReadWriteMany' */
+  /** @default DEFAULTS.volume.accessMode */
   readonly accessMode?: NfsAccessMode;
-  /** @default false */
+  /** @default DEFAULTS.volume.readOnly */
   readonly readOnly?: boolean;
   /**
    * Mount a per-pod subdirectory (subPathExpr $(POD_NAME)), so replicas writing
    * files of the same name (logs) do not clobber each other.
-   * @default false
+   * @default DEFAULTS.volume.perPod
    */
   readonly perPod?: boolean;
   /**
@@ -247,9 +260,9 @@ export interface AppVolumeDefinition {
 }
 
 export interface AppResourcesDefinition {
-  /** @default { cpu: '250m', memory: '512Mi' } */
+  /** @default DEFAULTS.app.resources.requests, which these are merged over */
   readonly requests?: { readonly cpu?: string; readonly memory?: string };
-  /** @default { cpu: '1', memory: '1Gi' } */
+  /** @default DEFAULTS.app.resources.limits, which these are merged over */
   readonly limits?: { readonly cpu?: string; readonly memory?: string };
 }
 
@@ -280,22 +293,22 @@ export interface AppDefinition {
   /**
    * Rewrite the image to imageRegistry when it is on a public upstream registry
    * (docker.io, registry.k8s.io, gcr.io, quay.io, ...). Images on other registries are never rewritten.
-   * @default true
+   * @default DEFAULTS.app.useImageRegistry
    */
   readonly useImageRegistry?: boolean;
-  /** @default 1 */
+  /** @default DEFAULTS.app.replicas */
   readonly replicas?: number;
   /**
    * Port the container serves HTTP on; probes and the Service target it.
-   * @default 8080
+   * @default DEFAULTS.app.containerPort
    */
   readonly containerPort?: number;
   /**
    * Path the readiness and liveness probes GET; it must answer 2xx or 3xx.
-   * @default '/'
+   * @default DEFAULTS.app.probePath
    */
   readonly probePath?: string;
-  /** @default requests 250m / 512Mi, limits 1 CPU / 1Gi */
+  /** @default DEFAULTS.app.resources */
   readonly resources?: AppResourcesDefinition;
   /**
    * Plain environment variables of the container.
@@ -311,7 +324,7 @@ export interface AppDefinition {
   readonly tls?: AppTlsDefinition;
   /**
    * Redirect HTTP to HTTPS. Off by default so the app answers on both.
-   * @default false
+   * @default DEFAULTS.app.sslRedirect
    */
   readonly sslRedirect?: boolean;
   /** @default none */

@@ -1,4 +1,5 @@
-import { ClusterModel, Host, PORTS } from './cluster-model';
+import { componentsOn } from '../components';
+import { ClusterModel, Host, PORTS } from '../model';
 
 /** Nodes listed one by one up to this many; beyond it they are drawn as one group. */
 const MAX_LISTED_NODES = 8;
@@ -7,13 +8,14 @@ function id(h: Host): string {
   return `h_${h.name.replace(/[^a-zA-Z0-9]/g, '_')}`;
 }
 
+/** What a host runs, as the component table names it. */
 function components(h: Host, model: ClusterModel): string[] {
-  const c: string[] = [];
-  if (h.has('master')) c.push(`kube-apiserver :${model.apiServerPort}`, 'controller-manager', 'scheduler');
-  if (h.has('etcd')) c.push(`etcd :${PORTS.etcdClient}`);
-  if (h.has('lb')) c.push(`nginx L4 :${model.loadBalancer!.port}`, `keepalived ${model.lbHosts[0] === h ? 'MASTER' : 'BACKUP'}`);
-  if (h.has('node')) c.push('kubelet', 'kube-proxy', 'flanneld', 'containerd');
-  return c;
+  return componentsOn(h, model).flatMap((c) => (c.label ? [c.label(model, h)] : []));
+}
+
+/** What every worker runs, for the collapsed group of many nodes. */
+function workerComponents(model: ClusterModel, worker: Host): string {
+  return components(worker, model).join(', ');
 }
 
 /** A Mermaid flowchart of the cluster: who talks to whom, on which address and port. */
@@ -27,7 +29,7 @@ export function renderTopology(model: ClusterModel): string {
   lines.push('  subgraph control["control plane"]', ...controlPlane.map(box), '  end');
   const workers = model.nodes.filter((h) => !controlPlane.includes(h));
   if (workers.length > MAX_LISTED_NODES) {
-    lines.push(`  nodes["<b>${workers.length} nodes</b><br/>${workers[0].name} … ${workers[workers.length - 1].name}<br/>kubelet, kube-proxy, flanneld, containerd"]`);
+    lines.push(`  nodes["<b>${workers.length} nodes</b><br/>${workers[0].name} … ${workers[workers.length - 1].name}<br/>${workerComponents(model, workers[0])}"]`);
   } else if (workers.length > 0) {
     lines.push('  subgraph nodes["nodes"]', ...workers.map(box), '  end');
   }

@@ -5,7 +5,7 @@ import { promisify } from 'util';
 import { Worker } from 'worker_threads';
 import * as zlib from 'zlib';
 import type { Archiver } from 'archiver';
-import { BundleFile } from './host-bundle';
+import { BundleFile } from '../components';
 
 const gzip = promisify(zlib.gzip);
 

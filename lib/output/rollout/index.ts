@@ -1,2 +1,3 @@
 export * from './ansible';
 export * from './deploy-script';
+export * from './etcdctl';

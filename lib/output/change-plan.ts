@@ -1,8 +1,7 @@
-import { HostBundle } from './bundle/host-bundle';
-import { sha256 } from './bundle/bundle-writer';
-import { HostRole } from './cluster-definition';
-import { PATHS } from './paths';
-import { PkiEvent } from './pki/cluster-pki';
+import { HostBundle, rolloutRank, serviceDependencies } from '../components';
+import { HostRole } from '../model';
+import { PkiEvent, formatEvent } from '../pki';
+import { sha256 } from './bundle-writer';
 
 /** What one synth produced, kept in the state dir to diff the next synth against. */
 export interface SynthRecord {
@@ -39,42 +38,6 @@ export function recordOf(bundles: readonly HostBundle[]): SynthRecord {
   };
 }
 
-const PATH_TOKEN = /\/[A-Za-z0-9_.@/-]+/g;
-/** Path-like tokens per file content (hosts share one Buffer per distinct text, so each is scanned once). */
-const pathTokens = new WeakMap<Buffer, readonly string[]>();
-function pathTokensOf(content: Buffer): readonly string[] {
-  let tokens = pathTokens.get(content);
-  if (!tokens) {
-    tokens = content.toString('utf8').match(PATH_TOKEN) ?? [];
-    pathTokens.set(content, tokens);
-  }
-  return tokens;
-}
-
-/** Files each service depends on: its unit, its declared config, and every bundle file those name, transitively. */
-export function serviceDependencies(bundle: HostBundle): Map<string, Set<string>> {
-  const byPath = new Map(bundle.files.map((f) => [`/${f.path}`, f]));
-  const deps = new Map<string, Set<string>>();
-  for (const service of bundle.services) {
-    const seen = new Set<string>();
-    const queue = [`${PATHS.systemdUnits}/${service.unit}`, ...(service.config ?? [])].filter((p) => byPath.has(p));
-    while (queue.length > 0) {
-      const p = queue.pop()!;
-      if (seen.has(p)) continue;
-      seen.add(p);
-      for (const token of pathTokensOf(byPath.get(p)!.content)) if (byPath.has(token) && !seen.has(token)) queue.push(token);
-    }
-    deps.set(service.unit, seen);
-  }
-  return deps;
-}
-
-/** Roll-out order of hosts: etcd members, then masters, lb hosts, nodes; definition order within a group. */
-const ROLE_ORDER: readonly HostRole[] = ['etcd', 'master', 'lb', 'node'];
-function rank(roles: readonly HostRole[]): number {
-  return Math.min(...roles.map((r) => ROLE_ORDER.indexOf(r)));
-}
-
 export function changePlan(
   previous: SynthRecord | undefined, bundles: readonly HostBundle[], certificates: readonly PkiEvent[],
   current: SynthRecord = recordOf(bundles),
@@ -97,7 +60,7 @@ export function changePlan(
     if (current.hosts[name]) continue;
     hosts.push({ host: name, roles: h.roles, added: [], changed: [], removed: Object.keys(h.files), restart: [], status: 'removed' });
   }
-  hosts.sort((a, b) => rank(a.roles) - rank(b.roles));
+  hosts.sort((a, b) => rolloutRank(a.roles) - rolloutRank(b.roles));
   return { hosts, certificates };
 }
 
@@ -109,7 +72,7 @@ export function formatPlan(plan: ChangePlan): string[] {
   const lines: string[] = [];
   if (plan.certificates.length > 0) {
     lines.push('certificates:');
-    for (const e of plan.certificates) lines.push(`  ${e.action} ${e.name}: ${e.reason}`);
+    for (const e of plan.certificates) lines.push(`  ${formatEvent(e)}`);
   }
   if (plan.hosts.length > 0) {
     lines.push('changes, in roll-out order (one host at a time within etcd and master):');

@@ -1,17 +1,18 @@
 import { Construct } from 'constructs';
-import { HostRole } from './cluster-definition';
-import { ClusterModel } from './cluster-model';
-import { HostBundle } from './bundle/host-bundle';
-import { ClusterPki } from './pki/cluster-pki';
+import { ClusterModel, Host } from '../model';
+import { ClusterPki, ClusterSecrets } from '../pki';
+import { ComponentId, componentSpec, runsOn, serviceOf } from './component-list';
+import { HostBundle } from './host-bundle';
 
 export interface ClusterProps {
   readonly model: ClusterModel;
   readonly pki: ClusterPki;
+  readonly secrets: ClusterSecrets;
 }
 
 /**
- * Root of the host side: one HostBundle per host (construct id = host name, under 'hosts').
- * Components in hosts/ find the bundles of the roles they serve here.
+ * Root of the host side: one HostBundle per host (construct id = host name, under 'hosts'). Components in hosts/
+ * find here the bundles of the hosts the component table places them on.
  */
 export class Cluster extends Construct {
   static of(scope: Construct): Cluster {
@@ -22,6 +23,7 @@ export class Cluster extends Construct {
 
   readonly model: ClusterModel;
   readonly pki: ClusterPki;
+  readonly secrets: ClusterSecrets;
   private readonly hostBundles: Map<string, HostBundle>;
   private readonly operator = new Map<string, { content: string; mode: number }>();
 
@@ -29,6 +31,7 @@ export class Cluster extends Construct {
     super(scope, id);
     this.model = props.model;
     this.pki = props.pki;
+    this.secrets = props.secrets;
     const hosts = new Construct(this, 'hosts');
     const contents = new Map<string, Buffer>();
     this.hostBundles = new Map(props.model.hosts.map((h) => [h.name, new HostBundle(hosts, h.name, { host: h, contents })]));
@@ -46,7 +49,9 @@ export class Cluster extends Construct {
 
   /** A file for the operator, written to <outdir>/<name> (e.g. admin.kubeconfig). */
   addOperatorFile(name: string, content: string, mode = 0o600): void {
-    if (!/^[a-z0-9][-a-z0-9.]*(\/[a-z0-9][-a-z0-9.]*)*$/.test(name) || name.includes("..")) throw new Error(`operator file name "${name}" must be a relative path of lowercase names, e.g. ansible/site.yml`);
+    if (!/^[a-z0-9][-a-z0-9.]*(\/[a-z0-9][-a-z0-9.]*)*$/.test(name) || name.includes('..')) {
+      throw new Error(`operator file name "${name}" must be a relative path of lowercase names, e.g. ansible/site.yml`);
+    }
     if (this.operator.has(name)) throw new Error(`operator file ${name} is added twice`);
     this.operator.set(name, { content, mode });
   }
@@ -55,7 +60,25 @@ export class Cluster extends Construct {
     return [...this.operator].map(([name, f]) => ({ name, ...f })).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  bundlesWithRole(...roles: HostRole[]): HostBundle[] {
-    return this.bundles.filter((b) => roles.some((r) => b.host.has(r)));
+  /** Whether the component table places the component on the host. */
+  runs(host: Host, id: ComponentId): boolean {
+    return runsOn(componentSpec(id), host, this.model);
+  }
+
+  /**
+   * Registers the component's service (its row of the component table) on every host the table places it on, for
+   * install.sh; returns those hosts' bundles, for the component's files.
+   */
+  placeComponent(id: ComponentId): HostBundle[] {
+    const service = serviceOf(id, this.model);
+    const bundles = this.bundlesRunning(id);
+    for (const b of bundles) b.addService(service);
+    return bundles;
+  }
+
+  /** The bundles of the hosts the component table places the component on. */
+  bundlesRunning(id: ComponentId): HostBundle[] {
+    const component = componentSpec(id);
+    return this.bundles.filter((b) => runsOn(component, b.host, this.model));
   }
 }

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { Construct } from 'constructs';
-import { Host } from '../cluster-model';
+import { Host } from '../model';
+import { ServiceSpec } from './component-list';
 
 export interface BundleFile {
   /** Install path relative to /, e.g. 'opt/etcd/ssl/ca.pem'; a bundle's own files (install.sh) have no '/'. */
@@ -18,44 +19,6 @@ export interface AddFileOptions {
   readonly mode?: number;
 }
 
-/** A systemd service the host's install.sh enables and starts. */
-export interface ServiceSpec {
-  /** Unit name, e.g. 'etcd.service'. */
-  readonly unit: string;
-  /** Start order: lower first (see START_ORDER). */
-  readonly order: number;
-  /** Absolute paths of the binaries the unit runs; install.sh reports the missing ones. */
-  readonly binaries: readonly string[];
-  /** Where to get the binaries, shown when they are missing, e.g. 'etcd v3.5 release tarball'. */
-  readonly source: string;
-  /**
-   * Files the service reads that its unit file does not name (e.g. the config of a packaged nginx).
-   * Files named by the unit, and files named by those, are found by following their paths.
-   * @default none
-   */
-  readonly config?: readonly string[];
-  /**
-   * The unit file comes from an OS package (nginx, keepalived), so the bundle holds none.
-   * @default false
-   */
-  readonly packaged?: boolean;
-}
-
-/** Start order of the services; install.sh enables them in this order. */
-export const START_ORDER = {
-  etcd: 10,
-  networkConfig: 15,
-  flanneld: 20,
-  containerd: 30,
-  kubeApiserver: 40,
-  kubeControllerManager: 50,
-  kubeScheduler: 50,
-  nginx: 60,
-  keepalived: 70,
-  kubelet: 80,
-  kubeProxy: 80,
-} as const;
-
 export interface HostBundleProps {
   readonly host: Host;
   /**
@@ -68,10 +31,6 @@ export interface HostBundleProps {
 
 /** Everything one host receives: files at their install paths. Written as dist/hosts/<host>.tar.gz. */
 export class HostBundle extends Construct {
-  static isHostBundle(x: unknown): x is HostBundle {
-    return x instanceof HostBundle;
-  }
-
   readonly host: Host;
   private readonly entries = new Map<string, BundleFile>();
   private readonly serviceSpecs = new Map<string, ServiceSpec>();
@@ -112,7 +71,7 @@ export class HostBundle extends Construct {
     return data;
   }
 
-  /** Registers a service for install.sh to enable, in START_ORDER. */
+  /** Registers a service for install.sh to enable, in start order (the component table's row, see serviceOf). */
   addService(service: ServiceSpec): void {
     if (this.serviceSpecs.has(service.unit)) throw new Error(`bundle ${this.host.name}: service ${service.unit} is added twice`);
     this.serviceSpecs.set(service.unit, service);

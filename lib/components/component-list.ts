@@ -1,0 +1,253 @@
+import * as path from 'path';
+import {
+  ClusterModel, Host, HostRole, PATHS, PORTS,
+} from '../model';
+import { CertId } from '../pki';
+
+/**
+ * The one table of every service kubesmith runs on the hosts, built like the certificate table: which roles run
+ * it, in which order, from which binaries, in which directories, as which identity. Host constructs, install.sh,
+ * the topology, the roll-out and the restart plan read it; adding a component is a row here plus a construct in
+ * hosts/.
+ */
+
+export type ComponentId =
+  | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler'
+  | 'etcd' | 'flannel-network-config'
+  | 'nginx' | 'keepalived'
+  | 'kubelet' | 'kube-proxy' | 'flanneld' | 'containerd';
+
+/** Directories install.sh makes, in the order it makes them. */
+export const DIRECTORIES = {
+  etcdBin: { path: PATHS.etcdBin, mode: 0o755, enforceMode: false },
+  etcdCfg: { path: PATHS.etcdCfg, mode: 0o755, enforceMode: false },
+  etcdSsl: { path: PATHS.etcdSsl, mode: 0o755, enforceMode: false },
+  // etcd refuses a data directory others can read; keep its parent closed too.
+  etcdData: { path: path.posix.dirname(PATHS.etcdData), mode: 0o700, enforceMode: true },
+  k8sBin: { path: PATHS.k8sBin, mode: 0o755, enforceMode: false },
+  k8sCfg: { path: PATHS.k8sCfg, mode: 0o755, enforceMode: false },
+  k8sSsl: { path: PATHS.k8sSsl, mode: 0o755, enforceMode: false },
+  k8sLogs: { path: PATHS.k8sLogs, mode: 0o755, enforceMode: false },
+  cniBin: { path: PATHS.cniBin, mode: 0o755, enforceMode: false },
+  cniConf: { path: PATHS.cniConf, mode: 0o755, enforceMode: false },
+  nginxLogs: { path: PATHS.nginxLogs, mode: 0o755, enforceMode: false },
+} as const;
+export type DirectoryId = keyof typeof DIRECTORIES;
+
+export interface HostDirectory {
+  readonly path: string;
+  readonly mode: number;
+  /** Also fix the mode of an existing directory; otherwise an existing one is left as it is (e.g. a package's). */
+  readonly enforceMode: boolean;
+}
+
+/** A component that dials the apiserver with a client certificate of the certificate table. */
+export interface KubeconfigSpec {
+  readonly path: string;
+  /** The certificate row it authenticates with; its common name is the kubeconfig's user. */
+  readonly identity: CertId;
+  /** Its own master's apiserver ('local', so it keeps working while the VIP moves) or the cluster endpoint. */
+  readonly server: 'local' | 'endpoint';
+}
+
+export interface ComponentSpec {
+  readonly id: ComponentId;
+  /** systemd unit, e.g. 'etcd.service'. */
+  readonly unit: string;
+  /** Hosts with any of these roles run it ... */
+  readonly roles: readonly HostRole[];
+  /** ... or only the first of them. @default 'every' */
+  readonly placement?: 'every' | 'first';
+  /** Start order: lower first; install.sh enables and starts in this order, equal ones by unit name. */
+  readonly order: number;
+  /** Absolute paths of the binaries the unit runs; install.sh reports the missing ones. */
+  readonly binaries: readonly string[];
+  /** Where to get the binaries, shown when they are missing. */
+  readonly source: (model: ClusterModel) => string;
+  readonly directories: readonly DirectoryId[];
+  /** The tutorial's option file: one variable holding every flag, expanded in ExecStart. */
+  readonly options?: { readonly file: string; readonly variable: string };
+  readonly kubeconfig?: KubeconfigSpec;
+  /**
+   * Files the service reads that its unit file does not name (e.g. the config of a packaged nginx).
+   * Files named by the unit, and files named by those, are found by following their paths.
+   * @default none
+   */
+  readonly config?: readonly string[];
+  /** The unit file comes from an OS package (nginx, keepalived), so the bundle holds none. @default false */
+  readonly packaged?: boolean;
+  /** How the topology names it on a host; none: not drawn. */
+  readonly label?: (model: ClusterModel, host: Host) => string;
+}
+
+const ETCD_SOURCE = () => 'etcd v3.5 release tarball (etcd, etcdctl)';
+const KUBERNETES_SOURCE = (model: ClusterModel) => `kubernetes-server-linux-amd64.tar.gz v${model.kubernetesVersion}`;
+const KUBERNETES_DIRS: readonly DirectoryId[] = ['k8sBin', 'k8sCfg', 'k8sSsl', 'k8sLogs'];
+
+/** The CNI plugins a pod sandbox runs: flannel delegates to bridge with host-local IPAM; containerd adds loopback. */
+export const FLANNEL_CNI_PLUGINS = ['flannel', 'bridge', 'host-local', 'portmap', 'loopback'] as const;
+
+type Row = Omit<ComponentSpec, 'id' | 'unit' | 'binaries' | 'source' | 'directories'> & Partial<ComponentSpec>;
+
+/** A Kubernetes server binary started the tutorial's way: option file and unit. */
+function kubernetes(id: ComponentId, variable: string, row: Omit<Row, 'options'>): Row {
+  return {
+    binaries: [`${PATHS.k8sBin}/${id}`],
+    source: KUBERNETES_SOURCE,
+    directories: KUBERNETES_DIRS,
+    options: { file: `${PATHS.k8sCfg}/${id}`, variable },
+    ...row,
+  };
+}
+
+/** Every component, in the order hosts show them: control plane, etcd, load balancer, node. */
+const ROWS: { readonly [I in ComponentId]: Row } = {
+  'kube-apiserver': kubernetes('kube-apiserver', 'KUBE_APISERVER_OPTS', {
+    roles: ['master'],
+    order: 40,
+    label: (model) => `kube-apiserver :${model.apiServerPort}`,
+  }),
+  'kube-controller-manager': kubernetes('kube-controller-manager', 'KUBE_CONTROLLER_MANAGER_OPTS', {
+    roles: ['master'],
+    order: 50,
+    kubeconfig: { path: `${PATHS.k8sCfg}/kube-controller-manager.kubeconfig`, identity: 'kube-controller-manager', server: 'local' },
+    label: () => 'controller-manager',
+  }),
+  'kube-scheduler': kubernetes('kube-scheduler', 'KUBE_SCHEDULER_OPTS', {
+    roles: ['master'],
+    order: 50,
+    kubeconfig: { path: `${PATHS.k8sCfg}/kube-scheduler.kubeconfig`, identity: 'kube-scheduler', server: 'local' },
+    label: () => 'scheduler',
+  }),
+  'etcd': {
+    roles: ['etcd'],
+    order: 10,
+    binaries: [`${PATHS.etcdBin}/etcd`, `${PATHS.etcdBin}/etcdctl`],
+    source: ETCD_SOURCE,
+    directories: ['etcdBin', 'etcdCfg', 'etcdSsl', 'etcdData'],
+    label: () => `etcd :${PORTS.etcdClient}`,
+  },
+  // Writes flannel's network config into etcd once, from one member.
+  'flannel-network-config': {
+    roles: ['etcd'],
+    placement: 'first',
+    order: 15,
+    binaries: [`${PATHS.etcdBin}/etcdctl`],
+    source: ETCD_SOURCE,
+  },
+  'nginx': {
+    roles: ['lb'],
+    order: 60,
+    binaries: ['/usr/sbin/nginx'],
+    source: () => 'OS package nginx + libnginx-mod-stream (Debian) / nginx (RHEL)',
+    directories: ['nginxLogs'],
+    packaged: true,
+    config: [PATHS.nginxConf],
+    label: (model) => `nginx L4 :${model.loadBalancer!.port}`,
+  },
+  'keepalived': {
+    roles: ['lb'],
+    order: 70,
+    binaries: ['/usr/sbin/keepalived'],
+    source: () => 'OS package keepalived',
+    packaged: true,
+    config: [PATHS.keepalivedConf],
+    label: (model, host) => `keepalived ${model.lbHosts[0] === host ? 'MASTER' : 'BACKUP'}`,
+  },
+  'kubelet': kubernetes('kubelet', 'KUBELET_OPTS', {
+    roles: ['node'],
+    order: 80,
+    label: () => 'kubelet',
+  }),
+  'kube-proxy': kubernetes('kube-proxy', 'KUBE_PROXY_OPTS', {
+    roles: ['node'],
+    order: 80,
+    kubeconfig: { path: `${PATHS.k8sCfg}/kube-proxy.kubeconfig`, identity: 'kube-proxy', server: 'endpoint' },
+    label: () => 'kube-proxy',
+  }),
+  'flanneld': {
+    roles: ['node'],
+    order: 20,
+    options: { file: `${PATHS.k8sCfg}/flanneld`, variable: 'FLANNEL_OPTIONS' },
+    binaries: [`${PATHS.k8sBin}/flanneld`, ...FLANNEL_CNI_PLUGINS.map((p) => `${PATHS.cniBin}/${p}`)],
+    source: () => 'flannel v0.22 release (flanneld), flannel CNI plugin v1.2 release (flannel), CNI plugins v1.3 release tarball (bridge, host-local, portmap, loopback)',
+    directories: ['cniBin', 'cniConf'],
+    label: () => 'flanneld',
+  },
+  'containerd': {
+    roles: ['node'],
+    order: 30,
+    binaries: ['/usr/local/bin/containerd', '/usr/local/bin/containerd-shim-runc-v2', '/usr/local/sbin/runc'],
+    source: () => 'containerd v1.7 release tarball (bin/ into /usr/local/bin) and runc release binary (/usr/local/sbin/runc)',
+    label: () => 'containerd',
+  },
+};
+
+export const COMPONENT_LIST: readonly ComponentSpec[] = (Object.keys(ROWS) as ComponentId[]).map((id) => ({
+  id, unit: `${id}.service`, binaries: [], source: () => '', directories: [], ...ROWS[id],
+}));
+
+/** Role groups in roll-out order: etcd members first, then masters, lb hosts and nodes; one phase at a time. */
+export const ROLLOUT_PHASES: readonly HostRole[] = ['etcd', 'master', 'lb', 'node'];
+
+// The table's functions.
+
+export function componentSpec(id: ComponentId): ComponentSpec {
+  return COMPONENT_LIST.find((c) => c.id === id)!;
+}
+
+export function unitOf(id: ComponentId): string {
+  return componentSpec(id).unit;
+}
+
+/** Whether `host` runs the component. */
+export function runsOn(component: ComponentSpec, host: Host, model: ClusterModel): boolean {
+  if (component.placement === 'first') {
+    return component.roles.map((r) => model.first(r)).find((h) => h !== undefined) === host;
+  }
+  return component.roles.some((r) => host.has(r));
+}
+
+/** The components a host runs, in table order. */
+export function componentsOn(host: Host, model: ClusterModel): ComponentSpec[] {
+  return COMPONENT_LIST.filter((c) => runsOn(c, host, model));
+}
+
+/** A service install.sh enables on a host: the component's row, its source resolved. */
+export interface ServiceSpec {
+  readonly unit: string;
+  readonly order: number;
+  readonly binaries: readonly string[];
+  readonly source: string;
+  readonly config?: readonly string[];
+  readonly packaged?: boolean;
+}
+
+/** The service a component's construct registers on each of its hosts. */
+export function serviceOf(id: ComponentId, model: ClusterModel): ServiceSpec {
+  const c = componentSpec(id);
+  return {
+    unit: c.unit,
+    order: c.order,
+    binaries: c.binaries,
+    source: c.source(model),
+    ...(c.packaged ? { packaged: true } : {}),
+    ...(c.config ? { config: c.config } : {}),
+  };
+}
+
+/** Directories install.sh makes on a host, beyond the parents of the bundle's files. */
+export function hostDirectories(host: Host, model: ClusterModel): HostDirectory[] {
+  const wanted = new Set(componentsOn(host, model).flatMap((c) => c.directories));
+  return (Object.keys(DIRECTORIES) as DirectoryId[]).filter((d) => wanted.has(d)).map((d) => DIRECTORIES[d]);
+}
+
+/** Hosts in roll-out order, each at the first phase it belongs to, with every later phase it also belongs to. */
+export function rolloutSteps(model: ClusterModel): { readonly phase: HostRole; readonly host: Host }[] {
+  return ROLLOUT_PHASES.flatMap((phase) => model.withRole(phase).map((host) => ({ phase, host })));
+}
+
+/** The earliest roll-out phase of a host with these roles. */
+export function rolloutRank(roles: readonly HostRole[]): number {
+  return Math.min(...roles.map((r) => ROLLOUT_PHASES.indexOf(r)));
+}

@@ -1,0 +1,44 @@
+/**
+ * Names, paths, ports and users every layer agrees on, in one block (after kubeadm's constants.go).
+ * Settings a user may change are in DEFAULTS; these are facts of the install layout and of Kubernetes.
+ */
+
+/** Install locations, as in the tutorial: /opt/etcd and /opt/kubernetes with bin, cfg and ssl. */
+export const PATHS = {
+  etcdBin: '/opt/etcd/bin',
+  etcdCfg: '/opt/etcd/cfg',
+  etcdSsl: '/opt/etcd/ssl',
+  etcdData: '/var/lib/etcd/default.etcd',
+  k8sBin: '/opt/kubernetes/bin',
+  k8sCfg: '/opt/kubernetes/cfg',
+  k8sSsl: '/opt/kubernetes/ssl',
+  k8sLogs: '/opt/kubernetes/logs',
+  systemdUnits: '/usr/lib/systemd/system',
+  cniBin: '/opt/cni/bin',
+  cniConf: '/etc/cni/net.d',
+  nginxLogs: '/var/log/nginx',
+  nginxConf: '/etc/nginx/nginx.conf',
+  keepalivedConf: '/etc/keepalived/keepalived.conf',
+} as const;
+
+/** Ports of the components, so configs, certificates and checks agree. */
+export const PORTS = {
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  kubelet: 10250,
+  kubeProxyMetrics: 10249,
+} as const;
+
+/** containerd's CRI socket, as the kubelet and crictl dial it. */
+export const CONTAINERD_SOCKET = 'unix:///run/containerd/containerd.sock';
+
+/** flannel's default SubnetLen: each node leases one /24 of the pod network. */
+export const FLANNEL_SUBNET_LEN = 24;
+
+/** Namespaces that exist in every cluster; never emitted. */
+export const BUILTIN_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** Namespaces the addons own or Kubernetes reserves; apps may not use them. */
+export const RESERVED_NAMESPACES: readonly string[] = [
+  'kube-system', 'kube-public', 'kube-node-lease', 'kubernetes-dashboard', 'ingress-nginx',
+];

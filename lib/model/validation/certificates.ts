@@ -1,0 +1,35 @@
+import { DEFAULTS } from '../defaults';
+import { KEY_ALGORITHMS } from '../definition';
+import { DefinitionIssue, Issues } from './issue';
+import { isPositiveInt } from './values';
+import { DefinitionView } from './view';
+
+/** certificates: validities (a leaf never outlives its CA), key algorithm, subject fields. */
+export function certificateRules({ d }: DefinitionView): DefinitionIssue[] {
+  const issues = new Issues();
+  const c = d.certificates ?? {};
+  if (c.caValidityDays !== undefined && !isPositiveInt(c.caValidityDays)) {
+    issues.add('certificates.caValidityDays', c.caValidityDays, `must be a positive whole number of days, e.g. ${DEFAULTS.certificates.caValidityDays}`);
+  }
+  if (c.validityDays !== undefined && !isPositiveInt(c.validityDays)) {
+    issues.add('certificates.validityDays', c.validityDays, `must be a positive whole number of days, e.g. ${DEFAULTS.certificates.validityDays}`);
+  }
+  const caDays = c.caValidityDays ?? DEFAULTS.certificates.caValidityDays;
+  const days = c.validityDays ?? DEFAULTS.certificates.validityDays;
+  if (isPositiveInt(caDays) && isPositiveInt(days) && days > caDays) {
+    issues.add('certificates.validityDays', c.validityDays, `exceeds certificates.caValidityDays (${caDays}); a leaf cannot outlive its CA, so use at most ${caDays}`);
+  }
+  if (c.keyAlgorithm !== undefined && !KEY_ALGORITHMS.includes(c.keyAlgorithm)) {
+    issues.add('certificates.keyAlgorithm', c.keyAlgorithm, `is not supported; use one of ${KEY_ALGORITHMS.join(', ')}`);
+  }
+  if (c.subject?.country !== undefined && !/^[A-Z]{2}$/.test(String(c.subject.country))) {
+    issues.add('certificates.subject.country', c.subject.country, 'is not a country code; use two capital letters (ISO 3166), e.g. "CN"');
+  }
+  for (const f of ['state', 'locality'] as const) {
+    const v = c.subject?.[f];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0 || v.length > 128)) {
+      issues.add(`certificates.subject.${f}`, v, 'must be a non-empty string of at most 128 characters');
+    }
+  }
+  return issues.list;
+}

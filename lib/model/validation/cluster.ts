@@ -1,0 +1,19 @@
+import { DefinitionIssue, Issues } from './issue';
+import { DNS1123_LABEL, REGISTRY, checkBoolean } from './values';
+import { DefinitionView } from './view';
+
+/** name, kubernetesVersion, imageRegistry, auditLog. */
+export function clusterRules({ d }: DefinitionView): DefinitionIssue[] {
+  const issues = new Issues();
+  if (typeof d.name !== 'string' || !DNS1123_LABEL.test(d.name)) {
+    issues.add('name', d.name, 'is not an RFC 1123 label; use lowercase letters, digits and "-", at most 63 characters, e.g. "kubesmith"');
+  }
+  if (typeof d.kubernetesVersion !== 'string' || !/^1\.27\.\d+$/.test(d.kubernetesVersion)) {
+    issues.add('kubernetesVersion', d.kubernetesVersion, 'is not supported; use a Kubernetes 1.27.x version, e.g. "1.27.16"');
+  }
+  if (d.imageRegistry !== undefined && (typeof d.imageRegistry !== 'string' || !REGISTRY.test(d.imageRegistry))) {
+    issues.add('imageRegistry', d.imageRegistry, 'is not a registry prefix; use host[:port][/path], e.g. "registry.aliyuncs.com/google_containers"');
+  }
+  checkBoolean(issues, 'auditLog', d.auditLog);
+  return issues.list;
+}

@@ -1,0 +1,27 @@
+import { ClusterDefinition } from '../definition';
+import { addonRules } from './addons';
+import { appRules } from './apps';
+import { certificateRules } from './certificates';
+import { clusterRules } from './cluster';
+import { hostRules } from './hosts';
+import { DefinitionIssue } from './issue';
+import { loadBalancerRules } from './load-balancer';
+import { networkRules } from './network';
+import { DefinitionView, viewOf } from './view';
+
+export { ClusterDefinitionError, DefinitionIssue } from './issue';
+export { parsePortRange } from './values';
+
+/** The rule groups, by area; each returns its issues. */
+const RULE_GROUPS: readonly ((view: DefinitionView) => DefinitionIssue[])[] = [
+  clusterRules, hostRules, networkRules, loadBalancerRules, certificateRules, addonRules, appRules,
+];
+
+/**
+ * Checks every rule and returns all issues found (empty = valid). Takes `unknown`-ish
+ * input on purpose: main.ts may be plain JavaScript or built from data.
+ */
+export function validateDefinition(def: ClusterDefinition): DefinitionIssue[] {
+  const view = viewOf(def);
+  return RULE_GROUPS.flatMap((rules) => rules(view));
+}

@@ -1,0 +1,56 @@
+import { DEFAULTS } from '../defaults';
+import { cidrContains, cidrsOverlap, isIpv4 } from '../ipv4';
+import { DefinitionIssue, Issues } from './issue';
+import { checkBoolean, checkCidr, isPort } from './values';
+import { DefinitionView } from './view';
+
+/** loadBalancer: present exactly when a host has the lb role; a VIP the lb hosts can hold; free ports. */
+export function loadBalancerRules({ d, hosts, withRole, serviceCidr, podCidr, nodePorts, apiPort }: DefinitionView): DefinitionIssue[] {
+  const issues = new Issues();
+  const lbHosts = withRole('lb');
+  const lb = d.loadBalancer;
+  if (lb === undefined) {
+    if (lbHosts.length > 0) {
+      issues.add('loadBalancer', undefined, `is required because ${lbHosts.map((h) => h?.name).join(', ')} ha${lbHosts.length === 1 ? 's' : 've'} the lb role; set loadBalancer.vip, e.g. "192.168.100.50/24"`);
+    }
+    return issues.list;
+  }
+  if (lbHosts.length === 0) {
+    issues.add('loadBalancer', lb, 'is set but no host has the lb role; add "lb" to the hosts that run nginx and keepalived, or remove loadBalancer');
+  }
+  const vip = checkCidr(issues, 'loadBalancer.vip', lb.vip, '192.168.100.50/24', true);
+  if (vip) {
+    const vipIp = String(lb.vip).split('/')[0];
+    hosts.forEach((h, i) => {
+      if (h?.ip === vipIp) issues.add('loadBalancer.vip', lb.vip, `equals hosts[${i}].ip; the VIP must be an unused address`);
+    });
+    lbHosts.forEach((h) => {
+      if (isIpv4(h?.ip) && !cidrContains(vip, h.ip)) {
+        issues.add('loadBalancer.vip', lb.vip, `is outside the subnet of lb host ${h.name} (${h.ip}); use a free address in the lb hosts' own subnet, where keepalived can hold it`);
+      }
+    });
+    for (const [field, cidr] of [['network.podCidr', podCidr], ['network.serviceCidr', serviceCidr]] as const) {
+      if (cidr && cidrsOverlap(cidr, vip)) {
+        issues.add('loadBalancer.vip', lb.vip, `overlaps ${field} ${cidr.text}; host, pod and Service networks must be disjoint`);
+      }
+    }
+  }
+  const lbPort = lb.port ?? DEFAULTS.loadBalancer.port;
+  if (!isPort(lbPort)) {
+    issues.add('loadBalancer.port', lb.port, `is not a port; use an integer from 1 to 65535, e.g. ${DEFAULTS.loadBalancer.port}`);
+  } else if (lbPort === apiPort && lbHosts.some((h) => h.roles.includes('master'))) {
+    issues.add('loadBalancer.port', lb.port ?? lbPort, `equals apiServerPort on hosts that are both lb and master; use another port, e.g. ${lbPort + 1}`);
+  }
+  if (isPort(lbPort) && nodePorts && lbPort >= nodePorts.low && lbPort <= nodePorts.high) {
+    issues.add('loadBalancer.port', lbPort, `lies inside network.nodePortRange ${nodePorts.low}-${nodePorts.high}; pick a port outside it`);
+  }
+  if (lb.virtualRouterId !== undefined && !(Number.isInteger(lb.virtualRouterId) && lb.virtualRouterId >= 1 && lb.virtualRouterId <= 255)) {
+    issues.add('loadBalancer.virtualRouterId', lb.virtualRouterId, 'is not a VRRP router id; use an integer from 1 to 255');
+  }
+  checkBoolean(issues, 'loadBalancer.loadStreamModule', lb.loadStreamModule);
+  if (lb.streamModulePath !== undefined && (typeof lb.streamModulePath !== 'string' || !/^\/[^\s;'"{}#]+$/.test(lb.streamModulePath))) {
+    issues.add('loadBalancer.streamModulePath', lb.streamModulePath,
+      `is not an absolute file path nginx can load; use one without spaces, quotes, ";", "{", "}" or "#", e.g. "${DEFAULTS.loadBalancer.streamModulePath}"`);
+  }
+  return issues.list;
+}

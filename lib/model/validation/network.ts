@@ -1,0 +1,68 @@
+import { DEFAULTS } from '../defaults';
+import { ClusterDefinition, FLANNEL_BACKENDS, KUBE_PROXY_MODES } from '../definition';
+import { FLANNEL_SUBNET_LEN } from '../constants';
+import { cidrContains, cidrsOverlap, isIpv4, nthAddress } from '../ipv4';
+import { DefinitionIssue, Issues } from './issue';
+import { DNS1123_SUBDOMAIN, checkCidr, isPort } from './values';
+import { DefinitionView } from './view';
+
+/** apiServerPort and the network section: ranges, their sizes, and that host, pod and Service networks are disjoint. */
+export function networkRules({ d, hosts, withRole, nodePorts, apiPort }: DefinitionView): DefinitionIssue[] {
+  const issues = new Issues();
+  if (!isPort(apiPort)) issues.add('apiServerPort', d.apiServerPort, 'is not a port; use an integer from 1 to 65535, e.g. 6443');
+
+  const n = (d.network ?? {}) as Partial<ClusterDefinition['network']>;
+  if (d.network === undefined) issues.add('network', undefined, 'is required: serviceCidr and podCidr at least');
+  const serviceCidr = checkCidr(issues, 'network.serviceCidr', n.serviceCidr, '10.0.0.0/24');
+  const podCidr = checkCidr(issues, 'network.podCidr', n.podCidr, '172.20.0.0/16');
+  if (serviceCidr && (serviceCidr.prefix < 12 || serviceCidr.prefix > 29)) {
+    issues.add('network.serviceCidr', n.serviceCidr, 'has a size the apiserver rejects or that leaves no room for Services; use a prefix from /12 to /29');
+  }
+  if (serviceCidr && n.clusterDns !== undefined) {
+    const first = nthAddress(serviceCidr, 1);
+    if (!isIpv4(n.clusterDns)) {
+      issues.add('network.clusterDns', n.clusterDns, 'is not a valid IPv4 address; expected e.g. "10.0.0.2"');
+    } else if (!cidrContains(serviceCidr, n.clusterDns)
+      || n.clusterDns === serviceCidr.network || n.clusterDns === nthAddress(serviceCidr, serviceCidr.size - 1)) {
+      issues.add('network.clusterDns', n.clusterDns, `is outside the usable addresses of network.serviceCidr ${serviceCidr.text}; pick one like ${nthAddress(serviceCidr, 2)}`);
+    } else if (n.clusterDns === first) {
+      issues.add('network.clusterDns', n.clusterDns, `is the first Service IP, which the "kubernetes" Service takes; pick another, e.g. ${nthAddress(serviceCidr, 2)}`);
+    }
+  }
+  if (podCidr && serviceCidr && cidrsOverlap(podCidr, serviceCidr)) {
+    issues.add('network.podCidr', n.podCidr, `overlaps network.serviceCidr ${serviceCidr.text}; pod and Service networks must be disjoint`);
+  }
+  if (podCidr && podCidr.prefix >= FLANNEL_SUBNET_LEN) {
+    issues.add('network.podCidr', n.podCidr, `leaves no room for per-node /${FLANNEL_SUBNET_LEN} subnets; use a prefix shorter than /${FLANNEL_SUBNET_LEN}, e.g. /16`);
+  } else if (podCidr) {
+    const subnets = 2 ** (FLANNEL_SUBNET_LEN - podCidr.prefix);
+    const nodes = withRole('node').length;
+    if (nodes > subnets) {
+      issues.add('network.podCidr', n.podCidr, `has room for ${subnets} node subnets (/${FLANNEL_SUBNET_LEN}) but ${nodes} hosts have the node role; use a larger range`);
+    }
+  }
+  hosts.forEach((h, i) => {
+    if (!isIpv4(h?.ip)) return;
+    for (const [field, cidr] of [['network.podCidr', podCidr], ['network.serviceCidr', serviceCidr]] as const) {
+      if (cidr && cidrContains(cidr, h.ip)) {
+        issues.add(`hosts[${i}].ip`, h.ip, `lies inside ${field} ${cidr.text}; host, pod and Service networks must be disjoint`);
+      }
+    }
+  });
+  if (n.dnsDomain !== undefined && (typeof n.dnsDomain !== 'string' || !DNS1123_SUBDOMAIN.test(n.dnsDomain))) {
+    issues.add('network.dnsDomain', n.dnsDomain, 'is not a DNS domain; use lowercase labels separated by dots, e.g. "cluster.local"');
+  }
+  if (n.flannelBackend !== undefined && !FLANNEL_BACKENDS.includes(n.flannelBackend)) {
+    issues.add('network.flannelBackend', n.flannelBackend, `is not supported; use one of ${FLANNEL_BACKENDS.join(', ')}`);
+  }
+  if (n.kubeProxyMode !== undefined && !KUBE_PROXY_MODES.includes(n.kubeProxyMode)) {
+    issues.add('network.kubeProxyMode', n.kubeProxyMode, `is not supported; use one of ${KUBE_PROXY_MODES.join(', ')}`);
+  }
+  if (!nodePorts) {
+    issues.add('network.nodePortRange', n.nodePortRange, `is not a port range; use "low-high" with ports from 1 to 65535 and low <= high, e.g. "${DEFAULTS.network.nodePortRange}"`);
+  }
+  if (isPort(apiPort) && nodePorts && apiPort >= nodePorts.low && apiPort <= nodePorts.high) {
+    issues.add('apiServerPort', apiPort, `lies inside network.nodePortRange ${nodePorts.low}-${nodePorts.high}; pick a port outside it`);
+  }
+  return issues.list;
+}

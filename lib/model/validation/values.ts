@@ -1,0 +1,61 @@
+import { Ipv4Cidr, parseCidr } from '../ipv4';
+import { Issues } from './issue';
+
+/** The value domains rules check against; each regular expression in one place. */
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const DNS1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const DNS1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+export const REGISTRY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]([-._a-z0-9]*[a-z0-9])?)*$/;
+export const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+export const EXTRA_GROUP = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
+
+export function parsePortRange(value: unknown): { low: number; high: number } | undefined {
+  const m = typeof value === 'string' ? /^(\d{1,5})-(\d{1,5})$/.exec(value) : null;
+  if (!m) return undefined;
+  const low = Number(m[1]);
+  const high = Number(m[2]);
+  return isPort(low) && isPort(high) && low <= high ? { low, high } : undefined;
+}
+
+export function isPort(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
+}
+
+export function isPositiveInt(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) > 0;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function isLabelKey(key: string): boolean {
+  const parts = key.split('/');
+  if (parts.length > 2) return false;
+  const name = parts.pop()!;
+  return LABEL_NAME.test(name) && (parts.length === 0 || DNS1123_SUBDOMAIN.test(parts[0]));
+}
+
+export function isAbsolutePath(value: unknown): value is string {
+  return typeof value === 'string' && /^\/[^\0\s]*$/.test(value) && !value.split('/').includes('..');
+}
+
+export function checkBoolean(issues: Issues, path: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') issues.add(path, value, 'must be true or false');
+}
+
+/** Parses a CIDR, adding an issue when it is malformed or (unless allowed) has host bits set. */
+export function checkCidr(issues: Issues, path: string, value: unknown, example: string, allowHostBits = false): Ipv4Cidr | undefined {
+  const cidr = parseCidr(value);
+  if (!cidr) {
+    issues.add(path, value, `is not an IPv4 CIDR; expected address/prefix like "${example}"`);
+    return undefined;
+  }
+  if (!allowHostBits && cidr.network !== String(value).split('/')[0]) {
+    issues.add(path, value, `has host bits set; did you mean "${cidr.text}"?`);
+    return undefined;
+  }
+  return cidr;
+}

@@ -1,0 +1,14 @@
+import { Cluster } from '../components';
+import { renderInstallTasks, renderInventory, renderPlaybook } from './rollout/ansible';
+import { renderDeployScript } from './rollout/deploy-script';
+import { renderTopology } from './topology';
+
+/** dist/topology.md, dist/ansible/ and dist/deploy.sh: what the cluster looks like, and how the bundles get onto it. */
+export function addOperatorFiles(cluster: Cluster): void {
+  const { model } = cluster;
+  cluster.addOperatorFile('topology.md', renderTopology(model), 0o644);
+  cluster.addOperatorFile('ansible/inventory.ini', renderInventory(model), 0o644);
+  cluster.addOperatorFile('ansible/site.yml', renderPlaybook(model), 0o644);
+  cluster.addOperatorFile('ansible/install-bundle.yml', renderInstallTasks(model), 0o644);
+  cluster.addOperatorFile('deploy.sh', renderDeployScript(model), 0o755);
+}
