@@ -50,7 +50,7 @@ export class Containerd extends Construct {
     ].join('\n');
     const unit = renderUnit({
       unit: {
-        Description: 'containerd container runtime',
+        Description: componentSpec('containerd').description,
         Documentation: 'https://containerd.io',
         After: 'network.target local-fs.target',
       },

@@ -89,7 +89,7 @@ export class Etcd extends Construct {
       ]));
       bundle.addFile(ETCD_FILES.unit, renderUnit({
         unit: {
-          Description: 'etcd key-value store',
+          Description: componentSpec('etcd').description,
           Documentation: 'https://etcd.io/docs/v3.5/',
           After: 'network-online.target',
           Wants: 'network-online.target',
@@ -164,7 +164,7 @@ function addNetworkConfig(bundle: HostBundle, value: string, attempts: number): 
   ].join('\n'), { mode: 0o755 });
   bundle.addFile(ETCD_FILES.networkConfigUnit, renderUnit({
     unit: {
-      Description: 'Store the flannel network config in etcd',
+      Description: componentSpec('flannel-network-config').description,
       After: unitOf('etcd'),
       Requires: unitOf('etcd'),
     },

@@ -42,7 +42,7 @@ export class Flannel extends Construct {
     }, null, 2)}\n`;
     const unit = renderUnit({
       unit: {
-        Description: 'flanneld overlay network agent',
+        Description: componentSpec('flanneld').description,
         Documentation: 'https://github.com/flannel-io/flannel',
         // Ordering only: a node need not run etcd itself.
         After: `network-online.target ${unitOf('etcd')}`,

@@ -1,11 +1,9 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import {
-  Cluster, optionFileService, renderOptionFile, renderUnit, unitOf,
-} from '../lib/components';
+import { Cluster, renderOptionFile } from '../lib/components';
 import { ClusterModel, PATHS } from '../lib/model';
 import { certPath, keyPath } from '../lib/pki';
-import { addKubernetesComponent, kubernetesComponent } from './kubernetes-component';
+import { addKubernetesComponent, kubernetesComponent, kubernetesUnit } from './kubernetes-component';
 
 export const KUBE_APISERVER = {
   ...kubernetesComponent('kube-apiserver'),
@@ -84,16 +82,8 @@ export class KubeApiserver extends Construct {
       if (auditLog) bundle.addFile(KUBE_APISERVER.auditPolicy, renderAuditPolicy());
       addKubernetesComponent(bundle, KUBE_APISERVER, {
         options: renderOptionFile(KUBE_APISERVER.optionVariable, flags),
-        unit: renderUnit({
-          unit: {
-            Description: 'Kubernetes API Server',
-            Documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/',
-            After: ['network-online.target', ...(cluster.runs(host, 'etcd') ? [unitOf('etcd')] : [])],
-            Wants: 'network-online.target',
-          },
-          // The apiserver reports READY=1 to systemd once it serves.
-          service: optionFileService(KUBE_APISERVER, { Type: 'notify' }),
-        }),
+        // The apiserver reports READY=1 to systemd once it serves.
+        unit: kubernetesUnit('kube-apiserver', { after: cluster.runs(host, 'etcd') ? ['etcd'] : [], type: 'notify' }),
       });
     }
   }

@@ -1,16 +1,14 @@
 import { Construct } from 'constructs';
 import {
-  Cluster, componentSpec, kubeconfigFor, optionFileService, renderOptionFile, renderUnit, unitOf,
+  Cluster, componentSpec, renderOptionFile,
 } from '../lib/components';
 import { certPath, keyPath } from '../lib/pki';
 import { VERBOSITY } from './kube-apiserver';
-import { addKubernetesComponent, kubernetesComponent } from './kubernetes-component';
-
-const ROW = componentSpec('kube-controller-manager');
+import { addKubernetesComponent, kubernetesComponent, kubernetesUnit } from './kubernetes-component';
 
 export const KUBE_CONTROLLER_MANAGER = {
   ...kubernetesComponent('kube-controller-manager'),
-  kubeconfig: ROW.kubeconfig!.path,
+  kubeconfig: componentSpec('kube-controller-manager').kubeconfig!.path,
 } as const;
 
 /** kube-controller-manager on every master, leader-elected, talking to its own master's apiserver. */
@@ -18,9 +16,9 @@ export class KubeControllerManager extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
-    const { model, pki } = cluster;
+    const { model } = cluster;
 
-    const kubeconfig = kubeconfigFor(model, pki.ca('kubernetes-ca').certPem, ROW.kubeconfig!);
+    const kubeconfig = cluster.kubeconfigOf('kube-controller-manager').content;
     const options = renderOptionFile(KUBE_CONTROLLER_MANAGER.optionVariable, [
       ['kubeconfig', KUBE_CONTROLLER_MANAGER.kubeconfig],
       ['authentication-kubeconfig', KUBE_CONTROLLER_MANAGER.kubeconfig],
@@ -43,15 +41,7 @@ export class KubeControllerManager extends Construct {
       ['requestheader-client-ca-file', certPath('front-proxy-ca')],
       ['v', VERBOSITY],
     ]);
-    const unit = renderUnit({
-      unit: {
-        Description: 'Kubernetes Controller Manager',
-        Documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-controller-manager/',
-        After: ['network-online.target', unitOf('kube-apiserver')],
-        Wants: ['network-online.target', unitOf('kube-apiserver')],
-      },
-      service: optionFileService(KUBE_CONTROLLER_MANAGER),
-    });
+    const unit = kubernetesUnit('kube-controller-manager', { after: ['kube-apiserver'], wants: ['kube-apiserver'] });
 
     for (const bundle of cluster.placeComponent('kube-controller-manager')) {
       bundle.addFile(KUBE_CONTROLLER_MANAGER.kubeconfig, kubeconfig, { mode: 0o600 });

@@ -1,18 +1,16 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import {
-  Cluster, componentSpec, kubeconfigFor, optionFileService, renderOptionFile, renderUnit,
+  Cluster, componentSpec, renderOptionFile,
 } from '../lib/components';
 import { PATHS, PORTS } from '../lib/model';
 import { VERBOSITY } from './kube-apiserver';
-import { addKubernetesComponent, kubernetesComponent } from './kubernetes-component';
-
-const ROW = componentSpec('kube-proxy');
+import { addKubernetesComponent, kubernetesComponent, kubernetesUnit } from './kubernetes-component';
 
 export const KUBE_PROXY = {
   ...kubernetesComponent('kube-proxy'),
   config: `${PATHS.k8sCfg}/kube-proxy-config.yaml`,
-  kubeconfig: ROW.kubeconfig!.path,
+  kubeconfig: componentSpec('kube-proxy').kubeconfig!.path,
   metricsPort: PORTS.kubeProxyMetrics,
 } as const;
 
@@ -24,23 +22,15 @@ export class KubeProxy extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
-    const { model, pki } = cluster;
+    const { model } = cluster;
     const mode = model.network.kubeProxyMode;
 
-    const kubeconfig = kubeconfigFor(model, pki.ca('kubernetes-ca').certPem, ROW.kubeconfig!);
+    const kubeconfig = cluster.kubeconfigOf('kube-proxy').content;
     const options = renderOptionFile(KUBE_PROXY.optionVariable, [
       ['config', KUBE_PROXY.config],
       ['v', VERBOSITY],
     ]);
-    const unit = renderUnit({
-      unit: {
-        Description: 'Kubernetes Kube-Proxy',
-        Documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-proxy/',
-        After: 'network-online.target',
-        Wants: 'network-online.target',
-      },
-      service: optionFileService(KUBE_PROXY),
-    });
+    const unit = kubernetesUnit('kube-proxy');
 
     for (const bundle of cluster.placeComponent('kube-proxy')) {
       const host = bundle.host;

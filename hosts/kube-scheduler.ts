@@ -1,18 +1,16 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import {
-  Cluster, componentSpec, kubeconfigFor, optionFileService, renderOptionFile, renderUnit, unitOf,
+  Cluster, componentSpec, renderOptionFile,
 } from '../lib/components';
 import { PATHS } from '../lib/model';
 import { VERBOSITY } from './kube-apiserver';
-import { addKubernetesComponent, kubernetesComponent } from './kubernetes-component';
-
-const ROW = componentSpec('kube-scheduler');
+import { addKubernetesComponent, kubernetesComponent, kubernetesUnit } from './kubernetes-component';
 
 export const KUBE_SCHEDULER = {
   ...kubernetesComponent('kube-scheduler'),
   config: `${PATHS.k8sCfg}/kube-scheduler-config.yaml`,
-  kubeconfig: ROW.kubeconfig!.path,
+  kubeconfig: componentSpec('kube-scheduler').kubeconfig!.path,
 } as const;
 
 /**
@@ -24,9 +22,8 @@ export class KubeScheduler extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
-    const { model, pki } = cluster;
 
-    const kubeconfig = kubeconfigFor(model, pki.ca('kubernetes-ca').certPem, ROW.kubeconfig!);
+    const kubeconfig = cluster.kubeconfigOf('kube-scheduler').content;
     const config = stringify({
       apiVersion: 'kubescheduler.config.k8s.io/v1',
       kind: 'KubeSchedulerConfiguration',
@@ -40,15 +37,7 @@ export class KubeScheduler extends Construct {
       ['bind-address', '127.0.0.1'],
       ['v', VERBOSITY],
     ]);
-    const unit = renderUnit({
-      unit: {
-        Description: 'Kubernetes Scheduler',
-        Documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-scheduler/',
-        After: ['network-online.target', unitOf('kube-apiserver')],
-        Wants: ['network-online.target', unitOf('kube-apiserver')],
-      },
-      service: optionFileService(KUBE_SCHEDULER),
-    });
+    const unit = kubernetesUnit('kube-scheduler', { after: ['kube-apiserver'], wants: ['kube-apiserver'] });
 
     for (const bundle of cluster.placeComponent('kube-scheduler')) {
       bundle.addFile(KUBE_SCHEDULER.kubeconfig, kubeconfig, { mode: 0o600 });

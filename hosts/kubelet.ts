@@ -1,12 +1,10 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import {
-  Cluster, kubeconfigFor, optionFileService, renderOptionFile, renderUnit, unitOf,
-} from '../lib/components';
+import { Cluster, kubeconfigFor, renderOptionFile } from '../lib/components';
 import { CONTAINERD_SOCKET, PATHS, PORTS } from '../lib/model';
 import { certPath } from '../lib/pki';
 import { VERBOSITY } from './kube-apiserver';
-import { addKubernetesComponent, kubernetesComponent } from './kubernetes-component';
+import { addKubernetesComponent, kubernetesComponent, kubernetesUnit } from './kubernetes-component';
 
 export const KUBELET = {
   ...kubernetesComponent('kubelet'),
@@ -40,16 +38,7 @@ export class Kubelet extends Construct {
     const bootstrapKubeconfig = kubeconfigFor(model, pki.ca('kubernetes-ca').certPem, {
       user: KUBELET.bootstrapUser, token: secrets.bootstrapToken.token, server: 'endpoint',
     });
-    const unit = renderUnit({
-      unit: {
-        Description: 'Kubernetes Kubelet',
-        Documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/',
-        After: ['network-online.target', unitOf('containerd')],
-        Wants: 'network-online.target',
-        Requires: unitOf('containerd'),
-      },
-      service: optionFileService(KUBELET),
-    });
+    const unit = kubernetesUnit('kubelet', { after: ['containerd'], requires: 'containerd' });
 
     for (const bundle of cluster.placeComponent('kubelet')) {
       const host = bundle.host;

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { ClusterModel, Host } from '../model';
 import { ClusterPki, ClusterSecrets } from '../pki';
 import { ComponentId, componentSpec, runsOn, serviceOf } from './component-list';
+import { kubeconfigFor } from './kubeconfig';
 import { HostBundle } from './host-bundle';
 
 export interface ClusterProps {
@@ -58,6 +59,13 @@ export class Cluster extends Construct {
 
   get operatorFiles(): { name: string; content: string; mode: number }[] {
     return [...this.operator].map(([name, f]) => ({ name, ...f })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** The kubeconfig a component dials the apiserver with, as its row says: path and content. */
+  kubeconfigOf(id: ComponentId): { readonly path: string; readonly content: string } {
+    const spec = componentSpec(id).kubeconfig;
+    if (!spec) throw new Error(`component ${id} has no kubeconfig in the component table`);
+    return { path: spec.path, content: kubeconfigFor(this.model, this.pki.ca('kubernetes-ca').certPem, spec) };
   }
 
   /** Whether the component table places the component on the host. */

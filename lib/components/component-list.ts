@@ -52,6 +52,8 @@ export interface KubeconfigSpec {
 
 export interface ComponentSpec {
   readonly id: ComponentId;
+  /** What it is, as its unit's Description says. */
+  readonly description: string;
   /** systemd unit, e.g. 'etcd.service'. */
   readonly unit: string;
   /** Hosts with any of these roles run it ... */
@@ -103,23 +105,27 @@ function kubernetes(id: ComponentId, variable: string, row: Omit<Row, 'options'>
 /** Every component, in the order hosts show them: control plane, etcd, load balancer, node. */
 const ROWS: { readonly [I in ComponentId]: Row } = {
   'kube-apiserver': kubernetes('kube-apiserver', 'KUBE_APISERVER_OPTS', {
+    description: 'Kubernetes API Server',
     roles: ['master'],
     order: 40,
     label: (model) => `kube-apiserver :${model.apiServerPort}`,
   }),
   'kube-controller-manager': kubernetes('kube-controller-manager', 'KUBE_CONTROLLER_MANAGER_OPTS', {
+    description: 'Kubernetes Controller Manager',
     roles: ['master'],
     order: 50,
     kubeconfig: { path: `${PATHS.k8sCfg}/kube-controller-manager.kubeconfig`, identity: 'kube-controller-manager', server: 'local' },
     label: () => 'controller-manager',
   }),
   'kube-scheduler': kubernetes('kube-scheduler', 'KUBE_SCHEDULER_OPTS', {
+    description: 'Kubernetes Scheduler',
     roles: ['master'],
     order: 50,
     kubeconfig: { path: `${PATHS.k8sCfg}/kube-scheduler.kubeconfig`, identity: 'kube-scheduler', server: 'local' },
     label: () => 'scheduler',
   }),
   'etcd': {
+    description: 'etcd key-value store',
     roles: ['etcd'],
     order: 10,
     binaries: [`${PATHS.etcdBin}/etcd`, `${PATHS.etcdBin}/etcdctl`],
@@ -127,8 +133,8 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     directories: ['etcdBin', 'etcdCfg', 'etcdSsl', 'etcdData'],
     label: () => `etcd :${PORTS.etcdClient}`,
   },
-  // Writes flannel's network config into etcd once, from one member.
   'flannel-network-config': {
+    description: 'Store the flannel network config in etcd',
     roles: ['etcd'],
     placement: 'first',
     order: 15,
@@ -136,6 +142,7 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     source: ETCD_SOURCE,
   },
   'nginx': {
+    description: 'nginx L4 load balancer in front of the kube-apiservers',
     roles: ['lb'],
     order: 60,
     binaries: ['/usr/sbin/nginx'],
@@ -146,6 +153,7 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     label: (model) => `nginx L4 :${model.loadBalancer!.port}`,
   },
   'keepalived': {
+    description: 'keepalived holding the VIP for nginx',
     roles: ['lb'],
     order: 70,
     binaries: ['/usr/sbin/keepalived'],
@@ -155,17 +163,20 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     label: (model, host) => `keepalived ${model.lbHosts[0] === host ? 'MASTER' : 'BACKUP'}`,
   },
   'kubelet': kubernetes('kubelet', 'KUBELET_OPTS', {
+    description: 'Kubernetes Kubelet',
     roles: ['node'],
     order: 80,
     label: () => 'kubelet',
   }),
   'kube-proxy': kubernetes('kube-proxy', 'KUBE_PROXY_OPTS', {
+    description: 'Kubernetes Kube-Proxy',
     roles: ['node'],
     order: 80,
     kubeconfig: { path: `${PATHS.k8sCfg}/kube-proxy.kubeconfig`, identity: 'kube-proxy', server: 'endpoint' },
     label: () => 'kube-proxy',
   }),
   'flanneld': {
+    description: 'flanneld overlay network agent',
     roles: ['node'],
     order: 20,
     options: { file: `${PATHS.k8sCfg}/flanneld`, variable: 'FLANNEL_OPTIONS' },
@@ -175,6 +186,7 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     label: () => 'flanneld',
   },
   'containerd': {
+    description: 'containerd container runtime',
     roles: ['node'],
     order: 30,
     binaries: ['/usr/local/bin/containerd', '/usr/local/bin/containerd-shim-runc-v2', '/usr/local/sbin/runc'],
