@@ -2,10 +2,10 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import {
   ClusterDefinition, ClusterModel, formatEvent, synthesizeCluster,
-} from '../lib';
-import { HostBundle, serviceDependencies } from '../lib/components';
-import { SEED, withChanges } from './support/clusters';
-import { cleanupTempDirs, tempDir } from './support/tmp';
+} from '../../lib';
+import { HostBundle, serviceDependencies } from '../../lib/components';
+import { SEED, withChanges } from '../support/clusters';
+import { cleanupTempDirs, tempDir } from '../support/tmp';
 
 afterAll(cleanupTempDirs);
 

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ClusterDefinition, ClusterDefinitionError, ClusterModel, synthesizeCluster, validateDefinition } from '../lib';
-import { LARGE, SEED } from './support/clusters';
-import { cleanupTempDirs, tempDir } from './support/tmp';
+import { ClusterDefinition, ClusterDefinitionError, ClusterModel, synthesizeCluster, validateDefinition } from '../../lib';
+import { LARGE, SEED } from '../support/clusters';
+import { cleanupTempDirs, tempDir } from '../support/tmp';
 
 type Mutable = { -readonly [K in keyof ClusterDefinition]: any };
 function mutate(fn: (d: Mutable) => void, base: ClusterDefinition = SEED): ClusterDefinition {

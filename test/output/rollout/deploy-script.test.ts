@@ -1,9 +1,9 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { SEED, withChanges } from '../support/clusters';
-import { SynthesizedBundles, synthBundles } from '../support/synth-bundles';
-import { cleanupTempDirs, tempDir } from '../support/tmp';
+import { SEED, withChanges } from '../../support/clusters';
+import { SynthesizedBundles, synthBundles } from '../../support/synth-bundles';
+import { cleanupTempDirs, tempDir } from '../../support/tmp';
 
 afterAll(cleanupTempDirs);
 

@@ -1,6 +1,6 @@
-import { ClusterModel } from '../lib';
-import { renderTopology } from '../lib/output';
-import { LARGE, SEED, withChanges } from './support/clusters';
+import { ClusterModel } from '../../lib';
+import { renderTopology } from '../../lib/output';
+import { LARGE, SEED, withChanges } from '../support/clusters';
 
 test.each([['seed', SEED], ['large', LARGE]])('%s topology', (_n, def) => {
   expect(renderTopology(ClusterModel.fromDefinition(def))).toMatchSnapshot();

@@ -1,10 +1,10 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { requirePrograms } from '../support/programs';
-import { SEED, withChanges } from '../support/clusters';
-import { SynthesizedBundles, synthBundles } from '../support/synth-bundles';
-import { cleanupTempDirs } from '../support/tmp';
+import { requirePrograms } from '../../support/programs';
+import { SEED, withChanges } from '../../support/clusters';
+import { SynthesizedBundles, synthBundles } from '../../support/synth-bundles';
+import { cleanupTempDirs } from '../../support/tmp';
 
 afterAll(cleanupTempDirs);
 

@@ -1,13 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { ClusterDefinition, synthesizeCluster, SynthesisResult } from '../lib';
-import { MANIFEST_NAME, sha256 } from '../lib/output';
-import { summarize } from '../lib/pki';
-import { readBundle, TarEntry } from './support/bundle-reader';
-import { listing, pkiLabels, secretMasks } from './support/bundle-listing';
-import { LARGE, SEED, withChanges } from './support/clusters';
-import { cleanupTempDirs, tempDir } from './support/tmp';
+import { ClusterDefinition, synthesizeCluster, SynthesisResult } from '../../lib';
+import { MANIFEST_NAME, sha256 } from '../../lib/output';
+import { summarize } from '../../lib/pki';
+import { readBundle, TarEntry } from '../support/bundle-reader';
+import { listing, pkiLabels, secretMasks } from '../support/bundle-listing';
+import { LARGE, SEED, withChanges } from '../support/clusters';
+import { cleanupTempDirs, tempDir } from '../support/tmp';
 
 afterAll(cleanupTempDirs);
 
