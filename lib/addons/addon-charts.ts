@@ -54,7 +54,7 @@ export function addAddonCharts(app: App, props: AddonsProps): Chart[] {
   for (const a of model.apps) {
     const auth = resolveRegistryAuth(a.name, a.image, env);
     if ('warning' in auth) warn(auth.warning);
-    const tls = props.appTls?.[a.name];
+    const tls = props.appTls && Object.hasOwn(props.appTls, a.name) ? props.appTls[a.name] : undefined;
     if (a.tls?.issued) {
       if (tls) checkAppCertificate(a, tls);
       else warn(`app "${a.name}": no certificate for ${a.host} in appTls, so its Ingress has no TLS section and HTTPS gets ingress-nginx's self-signed default certificate`);

@@ -12,7 +12,7 @@ export interface ClusterProps {
 }
 
 /**
- * Root of the host side: one HostBundle per host (construct id = host name, under 'hosts'). Components in hosts/
+ * Root of the host side: one HostBundle per host (construct id 'host-<name>', under 'hosts'). Components in hosts/
  * find here the bundles of the hosts the component table places them on.
  */
 export class Cluster extends Construct {
@@ -35,7 +35,8 @@ export class Cluster extends Construct {
     this.secrets = props.secrets;
     const hosts = new Construct(this, 'hosts');
     const contents = new Map<string, Buffer>();
-    this.hostBundles = new Map(props.model.hosts.map((h) => [h.name, new HostBundle(hosts, h.name, { host: h, contents })]));
+    // Construct ids are prefixed: constructs keeps children in a plain object, where 'constructor' is taken.
+    this.hostBundles = new Map(props.model.hosts.map((h) => [h.name, new HostBundle(hosts, `host-${h.name}`, { host: h, contents })]));
   }
 
   bundle(hostName: string): HostBundle {

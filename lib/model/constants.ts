@@ -27,7 +27,17 @@ export const PORTS = {
   etcdPeer: 2380,
   kubelet: 10250,
   kubeProxyMetrics: 10249,
+  kubeProxyHealthz: 10256,
+  kubeControllerManager: 10257,
+  kubeScheduler: 10259,
 } as const;
+
+/** Ports some host of the cluster binds besides the apiserver and the lb port: neither may take one of them. */
+export const COMPONENT_PORTS: readonly (readonly [port: number, owner: string])[] = [
+  [PORTS.etcdClient, 'etcd clients'], [PORTS.etcdPeer, 'etcd peers'], [PORTS.kubeProxyMetrics, 'kube-proxy metrics'],
+  [PORTS.kubelet, 'the kubelet'], [PORTS.kubeProxyHealthz, 'kube-proxy health'],
+  [PORTS.kubeControllerManager, 'kube-controller-manager'], [PORTS.kubeScheduler, 'kube-scheduler'],
+];
 
 /** containerd's CRI socket, as the kubelet and crictl dial it. */
 export const CONTAINERD_SOCKET = 'unix:///run/containerd/containerd.sock';

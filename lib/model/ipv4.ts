@@ -27,6 +27,18 @@ export function parseCidr(value: unknown): Ipv4Cidr | undefined {
   }
 }
 
+/**
+ * Why an IPv4 address cannot be a machine's own unicast address (unspecified, loopback, link-local, multicast,
+ * broadcast or class E), or undefined when it can.
+ */
+export function unusableHostAddress(ip: string): string | undefined {
+  const addr = ipaddr.IPv4.parse(ip);
+  const range = addr.range();
+  if (['unspecified', 'loopback', 'linkLocal', 'multicast', 'broadcast'].includes(range)) return `a ${range} address`;
+  if (addr.match(ipaddr.IPv4.parse('240.0.0.0'), 4)) return 'a reserved (class E) address';
+  return undefined;
+}
+
 export function cidrContains(cidr: Ipv4Cidr, ip: string): boolean {
   return ipaddr.IPv4.parse(ip).match(ipaddr.IPv4.parse(cidr.network), cidr.prefix);
 }

@@ -46,7 +46,8 @@ export function changePlan(
   for (const bundle of bundles) {
     const name = bundle.host.name;
     const now = current.hosts[name].files;
-    const before = previous?.hosts[name]?.files ?? {};
+    const had = previous && Object.hasOwn(previous.hosts, name) ? previous.hosts[name] : undefined;
+    const before = had?.files ?? {};
     const added = Object.keys(now).filter((p) => !(p in before));
     const changed = Object.keys(now).filter((p) => p in before && before[p] !== now[p]);
     const removed = Object.keys(before).filter((p) => !(p in now));
@@ -54,10 +55,10 @@ export function changePlan(
     const touched = new Set([...added, ...changed, ...removed].map((p) => `/${p}`));
     const deps = serviceDependencies(bundle);
     const restart = bundle.services.filter((s) => [...deps.get(s.unit)!].some((p) => touched.has(p))).map((s) => s.unit);
-    hosts.push({ host: name, roles: bundle.host.roles, added, changed, removed, restart, status: previous?.hosts[name] ? 'changed' : 'new' });
+    hosts.push({ host: name, roles: bundle.host.roles, added, changed, removed, restart, status: had ? 'changed' : 'new' });
   }
   for (const [name, h] of Object.entries(previous?.hosts ?? {})) {
-    if (current.hosts[name]) continue;
+    if (Object.hasOwn(current.hosts, name)) continue;
     hosts.push({ host: name, roles: h.roles, added: [], changed: [], removed: Object.keys(h.files), restart: [], status: 'removed' });
   }
   hosts.sort((a, b) => rolloutRank(a.roles) - rolloutRank(b.roles));

@@ -9,7 +9,7 @@ import { PkiEvent, Reason } from './reasons';
 import { StateStore } from './state-store';
 import { PhaseTimes, Stopwatch } from '../util/stopwatch';
 import {
-  DistinguishedName, certificateBuilder, createCertificate, keyAlgorithmOf, subjectString, summarize,
+  DistinguishedName, certificateBuilder, createCertificate, hasSubject, keyAlgorithmOf, subjectString, summarize,
 } from './x509';
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
@@ -398,7 +398,7 @@ function whyReissue(
   }
   const want = desiredSpec(instance, model);
   const have = summarize(cert);
-  if (have.subject !== subjectString(want.subject)) return { kind: 'subject-changed', from: have.subject, to: subjectString(want.subject) };
+  if (!hasSubject(cert, want.subject)) return { kind: 'subject-changed', from: have.subject, to: subjectString(want.subject) };
   const diff = (a: readonly string[], b: readonly string[]) => ({ added: b.filter((x) => !a.includes(x)), removed: a.filter((x) => !b.includes(x)) });
   const sans = diff([...have.dnsNames, ...have.ipAddresses], [...want.dnsNames, ...want.ipAddresses]);
   if (sans.added.length + sans.removed.length > 0) return { kind: 'sans-changed', ...sans };

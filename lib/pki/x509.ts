@@ -79,14 +79,40 @@ export function subjectKeyIdentifier(key: crypto.KeyObject): Buffer {
   return crypto.createHash('sha1').update(Buffer.from(bits.slice(1), 'binary')).digest();
 }
 
+/** X.680's PrintableString alphabet; any other value is stored as a UTF8String (RFC 5280 4.1.2.4). */
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
 function dnAttributes(dn: DistinguishedName): forge.pki.CertificateField[] {
-  const attrs: forge.pki.CertificateField[] = [];
+  const attrs: { shortName: string; value: string }[] = [];
   if (dn.country) attrs.push({ shortName: 'C', value: dn.country });
   if (dn.state) attrs.push({ shortName: 'ST', value: dn.state });
   if (dn.locality) attrs.push({ shortName: 'L', value: dn.locality });
   for (const o of dn.organization ?? []) attrs.push({ shortName: 'O', value: o });
   attrs.push({ shortName: 'CN', value: dn.commonName });
-  return attrs;
+  return attrs.map((a) => (PRINTABLE.test(a.value) ? a : { ...a, valueTagClass: 12 /* UTF8String */ as forge.asn1.Class }));
+}
+
+/** The DER of a distinguished name as createCertificate encodes it, to compare with an issued certificate's. */
+export function subjectDer(dn: DistinguishedName): Buffer {
+  const { asn1, pki } = certificateBuilder();
+  const cert = pki.createCertificate();
+  cert.setSubject(dnAttributes(dn));
+  const toAsn1 = (pki as unknown as { distinguishedNameToAsn1(d: unknown): forge.asn1.Asn1 }).distinguishedNameToAsn1;
+  return Buffer.from(asn1.toDer(toAsn1(cert.subject)).getBytes(), 'binary');
+}
+
+/** The DER of a certificate's subject, exactly as issued. */
+export function issuedSubjectDer(cert: crypto.X509Certificate): Buffer {
+  return Buffer.from(certificateBuilder().asn1.toDer(encodedSubject(cert, 5)).getBytes(), 'binary');
+}
+
+/**
+ * Whether a certificate names exactly this subject. Node escapes some characters when it prints a name (',', '+',
+ * '"', a leading space, ...), so a printed mismatch is settled on the encoded bytes; node-forge loads only then.
+ */
+export function hasSubject(cert: crypto.X509Certificate, dn: DistinguishedName): boolean {
+  if (cert.subject.split('\n').join(', ') === subjectString(dn)) return true;
+  return issuedSubjectDer(cert).equals(subjectDer(dn));
 }
 
 function octetString(bytes: Buffer): forge.asn1.Asn1 {
@@ -168,11 +194,12 @@ export function createCertificate(req: CertificateRequest, issuer: Issuer | { se
   return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 }
 
-function encodedSubject(cert: crypto.X509Certificate): forge.asn1.Asn1 {
+/** A name of a certificate as encoded: field 5 of its TBS is the subject (3 the issuer). */
+function encodedSubject(cert: crypto.X509Certificate, field = 5): forge.asn1.Asn1 {
   const { asn1, util } = certificateBuilder();
   const parsed = asn1.fromDer(util.createBuffer(cert.raw.toString('binary')), { decodeBitStrings: false });
   const tbs = (parsed.value as forge.asn1.Asn1[])[0];
-  return (tbs.value as forge.asn1.Asn1[])[5];
+  return (tbs.value as forge.asn1.Asn1[])[field];
 }
 
 const EKU_NAMES: Record<string, ExtendedKeyUsage> = {

@@ -116,7 +116,8 @@ describe('reporting', () => {
     expect(error).toBeInstanceOf(ClusterDefinitionError);
     const err = error as ClusterDefinitionError;
     expect(err.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['hosts[2].ip', 'network.clusterDns', 'loadBalancer.port']));
-    expect(err.message).toContain('hosts[2].ip: "not-an-ip" is not a valid IPv4 address');
+    // A host is named by its name, not only its index.
+    expect(err.message).toContain('hosts[2].ip (host k8s3): "not-an-ip" is not a valid IPv4 address');
     expect(err.message).toContain('network.clusterDns: "10.9.9.9"');
   });
 

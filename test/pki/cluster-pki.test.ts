@@ -202,6 +202,18 @@ describe('state', () => {
     expect(loadSecrets(new StateStore(path.join(dir, 'state'))).secrets).toEqual(a.secrets);
   });
 
+  test('a subject in any language, with characters names escape, is stored as UTF8String and re-issues nothing on the next load', async () => {
+    const stateDir = path.join(tempDir(), 'state');
+    const def = withChanges(ecdsaSeed, { certificates: { ...ecdsaSeed.certificates, subject: { country: 'CN', state: '北京市', locality: '海淀, "中关村" + A=B' } } });
+    const model = ClusterModel.fromDefinition(def);
+    const first = await ClusterPki.load(model, { stateDir });
+    const file = writeTemp(tempDir(), 'admin.pem', first.cert('admin').certPem);
+    expect(openssl(['x509', '-in', file, '-noout', '-subject', '-nameopt', 'utf8,sep_comma_plus,show_type']))
+      .toContain('ST=UTF8STRING:北京市');
+    expect(summarize(first.cert('admin').certificate).subject).toContain('L=海淀');
+    expect((await ClusterPki.load(model, { stateDir })).events).toEqual([]);
+  });
+
   test('the large cluster issues one etcd server and peer certificate per member', async () => {
     const model = ClusterModel.fromDefinition(LARGE);
     const pki = await ClusterPki.load(model, { stateDir: path.join(tempDir(), 'state') });

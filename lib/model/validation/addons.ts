@@ -2,7 +2,7 @@ import { DEFAULTS } from '../defaults';
 import { ClusterDefinition } from '../definition';
 import { DefinitionIssue, Issues } from './issue';
 import {
-  EXTRA_GROUP, LABEL_NAME, checkBoolean, isLabelKey, isPositiveInt, isRecord,
+  EXTRA_GROUP, LABEL_NAME, MAX_REPLICAS, checkBoolean, isLabelKey, isPositiveInt, isRecord,
 } from './values';
 import { DefinitionView } from './view';
 
@@ -14,8 +14,8 @@ export function addonRules({ d, nodePorts }: DefinitionView): DefinitionIssue[] 
     issues.add('addons', d.addons, 'must be an object, e.g. { dashboard: { nodePort: 30001 } }');
   }
   checkBoolean(issues, 'addons.coreDns.enabled', a.coreDns?.enabled);
-  if (a.coreDns?.replicas !== undefined && !isPositiveInt(a.coreDns.replicas)) {
-    issues.add('addons.coreDns.replicas', a.coreDns.replicas, `must be a positive whole number, e.g. ${DEFAULTS.addons.coreDns.replicas}`);
+  if (a.coreDns?.replicas !== undefined && !(isPositiveInt(a.coreDns.replicas) && a.coreDns.replicas <= MAX_REPLICAS)) {
+    issues.add('addons.coreDns.replicas', a.coreDns.replicas, `must be a positive whole number, at most ${MAX_REPLICAS}, e.g. ${DEFAULTS.addons.coreDns.replicas}`);
   }
 
   const dash = a.dashboard ?? {};
@@ -38,25 +38,25 @@ export function addonRules({ d, nodePorts }: DefinitionView): DefinitionIssue[] 
     if (v !== undefined && !isRecord(v)) issues.add(`addons.ingressNginx.${field}`, v, 'must be an object of string keys and values');
   }
   for (const [k, v] of Object.entries(isRecord(ing.nodeSelector) ? ing.nodeSelector : {})) {
-    if (!isLabelKey(k)) issues.add(`addons.ingressNginx.nodeSelector["${k}"]`, k, 'is not a label key; use [prefix/]name, name up to 63 letters, digits, "-", "_", "."');
+    if (!isLabelKey(k)) issues.add(`addons.ingressNginx.nodeSelector["${k}"]`, k, 'is not a label key; use [prefix/]name, name up to 63 letters, digits, "-", "_", ".", e.g. "node-role.kubernetes.io/ingress"');
     if (typeof v !== 'string' || (v !== '' && !LABEL_NAME.test(v))) {
-      issues.add(`addons.ingressNginx.nodeSelector["${k}"]`, v, 'is not a label value; use up to 63 letters, digits, "-", "_", "."');
+      issues.add(`addons.ingressNginx.nodeSelector["${k}"]`, v, 'is not a label value; use up to 63 letters, digits, "-", "_", ".", e.g. "true"');
     }
   }
   for (const [k, v] of Object.entries(isRecord(ing.config) ? ing.config : {})) {
-    if (!/^[-._a-zA-Z0-9]+$/.test(k)) issues.add(`addons.ingressNginx.config["${k}"]`, k, 'is not a ConfigMap key; use letters, digits, "-", "_", "."');
+    if (!/^[-._a-zA-Z0-9]{1,253}$/.test(k)) issues.add(`addons.ingressNginx.config["${k}"]`, k, 'is not a ConfigMap key; use 1 to 253 letters, digits, "-", "_" or ".", e.g. "proxy-body-size"');
     if (typeof v !== 'string') issues.add(`addons.ingressNginx.config["${k}"]`, v, 'must be a string; ingress-nginx reads every value as text, e.g. "true"');
   }
 
   const extraGroups = a.bootstrapToken?.extraGroups;
   if (extraGroups !== undefined && !Array.isArray(extraGroups)) {
-    issues.add('addons.bootstrapToken.extraGroups', extraGroups, 'must be a list of group names');
+    issues.add('addons.bootstrapToken.extraGroups', extraGroups, 'must be a list of group names, e.g. ["system:bootstrappers:workers"]');
   }
   const groups: unknown[] = Array.isArray(extraGroups) ? [...extraGroups] : [];
   groups.forEach((g, i) => {
     if (typeof g !== 'string' || !EXTRA_GROUP.test(g)) {
-      issues.add(`addons.bootstrapToken.extraGroups[${i}]`, g, 'is not a bootstrap group; use "system:bootstrappers:<name>" with lowercase letters, digits, ":" and "-"');
-    } else if (groups.indexOf(g) !== i) issues.add(`addons.bootstrapToken.extraGroups[${i}]`, g, 'is listed twice');
+      issues.add(`addons.bootstrapToken.extraGroups[${i}]`, g, 'is not a bootstrap group; use "system:bootstrappers:<name>" with lowercase letters, digits, ":" and "-", e.g. "system:bootstrappers:workers"');
+    } else if (groups.indexOf(g) !== i) issues.add(`addons.bootstrapToken.extraGroups[${i}]`, g, 'is listed twice; remove the duplicate');
   });
   return issues.list;
 }

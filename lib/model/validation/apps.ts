@@ -2,11 +2,11 @@ import { RESERVED_NAMESPACES } from '../constants';
 import { DEFAULTS } from '../defaults';
 import { AppDefinition, AppVolumeDefinition, NFS_ACCESS_MODES } from '../definition';
 import { parseImageReference } from '../images';
-import { isIpv4 } from '../ipv4';
+import { isIpv4, unusableHostAddress } from '../ipv4';
 import { parseQuantity } from '../quantity';
 import { DefinitionIssue, Issues } from './issue';
 import {
-  DNS1035_LABEL, DNS1123_LABEL, DNS1123_SUBDOMAIN, ENV_NAME, checkBoolean, isAbsolutePath, isPort, isRecord,
+  DNS1035_LABEL, DNS1123_LABEL, DNS1123_SUBDOMAIN, ENV_NAME, MAX_REPLICAS, checkBoolean, isAbsolutePath, isPort, isRecord,
 } from './values';
 import { DefinitionView } from './view';
 
@@ -41,20 +41,20 @@ export function appRules({ d }: DefinitionView): DefinitionIssue[] {
       issues.add(`${p}.image`, app?.image, 'is not an image reference; expected [registry/]repository[:tag][@digest], e.g. "tomcat:8.5-jre8"');
     }
     checkBoolean(issues, `${p}.useImageRegistry`, app?.useImageRegistry);
-    if (app?.replicas !== undefined && !(Number.isInteger(app.replicas) && app.replicas >= 0)) {
-      issues.add(`${p}.replicas`, app.replicas, 'must be a whole number of 0 or more, e.g. 3');
+    if (app?.replicas !== undefined && !(Number.isInteger(app.replicas) && app.replicas >= 0 && app.replicas <= MAX_REPLICAS)) {
+      issues.add(`${p}.replicas`, app.replicas, `must be a whole number of 0 or more, at most ${MAX_REPLICAS}, e.g. 3`);
     }
     if (app?.containerPort !== undefined && !isPort(app.containerPort)) {
       issues.add(`${p}.containerPort`, app.containerPort, `is not a port; use an integer from 1 to 65535, e.g. ${DEFAULTS.app.containerPort}`);
     }
-    if (app?.probePath !== undefined && (typeof app.probePath !== 'string' || !/^\/\S*$/.test(app.probePath))) {
-      issues.add(`${p}.probePath`, app.probePath, 'is not a URL path; start with "/" and use no spaces, e.g. "/"');
+    if (app?.probePath !== undefined && (typeof app.probePath !== 'string' || !/^\/[\x21-\x7e]{0,2047}$/.test(app.probePath))) {
+      issues.add(`${p}.probePath`, app.probePath, 'is not a URL path; start with "/", at most 2048 printable ASCII characters without spaces, e.g. "/healthz"');
     }
     resourceRules(issues, p, app);
-    if (app?.env !== undefined && !isRecord(app.env)) issues.add(`${p}.env`, app.env, 'must be an object of variable names and string values');
+    if (app?.env !== undefined && !isRecord(app.env)) issues.add(`${p}.env`, app.env, 'must be an object of variable names and string values, e.g. { JAVA_OPTS: "-Xmx512m" }');
     for (const [k, v] of Object.entries(isRecord(app?.env) ? app.env : {})) {
       if (!ENV_NAME.test(k)) issues.add(`${p}.env["${k}"]`, k, 'is not an environment variable name; use letters, digits, "_", "-", "." and do not start with a digit');
-      if (typeof v !== 'string') issues.add(`${p}.env["${k}"]`, v, 'must be a string');
+      if (typeof v !== 'string') issues.add(`${p}.env["${k}"]`, v, 'must be a string, e.g. "1"');
     }
     if (app?.host !== undefined) {
       if (typeof app.host !== 'string' || !DNS1123_SUBDOMAIN.test(app.host.replace(/^\*\./, ''))) {
@@ -128,6 +128,9 @@ function volumeRules(issues: Issues, p: string, app: AppDefinition, pvNames: Map
     // A dotted quad that is no valid IPv4 address is a typo, not a host name.
     if (!isIpv4(v?.server) && !(typeof v?.server === 'string' && DNS1123_SUBDOMAIN.test(v.server) && !/^[\d.]+$/.test(v.server))) {
       issues.add(`${q}.server`, v?.server, 'is not an NFS server address; use an IPv4 address or host name, e.g. "192.168.100.40"');
+    }
+    else if (isIpv4(v.server) && unusableHostAddress(v.server)) {
+      issues.add(`${q}.server`, v.server, `is ${unusableHostAddress(v.server)}, which pods cannot mount from; use the NFS server's own address, e.g. "192.168.100.40"`);
     }
     if (!isAbsolutePath(v?.path)) issues.add(`${q}.path`, v?.path, 'is not an absolute export path, e.g. "/data/nfs/java-demo/webapps"');
     if (v?.size !== undefined && !parseQuantity(v.size)) {

@@ -2,14 +2,17 @@ import { DEFAULTS } from '../defaults';
 import { KEY_ALGORITHMS } from '../definition';
 import { DefinitionIssue, Issues } from './issue';
 import { isPositiveInt } from './values';
+
+/** A hundred years: past that, notAfter dates leave what X.509 and OpenSSL handle well. */
+const MAX_VALIDITY_DAYS = 36500;
 import { DefinitionView } from './view';
 
 /** certificates: validities (a leaf never outlives its CA), key algorithm, subject fields. */
 export function certificateRules({ d }: DefinitionView): DefinitionIssue[] {
   const issues = new Issues();
   const c = d.certificates ?? {};
-  if (c.caValidityDays !== undefined && !isPositiveInt(c.caValidityDays)) {
-    issues.add('certificates.caValidityDays', c.caValidityDays, `must be a positive whole number of days, e.g. ${DEFAULTS.certificates.caValidityDays}`);
+  if (c.caValidityDays !== undefined && !(isPositiveInt(c.caValidityDays) && c.caValidityDays <= MAX_VALIDITY_DAYS)) {
+    issues.add('certificates.caValidityDays', c.caValidityDays, `must be a whole number of days from 1 to ${MAX_VALIDITY_DAYS}, e.g. ${DEFAULTS.certificates.caValidityDays}`);
   }
   if (c.validityDays !== undefined && !isPositiveInt(c.validityDays)) {
     issues.add('certificates.validityDays', c.validityDays, `must be a positive whole number of days, e.g. ${DEFAULTS.certificates.validityDays}`);
@@ -17,7 +20,7 @@ export function certificateRules({ d }: DefinitionView): DefinitionIssue[] {
   const caDays = c.caValidityDays ?? DEFAULTS.certificates.caValidityDays;
   const days = c.validityDays ?? DEFAULTS.certificates.validityDays;
   if (isPositiveInt(caDays) && isPositiveInt(days) && days > caDays) {
-    issues.add('certificates.validityDays', c.validityDays, `exceeds certificates.caValidityDays (${caDays}); a leaf cannot outlive its CA, so use at most ${caDays}`);
+    issues.add('certificates.validityDays', c.validityDays, `exceeds certificates.caValidityDays (${caDays}); a leaf cannot outlive its CA, so use at most ${caDays}, e.g. ${Math.min(caDays, DEFAULTS.certificates.validityDays)}`);
   }
   if (c.keyAlgorithm !== undefined && !KEY_ALGORITHMS.includes(c.keyAlgorithm)) {
     issues.add('certificates.keyAlgorithm', c.keyAlgorithm, `is not supported; use one of ${KEY_ALGORITHMS.join(', ')}`);
@@ -27,8 +30,9 @@ export function certificateRules({ d }: DefinitionView): DefinitionIssue[] {
   }
   for (const f of ['state', 'locality'] as const) {
     const v = c.subject?.[f];
-    if (v !== undefined && (typeof v !== 'string' || v.length === 0 || v.length > 128)) {
-      issues.add(`certificates.subject.${f}`, v, 'must be a non-empty string of at most 128 characters');
+    // X.520's upper bound; any language's letters (stored as UTF8String), but no control characters.
+    if (v !== undefined && (typeof v !== 'string' || v.trim().length === 0 || [...v].length > 128 || /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(v))) {
+      issues.add(`certificates.subject.${f}`, v, `must be a name of 1 to 128 characters without control characters, e.g. "${f === 'state' ? 'Beijing' : '北京'}"`);
     }
   }
   return issues.list;

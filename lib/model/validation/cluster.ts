@@ -8,7 +8,7 @@ export function clusterRules({ d }: DefinitionView): DefinitionIssue[] {
   if (typeof d.name !== 'string' || !DNS1123_LABEL.test(d.name)) {
     issues.add('name', d.name, 'is not an RFC 1123 label; use lowercase letters, digits and "-", at most 63 characters, e.g. "kubesmith"');
   }
-  if (typeof d.kubernetesVersion !== 'string' || !/^1\.27\.\d+$/.test(d.kubernetesVersion)) {
+  if (typeof d.kubernetesVersion !== 'string' || !/^1\.27\.(0|[1-9]\d{0,2})$/.test(d.kubernetesVersion)) {
     issues.add('kubernetesVersion', d.kubernetesVersion, 'is not supported; use a Kubernetes 1.27.x version, e.g. "1.27.16"');
   }
   if (d.imageRegistry !== undefined && (typeof d.imageRegistry !== 'string' || !REGISTRY.test(d.imageRegistry))) {

@@ -7,6 +7,7 @@ import { hostRules } from './hosts';
 import { DefinitionIssue } from './issue';
 import { loadBalancerRules } from './load-balancer';
 import { networkRules } from './network';
+import { shapeRules } from './shape';
 import { DefinitionView, viewOf } from './view';
 
 export { ClusterDefinitionError, DefinitionIssue } from './issue';
@@ -22,6 +23,8 @@ const RULE_GROUPS: readonly ((view: DefinitionView) => DefinitionIssue[])[] = [
  * input on purpose: main.ts may be plain JavaScript or built from data.
  */
 export function validateDefinition(def: ClusterDefinition): DefinitionIssue[] {
+  const shape = shapeRules(def);
+  if (shape.some((i) => i.path === '(definition)')) return shape;
   const view = viewOf(def);
-  return RULE_GROUPS.flatMap((rules) => rules(view));
+  return [...shape, ...RULE_GROUPS.flatMap((rules) => rules(view))];
 }

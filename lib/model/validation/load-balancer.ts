@@ -1,28 +1,40 @@
 import { DEFAULTS } from '../defaults';
-import { cidrContains, cidrsOverlap, isIpv4 } from '../ipv4';
+import { cidrContains, cidrsOverlap, isIpv4, unusableHostAddress } from '../ipv4';
 import { DefinitionIssue, Issues } from './issue';
-import { checkBoolean, checkCidr, isPort } from './values';
+import {
+  checkBoolean, checkCidr, isPort, isRecord,
+} from './values';
 import { DefinitionView } from './view';
+import { portTaken } from './network';
+
+/** VRRP priorities go down from 100 (hosts/keepalived.ts). */
+const MAX_LB_HOSTS = 100;
 
 /** loadBalancer: present exactly when a host has the lb role; a VIP the lb hosts can hold; free ports. */
 export function loadBalancerRules({ d, hosts, withRole, serviceCidr, podCidr, nodePorts, apiPort }: DefinitionView): DefinitionIssue[] {
   const issues = new Issues();
   const lbHosts = withRole('lb');
-  const lb = d.loadBalancer;
+  // Not an object: the shape rules say so; here it counts as absent.
+  const lb = isRecord(d.loadBalancer) ? d.loadBalancer as NonNullable<typeof d.loadBalancer> : undefined;
   if (lb === undefined) {
-    if (lbHosts.length > 0) {
+    if (lbHosts.length > 0 && d.loadBalancer === undefined) {
       issues.add('loadBalancer', undefined, `is required because ${lbHosts.map((h) => h?.name).join(', ')} ha${lbHosts.length === 1 ? 's' : 've'} the lb role; set loadBalancer.vip, e.g. "192.168.100.50/24"`);
     }
     return issues.list;
+  }
+  if (lbHosts.length > MAX_LB_HOSTS) {
+    issues.add('hosts', lbHosts.map((h) => h?.name), `gives ${lbHosts.length} hosts the lb role; keepalived's priorities allow at most ${MAX_LB_HOSTS}: keep two or three`);
   }
   if (lbHosts.length === 0) {
     issues.add('loadBalancer', lb, 'is set but no host has the lb role; add "lb" to the hosts that run nginx and keepalived, or remove loadBalancer');
   }
   const vip = checkCidr(issues, 'loadBalancer.vip', lb.vip, '192.168.100.50/24', true);
-  if (vip) {
+  if (vip && unusableHostAddress(String(lb.vip).split('/')[0])) {
+    issues.add('loadBalancer.vip', lb.vip, `is ${unusableHostAddress(String(lb.vip).split('/')[0])}, which keepalived cannot hold for clients; use a free address in the lb hosts' subnet, e.g. "192.168.100.50/24"`);
+  } else if (vip) {
     const vipIp = String(lb.vip).split('/')[0];
     hosts.forEach((h, i) => {
-      if (h?.ip === vipIp) issues.add('loadBalancer.vip', lb.vip, `equals hosts[${i}].ip; the VIP must be an unused address`);
+      if (h?.ip === vipIp) issues.add('loadBalancer.vip', lb.vip, `equals hosts[${i}].ip (${h.name}); the VIP must be an unused address, e.g. the subnet's next free one`);
     });
     lbHosts.forEach((h) => {
       if (isIpv4(h?.ip) && !cidrContains(vip, h.ip)) {
@@ -41,6 +53,7 @@ export function loadBalancerRules({ d, hosts, withRole, serviceCidr, podCidr, no
   } else if (lbPort === apiPort && lbHosts.some((h) => h.roles.includes('master'))) {
     issues.add('loadBalancer.port', lb.port ?? lbPort, `equals apiServerPort on hosts that are both lb and master; use another port, e.g. ${lbPort + 1}`);
   }
+  if (isPort(lbPort)) portTaken(issues, 'loadBalancer.port', lbPort);
   if (isPort(lbPort) && nodePorts && lbPort >= nodePorts.low && lbPort <= nodePorts.high) {
     issues.add('loadBalancer.port', lbPort, `lies inside network.nodePortRange ${nodePorts.low}-${nodePorts.high}; pick a port outside it`);
   }

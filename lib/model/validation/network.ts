@@ -1,7 +1,9 @@
 import { DEFAULTS } from '../defaults';
 import { ClusterDefinition, FLANNEL_BACKENDS, KUBE_PROXY_MODES } from '../definition';
-import { FLANNEL_SUBNET_LEN } from '../constants';
-import { cidrContains, cidrsOverlap, isIpv4, nthAddress } from '../ipv4';
+import { COMPONENT_PORTS, FLANNEL_SUBNET_LEN } from '../constants';
+import {
+  Ipv4Cidr, cidrContains, cidrsOverlap, isIpv4, nthAddress, unusableHostAddress,
+} from '../ipv4';
 import { DefinitionIssue, Issues } from './issue';
 import { DNS1123_SUBDOMAIN, checkCidr, isPort } from './values';
 import { DefinitionView } from './view';
@@ -10,11 +12,16 @@ import { DefinitionView } from './view';
 export function networkRules({ d, hosts, withRole, nodePorts, apiPort }: DefinitionView): DefinitionIssue[] {
   const issues = new Issues();
   if (!isPort(apiPort)) issues.add('apiServerPort', d.apiServerPort, 'is not a port; use an integer from 1 to 65535, e.g. 6443');
+  else portTaken(issues, 'apiServerPort', apiPort);
 
   const n = (d.network ?? {}) as Partial<ClusterDefinition['network']>;
   if (d.network === undefined) issues.add('network', undefined, 'is required: serviceCidr and podCidr at least');
   const serviceCidr = checkCidr(issues, 'network.serviceCidr', n.serviceCidr, '10.0.0.0/24');
   const podCidr = checkCidr(issues, 'network.podCidr', n.podCidr, '172.20.0.0/16');
+  for (const [field, cidr, value] of [['network.serviceCidr', serviceCidr, n.serviceCidr], ['network.podCidr', podCidr, n.podCidr]] as const) {
+    const why = cidr && unusableRange(cidr);
+    if (why) issues.add(field, value, `is ${why}, which pods and Services cannot use; use a private range, e.g. "${field === 'network.podCidr' ? '172.20.0.0/16' : '10.0.0.0/24'}"`);
+  }
   if (serviceCidr && (serviceCidr.prefix < 12 || serviceCidr.prefix > 29)) {
     issues.add('network.serviceCidr', n.serviceCidr, 'has a size the apiserver rejects or that leaves no room for Services; use a prefix from /12 to /29');
   }
@@ -45,7 +52,7 @@ export function networkRules({ d, hosts, withRole, nodePorts, apiPort }: Definit
     if (!isIpv4(h?.ip)) return;
     for (const [field, cidr] of [['network.podCidr', podCidr], ['network.serviceCidr', serviceCidr]] as const) {
       if (cidr && cidrContains(cidr, h.ip)) {
-        issues.add(`hosts[${i}].ip`, h.ip, `lies inside ${field} ${cidr.text}; host, pod and Service networks must be disjoint`);
+        issues.add(`hosts[${i}].ip`, h.ip, `lies inside ${field} ${cidr.text}; host, pod and Service networks must be disjoint`, typeof h.name === 'string' ? h.name : undefined);
       }
     }
   });
@@ -64,5 +71,23 @@ export function networkRules({ d, hosts, withRole, nodePorts, apiPort }: Definit
   if (isPort(apiPort) && nodePorts && apiPort >= nodePorts.low && apiPort <= nodePorts.high) {
     issues.add('apiServerPort', apiPort, `lies inside network.nodePortRange ${nodePorts.low}-${nodePorts.high}; pick a port outside it`);
   }
+  if (nodePorts) {
+    const inside = COMPONENT_PORTS.filter(([port]) => port >= nodePorts.low && port <= nodePorts.high);
+    if (inside.length > 0) {
+      issues.add('network.nodePortRange', n.nodePortRange, `includes ${inside.map(([port, owner]) => `${port} (${owner})`).join(', ')}, which kube-proxy would take on every node; use a range above them, e.g. "${DEFAULTS.network.nodePortRange}"`);
+    }
+  }
   return issues.list;
+}
+
+/** A port the apiserver or nginx would bind that a component on the same host may bind already. */
+export function portTaken(issues: { add(path: string, value: unknown, message: string): void }, path: string, port: number): void {
+  const taken = COMPONENT_PORTS.find(([p]) => p === port);
+  if (taken) issues.add(path, port, `is the port of ${taken[1]}, which may run on the same host; pick another, e.g. ${path === 'apiServerPort' ? 6443 : 6444}`);
+}
+
+/** Why a range cannot hold pods or Services: it starts in loopback, link-local, multicast, class E or 0.0.0.0/8. */
+function unusableRange(cidr: Ipv4Cidr): string | undefined {
+  const why = unusableHostAddress(cidr.network);
+  return why === undefined || why === 'a broadcast address' ? undefined : why.replace(/address$/, 'range');
 }

@@ -5,11 +5,17 @@ import { Issues } from './issue';
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const DNS1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const DNS1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-export const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
-export const REGISTRY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]([-._a-z0-9]*[a-z0-9])?)*$/;
+/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no '/', ':' or white space, not '.' or '..'; kept to
+ * letters, digits, '_', '.' and '-' so every config that names one can hold it unquoted. */
+export const IFNAME = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,15}$/;
+export const REGISTRY = /^(?=.{1,255}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]([-._a-z0-9]*[a-z0-9])?)*$/;
 export const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-export const EXTRA_GROUP = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
+export const EXTRA_GROUP = /^system:bootstrappers:[a-z0-9:-]{0,233}[a-z0-9]$/;
+/** The largest replica count Kubernetes stores (int32). */
+export const MAX_REPLICAS = 2 ** 31 - 1;
+/** Names that are Ansible group names in dist/ansible/inventory.ini (the roles, and Ansible's own). */
+export const ANSIBLE_GROUPS: readonly string[] = ['master', 'etcd', 'node', 'lb', 'all', 'ungrouped', 'localhost'];
 
 export function parsePortRange(value: unknown): { low: number; high: number } | undefined {
   const m = typeof value === 'string' ? /^(\d{1,5})-(\d{1,5})$/.exec(value) : null;

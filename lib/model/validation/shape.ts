@@ -1,0 +1,123 @@
+import { ClusterDefinition } from '../definition';
+import { DefinitionIssue, Issues } from './issue';
+import { isRecord } from './values';
+
+/**
+ * The definition's shape: which fields each object has, which are lists and which hold user keys. The type below
+ * makes it mirror ClusterDefinition exactly, so a field added to the definition must be added here too. Checked
+ * first: a value of the wrong kind, or a field the definition does not have (a typo that would otherwise leave a
+ * default in place silently), is an issue; the rule groups then check each value's domain.
+ */
+type Shape<T> =
+  T extends readonly (infer E)[] ? { readonly list: Shape<E> }
+    : T extends string | number | boolean ? 'value'
+      : string extends keyof T ? 'record'
+        : { readonly [K in keyof Required<T>]: Shape<Required<T>[K]> };
+
+const DEFINITION: Shape<ClusterDefinition> = {
+  name: 'value',
+  kubernetesVersion: 'value',
+  hosts: { list: { name: 'value', ip: 'value', interface: 'value', roles: { list: 'value' } } },
+  apiServerPort: 'value',
+  auditLog: 'value',
+  loadBalancer: { vip: 'value', port: 'value', virtualRouterId: 'value', loadStreamModule: 'value', streamModulePath: 'value' },
+  network: {
+    serviceCidr: 'value', clusterDns: 'value', dnsDomain: 'value', podCidr: 'value',
+    flannelBackend: 'value', kubeProxyMode: 'value', nodePortRange: 'value',
+  },
+  certificates: {
+    subject: { country: 'value', state: 'value', locality: 'value' },
+    caValidityDays: 'value', validityDays: 'value', keyAlgorithm: 'value',
+  },
+  imageRegistry: 'value',
+  addons: {
+    coreDns: { enabled: 'value', replicas: 'value' },
+    dashboard: { enabled: 'value', nodePort: 'value', adminUser: 'value' },
+    ingressNginx: { enabled: 'value', nodeSelector: 'record', config: 'record' },
+    bootstrapToken: { extraGroups: { list: 'value' } },
+  },
+  apps: {
+    list: {
+      name: 'value', namespace: 'value', image: 'value', useImageRegistry: 'value', replicas: 'value',
+      containerPort: 'value', probePath: 'value',
+      resources: { requests: { cpu: 'value', memory: 'value' }, limits: { cpu: 'value', memory: 'value' } },
+      env: 'record', host: 'value', tls: { secretName: 'value' }, sslRedirect: 'value',
+      volumes: {
+        list: {
+          name: 'value', mountPath: 'value', server: 'value', path: 'value', size: 'value',
+          accessMode: 'value', readOnly: 'value', perPod: 'value', mountOptions: { list: 'value' },
+        },
+      },
+    },
+  },
+};
+
+type AnyShape = 'value' | 'record' | { readonly list: AnyShape } | { readonly [field: string]: AnyShape };
+
+/** The closest known field, for a typo: same letters in another case, or at most two edits away. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  const exact = known.find((k) => k.toLowerCase() === lower);
+  if (exact) return exact;
+  const distance = (a: string, b: string) => {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0];
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const cur = row[j];
+        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+      }
+    }
+    return row[b.length];
+  };
+  return known.map((k) => [k, distance(lower, k.toLowerCase())] as const).filter(([, d]) => d <= 2).sort((a, b) => a[1] - b[1])[0]?.[0];
+}
+
+function check(issues: Issues, path: string, value: unknown, shape: AnyShape): void {
+  if (value === undefined || shape === 'value') return;
+  const where = path || 'the definition';
+  if (shape === 'record') {
+    if (!isRecord(value)) issues.add(path, value, 'must be an object of names and string values, e.g. { "key": "value" }');
+    return;
+  }
+  if ('list' in shape && Object.keys(shape).length === 1) {
+    if (!Array.isArray(value)) {
+      issues.add(path, value, 'must be a list, e.g. [ ... ]');
+      return;
+    }
+    value.forEach((item, i) => {
+      if (typeof shape.list === 'object' && !('list' in shape.list) && !isRecord(item)) {
+        issues.add(`${path}[${i}]`, item, 'must be an object, e.g. { name: ... }');
+        return;
+      }
+      check(issues, `${path}[${i}]`, item, shape.list);
+    });
+    return;
+  }
+  const fields = shape as { readonly [field: string]: AnyShape };
+  if (!isRecord(value)) {
+    issues.add(path, value, `must be an object with the fields ${Object.keys(fields).join(', ')}`);
+    return;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (!Object.hasOwn(fields, key)) {
+      const hint = closest(key, Object.keys(fields));
+      issues.add(path ? `${path}.${key}` : key, v, `is not a field of ${where}${hint ? `; did you mean "${hint}"?` : ''} Use one of ${Object.keys(fields).join(', ')}`);
+      continue;
+    }
+    check(issues, path ? `${path}.${key}` : key, v, fields[key]);
+  }
+}
+
+/** Objects where the definition has objects, lists where it has lists, and no field it does not have. */
+export function shapeRules(def: unknown): DefinitionIssue[] {
+  const issues = new Issues();
+  if (!isRecord(def)) {
+    issues.add('(definition)', def, 'must be an object: the ClusterDefinition main.ts exports, with name, kubernetesVersion, hosts and network at least');
+    return issues.list;
+  }
+  check(issues, '', def, DEFINITION as unknown as AnyShape);
+  return issues.list;
+}
