@@ -11,6 +11,7 @@ import { KubeControllerManager } from './kube-controller-manager';
 import { KubeProxy } from './kube-proxy';
 import { KubeScheduler } from './kube-scheduler';
 import { Kubelet } from './kubelet';
+import { KubeletBootstrapCleanup } from './kubelet-bootstrap-cleanup';
 import { Nginx } from './nginx';
 import { NodePrerequisites } from './prerequisites';
 
@@ -28,6 +29,7 @@ export function addHostComponents(cluster: Cluster): void {
   new KubeScheduler(cluster, 'kube-scheduler');
   new AdminKubeconfig(cluster, 'admin-kubeconfig');
   new Kubelet(cluster, 'kubelet');
+  new KubeletBootstrapCleanup(cluster, 'kubelet-bootstrap-cleanup');
   new KubeProxy(cluster, 'kube-proxy');
   new Nginx(cluster, 'nginx');
   new Keepalived(cluster, 'keepalived');

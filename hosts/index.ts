@@ -11,6 +11,7 @@ export * from './kube-controller-manager';
 export * from './kube-proxy';
 export * from './kube-scheduler';
 export * from './kubelet';
+export * from './kubelet-bootstrap-cleanup';
 export * from './kubernetes-component';
 export * from './nginx';
 export * from './prerequisites';

@@ -1,9 +1,19 @@
-# The body of every host's install.sh: hosts/install-script.ts puts HOST, NODE, DIRS, BINARIES and UNITS above it.
+# The body of every host's install.sh: hosts/install-script.ts puts HOST, NODE, DIRS, BINARIES, UNITS, DEPS,
+# OBSOLETE and MODES above it.
 say() { echo "install.sh: $*"; }
 warn() { echo "install.sh: warning: $*" >&2; WARNINGS=$((WARNINGS + 1)); }
 die() { echo "install.sh: error: $*" >&2; exit 1; }
 usage() { echo "usage: install.sh [--root DIR] [--no-start]"; }
 same_mode() { [ $((8#$(stat -c %a -- "$1"))) -eq $((8#$2)) ]; }
+# With --root, a path must stay inside the root once symbolic links are followed: a link in the root to / must not
+# make install.sh write to the real system.
+inside_root() {
+  [ "$LIVE" = 0 ] || return 0
+  local real
+  real=$(realpath -m -- "$1")
+  case "$real" in "$ROOT"|"$ROOT"/*) return 0 ;; esac
+  die "refusing to write $1: a symbolic link leads it outside --root $ROOT (to $real)"
+}
 
 ROOT=''
 LIVE=1
@@ -21,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 if [ "$LIVE" = 0 ]; then
   mkdir -p -- "$ROOT"
-  ROOT=$(cd -- "$ROOT" && pwd)
+  ROOT=$(cd -- "$ROOT" && pwd -P)
   [ "$ROOT" != / ] || ROOT=''
 elif [ "$(id -u)" != 0 ]; then
   die "run as root, or with --root DIR to lay the files out elsewhere"
@@ -36,6 +46,7 @@ while IFS= read -r line || [ -n "$line" ]; do
   [[ $line =~ ^([0-7]{4})\ ([0-9a-f]{64})\ ([^[:space:]]+)$ ]] || die "MANIFEST: malformed line: $line"
   mode=${BASH_REMATCH[1]} sum=${BASH_REMATCH[2]} file=${BASH_REMATCH[3]}
   case "/$file/" in *//*|*/./*|*/../*) die "MANIFEST: unsafe path $file" ;; esac
+  [[ $MODES == *" $mode "* ]] || die "MANIFEST: $file has mode $mode; only$(printf ' %s' $MODES) are allowed (no setuid, setgid, sticky or world-writable); nothing was changed" 
   if [ ! -f "$file" ] || [ -L "$file" ]; then
     echo "install.sh: MISSING  $file" >&2; BAD=$((BAD + 1)); continue
   fi
@@ -58,6 +69,7 @@ fi
 DIRS_MADE=0
 for ((i = 0; i < ${#DIRS[@]}; i += 3)); do
   mode=${DIRS[i]} dir=${DIRS[i + 1]} enforce=${DIRS[i + 2]}
+  inside_root "$ROOT$dir"
   if [ ! -d "$ROOT$dir" ]; then
     install -d -m "$mode" -- "$ROOT$dir"
     say "created  $dir/ ($mode)"; DIRS_MADE=$((DIRS_MADE + 1))
@@ -68,7 +80,7 @@ for ((i = 0; i < ${#DIRS[@]}; i += 3)); do
 done
 
 # 4. Files: an unchanged file is not touched; a changed one is replaced atomically.
-ADDED=0 UPDATED=0 UNCHANGED=0
+ADDED=0 UPDATED=0 UNCHANGED=0 REMOVED=0
 MODULE_FILES=() SYSCTL=0
 declare -A TOUCHED=()
 for ((i = 0; i < ${#FILES[@]}; i += 2)); do
@@ -77,19 +89,31 @@ for ((i = 0; i < ${#FILES[@]}; i += 2)); do
     etc/modules-load.d/*.conf) MODULE_FILES+=("$file") ;;
     etc/sysctl.d/*.conf) SYSCTL=1 ;;
   esac
+  inside_root "$(dirname -- "$dst")"
   [ ! -d "$dst" ] || die "/$file is a directory on this host"
+  when=${OBSOLETE[$file]-}
+  if [ -n "$when" ] && [ -e "$ROOT$when" ]; then
+    if [ -e "$dst" ] || [ -L "$dst" ]; then
+      rm -f -- "$dst"; REMOVED=$((REMOVED + 1))
+      say "removed  /$file ($when exists)"
+    fi
+    continue
+  fi
   if [ -f "$dst" ] && [ ! -L "$dst" ] && cmp -s -- "$file" "$dst"; then
     if same_mode "$dst" "$mode"; then UNCHANGED=$((UNCHANGED + 1)); continue; fi
     chmod "$mode" -- "$dst"
     say "chmod    /$file ($mode)"; UPDATED=$((UPDATED + 1)); TOUCHED[$file]=1; continue
   fi
   if [ -e "$dst" ] || [ -L "$dst" ]; then what=updated; UPDATED=$((UPDATED + 1)); else what=added; ADDED=$((ADDED + 1)); fi
-  install -D -m "$mode" -- "$file" "$dst.kubesmith-new"
-  mv -f -- "$dst.kubesmith-new" "$dst"
+  mkdir -p -- "$(dirname -- "$dst")"
+  tmp=$(mktemp -- "$dst.kubesmith-XXXXXX") # a new file: never one a link put there
+  cat -- "$file" > "$tmp"
+  chmod "$mode" -- "$tmp"
+  mv -fT -- "$tmp" "$dst"
   TOUCHED[$file]=1
   printf 'install.sh: %-8s /%s (%s)\n' "$what" "$file" "$mode"
 done
-CHANGED=$((ADDED + UPDATED))
+CHANGED=$((ADDED + UPDATED + REMOVED))
 
 # 5. Binaries the services run: missing ones are reported, not fatal.
 MISSING=0 MISSING_UNITS=' '
@@ -139,7 +163,8 @@ fi
 if [ "$CHANGED" = 0 ] && [ "$DIRS_MADE" = 0 ]; then
   say "$HOST: nothing changed ($UNCHANGED files up to date)"
 else
-  say "$HOST: $ADDED files added, $UPDATED updated, $UNCHANGED unchanged; $DIRS_MADE directories created or fixed"
+  gone=''; [ "$REMOVED" = 0 ] || gone=", $REMOVED removed"
+  say "$HOST: $ADDED files added, $UPDATED updated, $UNCHANGED unchanged$gone; $DIRS_MADE directories created or fixed"
 fi
 [ "$WARNINGS" = 0 ] || say "$HOST: $WARNINGS warning(s) above, $MISSING binaries missing"
 say "$HOST: services $SERVICES"

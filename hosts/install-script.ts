@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Construct } from 'constructs';
 import {
-  Cluster, HostBundle, hostDirectories, runsOn, componentSpec, serviceDependencies,
+  ALLOWED_MODES, Cluster, HostBundle, hostDirectories, runsOn, componentSpec, serviceDependencies,
 } from '../lib/components';
 import { ClusterModel } from '../lib/model';
 
@@ -60,6 +60,12 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
     'declare -A DEPS=(',
     ...services.map((s) => `  [${sq(s.unit)}]=${sq([...deps.get(s.unit)!].map((f) => plain('file', f.slice(1))).sort().join(' '))}`),
     ')',
+    '# file -> once this path exists, the file is obsolete: left out, and removed (the bootstrap kubeconfig)',
+    'declare -A OBSOLETE=(',
+    ...[...bundle.obsoleteFiles].sort().map(([file, when]) => `  [${sq(plain('file', file))}]=${sq(plain('path', when))}`),
+    ')',
+    `# the only modes a file may have: ${ALLOWED_MODES.map(octal).join(' ')} (no setuid, setgid, sticky or world-writable)`,
+    `MODES=' ${ALLOWED_MODES.map(octal).join(' ')} '`,
     '',
     BODY,
   ];

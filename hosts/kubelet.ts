@@ -74,7 +74,8 @@ export class Kubelet extends Construct {
         ['node-ip', host.ip],
         ['v', VERBOSITY],
       ]);
-      bundle.addFile(KUBELET.bootstrapKubeconfig, bootstrapKubeconfig, { mode: 0o600 });
+      // The token expires: a joined kubelet has its own kubeconfig, so the file goes, and a new token restarts nothing.
+      bundle.addFile(KUBELET.bootstrapKubeconfig, bootstrapKubeconfig, { mode: 0o600, obsoleteWhen: KUBELET.kubeconfig });
       bundle.addFile(KUBELET.config, config);
       addKubernetesComponent(bundle, KUBELET, { options, unit });
     }

@@ -17,8 +17,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=(etcd-server etcd-client nginx libnginx-mod-stream keepalived containerd
-          openssl iproute2 iputils-ping systemd ansible-core)
-PROGRAMS=(etcd etcdctl nginx keepalived containerd openssl ip ping systemd-analyze ansible-playbook)
+          openssl iproute2 iputils-ping systemd ansible-core strace)
+PROGRAMS=(etcd etcdctl nginx keepalived containerd openssl ip ping systemd-analyze ansible-playbook strace)
 STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
 DAEMONS=(etcd nginx containerd keepalived)
 

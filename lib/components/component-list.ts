@@ -15,7 +15,7 @@ export type ComponentId =
   | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler'
   | 'etcd' | 'flannel-network-config'
   | 'nginx' | 'keepalived'
-  | 'kubelet' | 'kube-proxy' | 'flanneld' | 'containerd';
+  | 'kubelet' | 'kubelet-bootstrap-cleanup' | 'kube-proxy' | 'flanneld' | 'containerd';
 
 /** Directories install.sh makes, in the order it makes them. */
 export const DIRECTORIES = {
@@ -168,6 +168,13 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     order: 80,
     label: () => 'kubelet',
   }),
+  // kubeadm join's last step: the bootstrap token leaves the node once the kubelet has its own certificate.
+  'kubelet-bootstrap-cleanup': {
+    description: 'Remove the bootstrap kubeconfig once the kubelet has its own certificate',
+    roles: ['node'],
+    order: 85,
+    source: () => 'kubesmith (the script is in the bundle)',
+  },
   'kube-proxy': kubernetes('kube-proxy', 'KUBE_PROXY_OPTS', {
     description: 'Kubernetes Kube-Proxy',
     roles: ['node'],

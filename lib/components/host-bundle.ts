@@ -17,7 +17,16 @@ export interface AddFileOptions {
    * @default 0o600 for private keys (*-key.pem, *.key), 0o644 otherwise
    */
   readonly mode?: number;
+  /**
+   * Needed only until this path exists on the host: install.sh then leaves the file out and removes it, and a
+   * change to it restarts nothing (the bootstrap kubeconfig, once the kubelet has its own).
+   * @default needed for good
+   */
+  readonly obsoleteWhen?: string;
 }
+
+/** Only modes install.sh accepts: no setuid, setgid, sticky or world-writable file. */
+export const ALLOWED_MODES: readonly number[] = [0o600, 0o640, 0o644, 0o700, 0o750, 0o755];
 
 export interface HostBundleProps {
   readonly host: Host;
@@ -36,6 +45,7 @@ export class HostBundle extends Construct {
   private readonly serviceSpecs = new Map<string, ServiceSpec>();
   private readonly rootEntries = new Map<string, { content: () => string | Buffer; mode: number }>();
   private readonly contents: Map<string, Buffer>;
+  private readonly obsolete = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: HostBundleProps) {
     super(scope, id);
@@ -55,6 +65,10 @@ export class HostBundle extends Construct {
     const rel = installPath.slice(1);
     const data = Buffer.isBuffer(content) ? content : this.intern(content);
     const mode = options.mode ?? (/(-key\.pem|\.key)$/.test(rel) ? 0o600 : 0o644);
+    if (!ALLOWED_MODES.includes(mode)) {
+      throw new Error(`bundle ${this.host.name}: ${installPath} mode ${mode.toString(8)} is not one install.sh accepts (${ALLOWED_MODES.map((m) => m.toString(8)).join(', ')})`);
+    }
+    if (options.obsoleteWhen !== undefined) this.obsolete.set(rel, options.obsoleteWhen);
     const existing = this.entries.get(rel);
     if (existing && ((existing.content !== data && !existing.content.equals(data)) || existing.mode !== mode)) {
       throw new Error(`bundle ${this.host.name}: ${installPath} is added twice with different content or mode`);
@@ -105,6 +119,11 @@ export class HostBundle extends Construct {
   /** Every archive entry but MANIFEST: root files and installed files, sorted by path. */
   get archiveFiles(): BundleFile[] {
     return [...this.rootFiles, ...this.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** Files needed only until another path exists on the host: install path (relative) → that path (absolute). */
+  get obsoleteFiles(): ReadonlyMap<string, string> {
+    return this.obsolete;
   }
 
   hasFile(installPath: string): boolean {

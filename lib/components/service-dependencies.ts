@@ -14,11 +14,13 @@ function pathTokensOf(content: Buffer): readonly string[] {
 }
 
 /**
- * Files each service depends on: its unit, its declared config, and every bundle file those name, transitively.
+ * Files each service depends on: its unit, its declared config, and every bundle file those name, transitively,
+ * but files a host needs only once (AddFileOptions.obsoleteWhen).
  * install.sh restarts a running service only when one of them changed; the change plan says the same.
  */
 export function serviceDependencies(bundle: HostBundle): Map<string, Set<string>> {
-  const byPath = new Map(bundle.files.map((f) => [`/${f.path}`, f]));
+  // A file needed only until the service writes its own (the bootstrap kubeconfig) restarts nothing.
+  const byPath = new Map(bundle.files.filter((f) => !bundle.obsoleteFiles.has(f.path)).map((f) => [`/${f.path}`, f]));
   const deps = new Map<string, Set<string>>();
   for (const service of bundle.services) {
     const seen = new Set<string>();

@@ -55,7 +55,7 @@ export interface ResolvedAddons {
     readonly config: Readonly<Record<string, string>>;
     readonly image: string;
   };
-  readonly bootstrapToken: { readonly extraGroups: readonly string[] };
+  readonly bootstrapToken: { readonly extraGroups: readonly string[]; readonly ttlHours: number };
   /** Namespaces the `00-namespaces` chart creates, in apply order. */
   readonly namespaces: readonly string[];
 }
@@ -91,7 +91,10 @@ export function resolveAddons(a: AddonsDefinition, apps: readonly ResolvedApp[],
     coreDns,
     dashboard,
     ingressNginx,
-    bootstrapToken: { extraGroups: [...(a.bootstrapToken?.extraGroups ?? d.bootstrapToken.extraGroups)] },
+    bootstrapToken: {
+      extraGroups: [...(a.bootstrapToken?.extraGroups ?? d.bootstrapToken.extraGroups)],
+      ttlHours: a.bootstrapToken?.ttlHours ?? d.bootstrapToken.ttlHours,
+    },
     namespaces,
   };
 }

@@ -51,6 +51,8 @@ export const DEFAULTS = {
     },
     bootstrapToken: {
       extraGroups: [],
+      /** As kubeadm's tokens: a day. */
+      ttlHours: 24,
     },
   },
   app: {

@@ -211,6 +211,12 @@ export interface BootstrapTokenDefinition {
    * @default DEFAULTS.addons.bootstrapToken.extraGroups
    */
   readonly extraGroups?: readonly string[];
+  /**
+   * Hours a bootstrap token lives, 1 to 720. Synth makes a new one once less than half of this is left (the plan
+   * says so); nodes that joined keep their own certificates and do not restart. New nodes need a recent synth.
+   * @default DEFAULTS.addons.bootstrapToken.ttlHours
+   */
+  readonly ttlHours?: number;
 }
 
 export interface AddonsDefinition {

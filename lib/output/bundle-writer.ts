@@ -69,6 +69,8 @@ export interface WriteResult {
   readonly written: string[];
   readonly unchanged: string[];
   readonly removed: string[];
+  /** Hosts whose archive was damaged (its MANIFEST was current, the archive did not match it) and is rewritten. */
+  readonly repaired: { readonly host: string; readonly problem: string }[];
 }
 
 /**
@@ -86,16 +88,21 @@ export async function writeBundles(
   // One listing instead of an open() per host: lookups of missing names wait while the writer creates files.
   const existing = new Set(fs.readdirSync(outdir));
   const outcome: Promise<{ size: number; written: boolean }>[] = [];
+  const damaged: { host: string; problem: string }[] = [];
   try {
     let done = 0;
     for (const bundle of bundles) {
       if (writer.failure) break; // Promise.all below reports it
       const file = path.join(outdir, `${bundle.name}.tar.gz`);
       const current = existing.has(path.basename(file)) ? readIfExists(file) : undefined;
-      // MANIFEST holds the mode and sha256 of every other entry: equal manifests, equal contents.
-      if (current && await manifestInArchive(current) === manifestOf(bundle.files)) {
-        outcome.push(Promise.resolve({ size: current.length, written: false }));
-        continue;
+      if (current) {
+        const check = checkArchive(current, bundle.files);
+        if (check === 'same') {
+          fs.chmodSync(file, 0o600);
+          outcome.push(Promise.resolve({ size: current.length, written: false }));
+          continue;
+        }
+        if (check !== 'changed') damaged.push({ host: bundle.name, problem: check });
       }
       if (writer.pending >= IN_FLIGHT) await writer.drained(IN_FLIGHT / 2);
       const tar = await tarOfBundle(bundle.files);
@@ -108,7 +115,7 @@ export async function writeBundles(
       outcome.push(written);
     }
     const results = await Promise.all(outcome);
-    const result: WriteResult = { sizes: {}, written: [], unchanged: [], removed: [] };
+    const result: WriteResult = { sizes: {}, written: [], unchanged: [], removed: [], repaired: damaged };
     bundles.forEach((b, i) => {
       result.sizes[b.name] = results[i].size;
       (results[i].written ? result.written : result.unchanged).push(b.name);
@@ -135,6 +142,8 @@ export class ArchiveWriter {
   private exited?: Promise<void>;
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (size: number) => void; reject: (e: Error) => void }>();
+  /** Where each archive goes once the thread has written its temp file. */
+  private readonly files = new Map<number, string>();
   private readonly drainWaiters: { below: number; resolve: () => void }[] = [];
   private error?: Error;
 
@@ -157,6 +166,7 @@ export class ArchiveWriter {
     if (this.error) return Promise.reject(this.error);
     const worker = this.worker ??= this.startWorker();
     const id = this.nextId++;
+    this.files.set(id, file);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       worker.postMessage({ id, file, tar, level: GZIP_LEVEL });
@@ -179,11 +189,21 @@ export class ArchiveWriter {
 
   private startWorker(): Worker {
     const worker = new Worker(path.join(__dirname, 'archive-writer-worker.js'), { execArgv: [] });
-    worker.on('message', ({ id, size, error }: { id: number; size?: number; error?: string }) => {
+    worker.on('message', ({ id, size, tmp, error }: { id: number; size?: number; tmp?: string; error?: string }) => {
       const w = this.waiting.get(id)!;
       this.waiting.delete(id);
-      if (error !== undefined) w.reject(new Error(`writing a bundle archive: ${error}`));
-      else w.resolve(size!);
+      if (error !== undefined) {
+        w.reject(new Error(`writing a bundle archive: ${error}`));
+      } else {
+        try {
+          fs.renameSync(tmp!, this.files.get(id)!);
+          w.resolve(size!);
+        } catch (e) {
+          fs.rmSync(tmp!, { force: true });
+          w.reject(new Error(`writing a bundle archive: ${(e as Error).message}`));
+        }
+      }
+      this.files.delete(id);
       this.wake();
     });
     worker.on('error', (e) => this.failAll(e));
@@ -216,41 +236,78 @@ function readIfExists(file: string): Buffer | undefined {
   }
 }
 
-/**
- * The MANIFEST of a bundle archive, or undefined when it has none or the archive is damaged (then it is rewritten).
- * The whole archive is inflated (gzip checks its CRC and length; synchronously, as a bundle inflates in a tenth of
- * a millisecond, less than a trip to the thread pool costs); only MANIFEST, the first entry, is read from the tar.
- */
-async function manifestInArchive(archive: Buffer): Promise<string | undefined> {
-  let tar: Buffer;
-  try {
-    tar = zlib.gunzipSync(archive);
-  } catch {
-    return undefined;
-  }
-  return firstManifest(tar);
+/** One entry of an uncompressed tar archive, as the checks need it. */
+interface TarEntry {
+  readonly name: string;
+  readonly type: string;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtime: number;
+  readonly content: Buffer;
 }
 
-/** The MANIFEST entry at the start of an uncompressed tar archive, if it starts with one. */
-async function firstManifest(tar: Buffer): Promise<string | undefined> {
-  const { extract } = require('tar-stream') as typeof import('tar-stream');
-  const reader = extract();
-  return new Promise((resolve) => {
-    reader.on('entry', (header, stream) => {
-      if (header.name !== MANIFEST_NAME) {
-        resolve(undefined);
-        reader.destroy();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
-      stream.on('end', () => {
-        resolve(Buffer.concat(chunks).toString('utf8'));
-        reader.destroy();
-      });
-    });
-    reader.on('error', () => resolve(undefined));
-    reader.on('close', () => resolve(undefined)); // no-op once resolved
-    reader.end(tar);
-  });
+const octalField = (h: Buffer, start: number, length: number) => parseInt(h.subarray(start, start + length).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+const textField = (h: Buffer, start: number, length: number) => h.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
+
+/** The entries of a ustar archive (pax path records included); throws on a bad header checksum or a cut archive. */
+function tarEntries(tar: Buffer): TarEntry[] {
+  const entries: TarEntry[] = [];
+  let paxPath: string | undefined;
+  let off = 0;
+  for (;;) {
+    if (off + 512 > tar.length) throw new Error('the archive ends inside an entry, before its end-of-archive blocks');
+    const h = tar.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) {
+      if (!tar.subarray(off).every((b) => b === 0)) throw new Error('data follows the end-of-archive block');
+      return entries;
+    }
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i];
+    if (sum !== octalField(h, 148, 8)) throw new Error(`a header at byte ${off} has a bad checksum`);
+    const size = octalField(h, 124, 12);
+    const type = String.fromCharCode(h[156] || 48);
+    const end = off + 512 + size;
+    if (end > tar.length) throw new Error('the archive is cut off inside an entry');
+    const content = tar.subarray(off + 512, end);
+    off += 512 + Math.ceil(size / 512) * 512;
+    if (type === 'x') {
+      paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(content.toString('utf8'))?.[1];
+      continue;
+    }
+    const prefix = textField(h, 345, 155);
+    const name = paxPath ?? (prefix ? `${prefix}/${textField(h, 0, 100)}` : textField(h, 0, 100));
+    paxPath = undefined;
+    entries.push({ name, type, mode: octalField(h, 100, 8) & 0o7777, uid: octalField(h, 108, 8), gid: octalField(h, 116, 8), mtime: octalField(h, 136, 12), content });
+  }
+}
+
+/**
+ * Whether an existing archive is exactly the bundle synth would write: 'same'; 'changed' when its MANIFEST is not
+ * the current one (the definition or the PKI changed); otherwise what is damaged: it inflates and parses to its end,
+ * holds MANIFEST and every file in order, each with its mode, owner root, the fixed mtime and its bytes.
+ * Inflated synchronously: a bundle inflates in a tenth of a millisecond, less than a trip to the thread pool costs.
+ */
+export function checkArchive(archive: Buffer, files: readonly BundleFile[]): 'same' | 'changed' | string {
+  let entries: TarEntry[];
+  try {
+    entries = tarEntries(zlib.gunzipSync(archive));
+  } catch (e) {
+    return `unreadable: ${(e as Error).message}`;
+  }
+  const manifest = manifestOf(files);
+  if (entries[0]?.name !== MANIFEST_NAME) return 'MANIFEST is not its first entry';
+  if (entries[0].content.toString('utf8') !== manifest) return 'changed';
+  const want = [{ path: MANIFEST_NAME, content: Buffer.from(manifest), mode: 0o644 }, ...files];
+  if (entries.length !== want.length) return `it holds ${entries.length - 1} files, MANIFEST lists ${files.length}`;
+  const mtime = BUNDLE_MTIME.getTime() / 1000;
+  for (let i = 0; i < want.length; i++) {
+    const e = entries[i];
+    const w = want[i];
+    if (e.name !== w.path) return `entry ${i} is ${e.name}, MANIFEST lists ${w.path}`;
+    if (e.type !== '0') return `${e.name} is not a regular file`;
+    if (e.mode !== w.mode || e.uid !== 0 || e.gid !== 0 || e.mtime !== mtime) return `${e.name} has another mode, owner or time`;
+    if (!e.content.equals(w.content)) return `${e.name} does not hold what MANIFEST says`;
+  }
+  return 'same';
 }

@@ -29,11 +29,19 @@ export interface PkiOptions {
   readonly renewWithinDays?: number;
   /** Certificate names ('apiserver', 'etcd-server@k8s1') to re-issue now, keeping their keys. CAs cannot be renewed here. @default none */
   readonly renew?: readonly string[];
-  /** Progress messages during key generation. @default none */
+  /** Progress messages during key generation, and warnings (a CA close to its end). @default none */
   readonly onProgress?: (message: string) => void;
+  /**
+   * Files of other stores beside the PKI (secrets.json) to write in the same step: into the new state a first synth
+   * publishes at once, or each atomically. @default none
+   */
+  readonly alsoWrite?: readonly (readonly [rel: string, data: string])[];
+  /** Warn when a CA expires within this many days. @default 180, or half the CA's lifetime when that is shorter */
+  readonly caWarnWithinDays?: number;
 }
 
 const DAY_MS = 86_400_000;
+const daysUntil = (date: Date, now: Date) => Math.floor((date.getTime() - now.getTime()) / DAY_MS);
 const SERVICE_ACCOUNT = pkiSpec('service-account');
 const CA_ROWS = PKI_TABLE.filter((r) => r.kind === 'ca');
 
@@ -68,14 +76,15 @@ function material(certPem: string, key: crypto.KeyObject): KeyMaterial {
 interface PkiState {
   readonly fresh: boolean;
   /** CAs found in the state (a fresh state has none). */
-  readonly cas: ReadonlyMap<CaId, { readonly certPem: string; readonly key: crypto.KeyObject }>;
+  readonly cas: ReadonlyMap<CaId, { readonly certPem: string; readonly key: crypto.KeyObject; readonly notAfter: Date }>;
   readonly saKey?: crypto.KeyObject;
 }
 
-function readState(store: StateStore, model: ClusterModel, options: PkiOptions): PkiState {
+function readState(store: StateStore, model: ClusterModel, options: PkiOptions, now: Date): PkiState {
+  store.check();
   const fresh = store.isEmpty();
   const problems: string[] = [];
-  const cas = new Map<CaId, { certPem: string; key: crypto.KeyObject }>();
+  const cas = new Map<CaId, { certPem: string; key: crypto.KeyObject; notAfter: Date }>();
   for (const ca of CA_ROWS) {
     const id = ca.id as CaId;
     const files = caFile(id);
@@ -83,8 +92,23 @@ function readState(store: StateStore, model: ClusterModel, options: PkiOptions):
     const keyText = store.readText(files.key);
     if (certPem === undefined && keyText === undefined && fresh) continue;
     const problem = checkCa(ca, certPem, keyText);
-    if (problem) problems.push(`${id}: ${problem} (${files.cert}, ${files.key})`);
-    else cas.set(id, { certPem: certPem!, key: crypto.createPrivateKey(keyText!) });
+    if (problem) {
+      problems.push(`${id}: ${problem} (${files.cert}, ${files.key})`);
+      continue;
+    }
+    const notAfter = new Date(new crypto.X509Certificate(certPem!).validTo);
+    const days = daysUntil(notAfter, now);
+    if (days < 1) {
+      problems.push(`${id}: the CA ${days < 0 ? 'expired' : 'expires'} on ${notAfter.toISOString().slice(0, 10)}; every certificate it signed `
+        + 'is or is about to be refused. kubesmith does not rotate CAs yet: plan a new cluster (KUBESMITH_NEW_CLUSTER) and migrate workloads to it');
+      continue;
+    }
+    const lifetime = daysUntil(notAfter, new Date(new crypto.X509Certificate(certPem!).validFrom));
+    if (days < (options.caWarnWithinDays ?? Math.min(180, Math.floor(lifetime / 2)))) {
+      options.onProgress?.(`warning: ${id} expires in ${days} days (${notAfter.toISOString().slice(0, 10)}); certificates it signs end then too. `
+        + 'kubesmith does not rotate CAs yet: plan the move to a new cluster before then');
+    }
+    cas.set(id, { certPem: certPem!, key: crypto.createPrivateKey(keyText!), notAfter });
   }
   const saFile = keyPairFile(SERVICE_ACCOUNT.id);
   const saKeyText = store.readText(saFile);
@@ -153,7 +177,7 @@ function plan(state: PkiState, store: StateStore, model: ClusterModel, options: 
     let reason: Reason | undefined;
     if (certPem === undefined) reason = { kind: 'new' };
     else if (options.renew?.includes(instance.name) && key) reason = { kind: 'renewal-requested' };
-    else reason = whyReissue(instance, model, certPem, key, state.cas.get(instance.spec.signer)?.certPem, now, options.renewWithinDays ?? 30);
+    else reason = whyReissue(instance, model, certPem, key, state.cas.get(instance.spec.signer), now, options.renewWithinDays ?? 30);
     if (source && reason?.kind === 'key-missing') reason = { kind: 'shared-key-replaced', owner: source };
     if (reason === undefined) {
       kept.set(instance.name, material(certPem!, key!));
@@ -222,6 +246,8 @@ async function generateAndSign(p: PkiPlan, model: ClusterModel, now: Date): Prom
       isCa: false,
       notBefore: now,
       validityDays: model.certificates.validityDays,
+      // No leaf outlives its CA.
+      notAfterAtMost: new Date(signer.certificate.validTo),
     }, { certificate: signer.certificate, key: crypto.createPrivateKey(signer.keyPem) }), key)));
   const [newCas, newLeaves, saKey] = await Promise.all([
     Promise.all(p.newCas.map((spec) => caReady.get(spec.id as CaId)!)), Promise.all(leafReady), saKeyReady,
@@ -251,9 +277,14 @@ async function generateAndSign(p: PkiPlan, model: ClusterModel, now: Date): Prom
   return { cas, leaves, saKey, events, files };
 }
 
-// Phase 4: write, keys before the certificates that name them, each file atomically.
+// Phase 4: write. A new state is published at once; later, keys before the certificates that name them, each
+// file atomically.
 
-async function writeState(store: StateStore, files: readonly (readonly [string, string])[]): Promise<void> {
+async function writeState(store: StateStore, fresh: boolean, files: readonly (readonly [string, string])[]): Promise<void> {
+  if (fresh) {
+    store.publish(files);
+    return;
+  }
   const isKey = ([rel]: readonly [string, string]) => rel.endsWith('.key');
   await store.writeAll([files.filter(isKey), files.filter((f) => !isKey(f))]);
 }
@@ -267,7 +298,7 @@ export class ClusterPki {
     const stopwatch = new Stopwatch();
     const store = new StateStore(options.stateDir);
     const now = options.now ?? new Date();
-    const p = plan(readState(store, model, options), store, model, options, now);
+    const p = plan(readState(store, model, options, now), store, model, options, now);
     if (p.keysToGenerate > 0) {
       options.onProgress?.(`generating ${p.keysToGenerate} ${model.certificates.keyAlgorithm === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} keys`);
     }
@@ -275,7 +306,7 @@ export class ClusterPki {
     const issued = await generateAndSign(p, model, now);
     stopwatch.lap('keys');
     stopwatch.lap('sign');
-    await writeState(store, issued.files);
+    await writeState(store, p.state.fresh, [...issued.files, ...(options.alsoWrite ?? [])]);
     stopwatch.lap('write');
     return new ClusterPki(model, issued, stopwatch.phases, p.keysToGenerate);
   }
@@ -383,7 +414,7 @@ function checkCa(ca: PkiSpec, certPem: string | undefined, keyText: string | und
 /** Why an existing certificate must be re-issued, or undefined when it still matches its spec. */
 function whyReissue(
   instance: CertInstance, model: ClusterModel, certPem: string, key: crypto.KeyObject | undefined,
-  signerPem: string | undefined, now: Date, renewWithinDays: number,
+  signer: { readonly certPem: string; readonly notAfter: Date } | undefined, now: Date, renewWithinDays: number,
 ): Reason | undefined {
   let cert: crypto.X509Certificate;
   try {
@@ -393,7 +424,7 @@ function whyReissue(
   }
   if (!key) return { kind: 'key-missing' };
   if (!samePublicKey(key, cert)) return { kind: 'key-mismatch' };
-  if (!signerPem || !cert.verify(new crypto.X509Certificate(signerPem).publicKey)) {
+  if (!signer || !cert.verify(new crypto.X509Certificate(signer.certPem).publicKey)) {
     return { kind: 'signer-changed', signer: instance.spec.signer };
   }
   const want = desiredSpec(instance, model);
@@ -404,10 +435,14 @@ function whyReissue(
   if (sans.added.length + sans.removed.length > 0) return { kind: 'sans-changed', ...sans };
   const usages = diff(have.usages, [...want.usages].sort());
   if (usages.added.length + usages.removed.length > 0) return { kind: 'usages-changed', ...usages };
-  if (have.validityDays !== model.certificates.validityDays) {
+  // Issued for validityDays, or cut at the CA's end: either is as the spec says.
+  const cut = have.notAfter.getTime() >= signer.notAfter.getTime() - 1000;
+  if (have.validityDays !== model.certificates.validityDays && !(cut && have.validityDays < model.certificates.validityDays)) {
     return { kind: 'validity-changed', from: have.validityDays, to: model.certificates.validityDays };
   }
+  if (have.notAfter.getTime() > signer.notAfter.getTime() + 1000) return { kind: 'outlives-ca', caNotAfter: signer.notAfter };
   const daysLeft = Math.floor((have.notAfter.getTime() - now.getTime()) / DAY_MS);
-  if (daysLeft < renewWithinDays) return daysLeft < 0 ? { kind: 'expired' } : { kind: 'expiring', daysLeft };
+  // A leaf cut at its CA's end cannot be renewed past it: the CA's warning says so instead.
+  if (daysLeft < renewWithinDays && !cut) return daysLeft < 0 ? { kind: 'expired' } : { kind: 'expiring', daysLeft };
   return undefined;
 }

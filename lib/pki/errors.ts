@@ -1,9 +1,11 @@
-/** The PKI state cannot be used as it is; nothing was written. */
+/** What to do about an unusable state, unless a problem says otherwise. */
+export const RESTORE_ADVICE = 'Restore the state directory from its backup (e.g. tar xzf kubesmith-state.tgz). A CA is never regenerated '
+  + 'silently: to start a new cluster on purpose, with new CAs for every host, run synth with KUBESMITH_NEW_CLUSTER=<cluster name>.';
+
+/** The state directory (PKI, secrets, the last synth's record) cannot be used as it is; nothing was written. */
 export class PkiStateError extends Error {
-  constructor(stateDir: string, problems: readonly string[]) {
-    super(`PKI state in ${stateDir} is unusable; nothing was written:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`
-      + 'Restore the state directory from its backup. A CA is never regenerated silently: to start a new cluster '
-      + 'with new CAs, move the state directory away (every host then needs new bundles).');
+  constructor(stateDir: string, problems: readonly string[], advice: string = RESTORE_ADVICE) {
+    super(`PKI state in ${stateDir} is unusable; nothing was written:\n${problems.map((p) => `  - ${p}`).join('\n')}\n${advice}`);
     this.name = 'PkiStateError';
   }
 }

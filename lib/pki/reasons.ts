@@ -13,7 +13,11 @@ export type Reason =
   | { readonly kind: 'sans-changed'; readonly added: readonly string[]; readonly removed: readonly string[] }
   | { readonly kind: 'usages-changed'; readonly added: readonly string[]; readonly removed: readonly string[] }
   | { readonly kind: 'validity-changed'; readonly from: number; readonly to: number }
+  | { readonly kind: 'outlives-ca'; readonly caNotAfter: Date }
   | { readonly kind: 'expired' }
+  | { readonly kind: 'token-without-expiry' }
+  | { readonly kind: 'token-expired'; readonly at: string }
+  | { readonly kind: 'token-expiring'; readonly at: string }
   | { readonly kind: 'expiring'; readonly daysLeft: number };
 
 /** Something the PKI or the secrets store did on this run, for the synth report. */
@@ -41,7 +45,11 @@ export function formatReason(r: Reason): string {
     case 'sans-changed': return `SANs changed: ${changes(r.added, r.removed)}`;
     case 'usages-changed': return `usages changed: ${changes(r.added, r.removed)}`;
     case 'validity-changed': return `validity changed: ${r.from} → ${r.to} days`;
+    case 'outlives-ca': return `valid past its CA (${r.caNotAfter.toISOString().slice(0, 10)})`;
     case 'expired': return 'expired';
+    case 'token-without-expiry': return 'the old token never expired; a new one does (nodes that joined keep running)';
+    case 'token-expired': return `the old token expired at ${r.at} (nodes that joined keep running)`;
+    case 'token-expiring': return `the old token expires at ${r.at}, in less than half its lifetime (nodes that joined keep running)`;
     case 'expiring': return `expires in ${r.daysLeft} days`;
   }
 }

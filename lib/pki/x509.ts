@@ -48,6 +48,8 @@ export interface CertificateRequest {
   readonly ipAddresses: readonly string[];
   readonly notBefore: Date;
   readonly validityDays: number;
+  /** Ends validity earlier than validityDays would, e.g. at the issuing CA's own notAfter. @default none */
+  readonly notAfterAtMost?: Date;
 }
 
 export interface Issuer {
@@ -141,7 +143,8 @@ export function createCertificate(req: CertificateRequest, issuer: Issuer | { se
   serial[0] |= 0x01;
   cert.serialNumber = serial.toString('hex');
   cert.validity.notBefore = req.notBefore;
-  cert.validity.notAfter = new Date(req.notBefore.getTime() + req.validityDays * DAY_MS);
+  const notAfter = new Date(req.notBefore.getTime() + req.validityDays * DAY_MS);
+  cert.validity.notAfter = req.notAfterAtMost && req.notAfterAtMost < notAfter ? req.notAfterAtMost : notAfter;
   cert.setSubject(dnAttributes(req.subject));
   cert.setIssuer(dnAttributes(req.subject)); // replaced below by the issuer's own encoded subject
   const keyUsage: Record<string, boolean> = { digitalSignature: true, critical: true };
@@ -217,6 +220,7 @@ export interface CertificateSummary {
   readonly isCa: boolean;
   readonly keyAlgorithm: KeyAlgorithm;
   readonly validityDays: number;
+  readonly notBefore: Date;
   readonly notAfter: Date;
 }
 
@@ -231,6 +235,7 @@ export function summarize(cert: crypto.X509Certificate): CertificateSummary {
     isCa: cert.ca,
     keyAlgorithm: keyAlgorithmOf(cert.publicKey),
     validityDays: Math.round((Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / DAY_MS),
+    notBefore: new Date(cert.validFrom),
     notAfter: new Date(cert.validTo),
   };
 }

@@ -9,8 +9,12 @@ import { ArchiveWriter, WriteResult, writeBundles } from '../output/bundle-write
 import {
   ChangePlan, SynthRecord, changePlan, formatPlan, isEmptyPlan, recordOf,
 } from '../output/change-plan';
-import { syncDirectory, writeIfChanged } from '../output/files';
+import { prepareOutput, syncDirectory, writeIfChanged } from '../output/files';
+import {
+  IDENTITY_FILE, describeOwner, identityOf, outputOwner, renderIdentity,
+} from '../output/identity';
 import { addOperatorFiles } from '../output/operator-files';
+import { PkiStateError } from '../pki/errors';
 import { ClusterPki } from '../pki/cluster-pki';
 import { PkiEvent } from '../pki/reasons';
 import { LoadedSecrets, loadSecrets } from '../pki/secrets';
@@ -39,12 +43,16 @@ export class SynthRun {
   packing = false;
   modules!: SynthModules;
   readonly archiveWriter = new ArchiveWriter();
+  /** Releases the state's lock. */
+  release?: () => void;
   pki!: ClusterPki;
   events: readonly PkiEvent[] = [];
   staging?: string;
   app!: App;
   cluster!: Cluster;
   addonsWritten: string[] = [];
+  /** Warnings about what this run emits; printed with the plan (a run that changes nothing repeats none). */
+  readonly warnings: string[] = [];
   operatorWritten: string[] = [];
   bundles!: WriteResult;
   current!: SynthRecord;
@@ -82,6 +90,7 @@ export class SynthRun {
   async cleanup(): Promise<void> {
     if (this.staging) fs.rmSync(this.staging, { recursive: true, force: true });
     await this.archiveWriter.close(); // closed already unless something failed before the bundles
+    this.release?.();
   }
 }
 
@@ -102,13 +111,22 @@ export const PHASES: readonly Phase[] = [
   },
   {
     name: 'read',
-    // Reads the state and plans the PKI synchronously; key generation starts here and goes on in the background.
-    run: (r) => {
+    // Locks and reads the state, and plans the PKI synchronously; key generation starts here and goes on in the
+    // background. Refuses, before anything is written, a state that would make a silent new cluster.
+    run: async (r) => {
       const stateDir = r.options.stateDir ?? defaultStateDir(r.model.name);
       r.store = new StateStore(stateDir);
+      r.store.check();
+      r.release = await r.store.lock(r.options.lockWaitMs ?? Number(process.env.KUBESMITH_LOCK_WAIT_MS ?? 20_000));
+      for (const f of [...r.store.cleanTemp(), ...cleanTempFiles(r.outdir)]) r.log(`kubesmith: removed ${f}, left by a synth that was stopped`);
+      const fresh = r.store.isEmpty();
+      checkOwner(r, fresh);
       r.previous = readRecord(r.store);
-      r.secrets = loadSecrets(r.store);
-      r.loadingPki = ClusterPki.load(r.model, { stateDir, now: r.options.now, onProgress: (m) => r.log(`kubesmith: ${m}`) });
+      const now = r.options.now ?? new Date();
+      r.secrets = loadSecrets(r.store, { fresh, now, tokenTtlHours: r.model.addons.bootstrapToken.ttlHours });
+      r.loadingPki = ClusterPki.load(r.model, {
+        stateDir, now, onProgress: (m) => r.log(`kubesmith: ${m}`), alsoWrite: r.secrets.write ? [r.secrets.write] : [],
+      });
       r.loadingPki.catch(() => undefined); // awaited in 'keys'; a failure must not surface as unhandled meanwhile
     },
   },
@@ -124,9 +142,8 @@ export const PHASES: readonly Phase[] = [
     name: 'keys',
     run: async (r) => {
       r.pki = await r.loadingPki;
-      const secrets = r.secrets;
-      if (secrets.write) r.store.write(...secrets.write);
-      r.events = [...r.pki.events, ...secrets.generated.map((name) => ({ action: 'generated' as const, name, reason: { kind: 'not-in-state' as const } }))];
+      checkSameCas(r);
+      r.events = [...r.pki.events, ...r.secrets.generated.map(({ name, reason }) => ({ action: 'generated' as const, name, reason }))];
     },
     parts: (r) => ({ certs: r.pki.phases.sign, 'pki-write': r.pki.phases.write }),
   },
@@ -140,11 +157,12 @@ export const PHASES: readonly Phase[] = [
       r.cluster = new Cluster(r.app, 'cluster', { model: r.model, pki: r.pki, secrets: r.secrets.secrets });
       addHostComponents(r.cluster);
       addOperatorFiles(r.cluster);
+      r.cluster.addOperatorFile(IDENTITY_FILE, renderIdentity(identityOf(r.model, r.pki)), 0o644);
       addAddonCharts(r.app, {
         model: r.model,
-        bootstrapToken: r.secrets.secrets.bootstrapToken,
+        bootstrapToken: { ...r.secrets.secrets.bootstrapToken, expiration: r.secrets.secrets.bootstrapToken.expires },
         appTls: issuedAppTls(r.model, r.pki),
-        warn: (m) => r.log(`kubesmith: warning: ${m}`),
+        warn: (m) => r.warnings.push(`kubesmith: warning: ${m}`),
       });
       r.app.synth();
     },
@@ -152,6 +170,8 @@ export const PHASES: readonly Phase[] = [
   {
     name: 'write',
     run: (r) => {
+      prepareOutput(r.outdir);
+      writeCliScratch();
       r.addonsWritten = syncDirectory(r.staging!, path.join(r.outdir, 'addons'));
       r.operatorWritten = r.cluster.operatorFiles
         .filter((f) => writeIfChanged(path.join(r.outdir, f.name), f.content, f.mode)).map((f) => f.name);
@@ -181,14 +201,110 @@ export const PHASES: readonly Phase[] = [
   },
 ];
 
+/** The previous synth's record; damaged, it stops the synth with what to do (it is only the plan's baseline). */
 function readRecord(store: StateStore): SynthRecord | undefined {
   const text = store.readText(RECORD_FILE);
   if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as SynthRecord;
-  } catch {
-    return undefined; // only the plan's baseline; losing it is harmless
+  const problem = (() => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return 'is not valid JSON';
+    }
+    const hosts = (parsed as { hosts?: unknown } | null)?.hosts;
+    if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts)) return 'has no "hosts" object';
+    for (const [name, h] of Object.entries(hosts)) {
+      const host = h as { roles?: unknown; files?: unknown } | null;
+      if (!Array.isArray(host?.roles) || typeof host?.files !== 'object' || host.files === null
+        || Object.values(host.files).some((v) => typeof v !== 'string')) return `has a malformed entry for host "${name}"`;
+    }
+    return undefined;
+  })();
+  if (problem) {
+    throw new PkiStateError(store.dir, [`${RECORD_FILE} ${problem}`],
+      `${RECORD_FILE} only records the last synth, for the change plan: remove ${path.join(store.dir, RECORD_FILE)} and synth again `
+      + '(that plan then lists every host as new).');
   }
+  return JSON.parse(text) as SynthRecord;
+}
+
+/**
+ * Under the cdk8s CLI (`npx cdk8s synth`), which empties its output folder before the app runs: that folder is only
+ * a scratch directory (cdk8s.yaml), and kubesmith writes dist/ itself. A manifest there tells where the output went
+ * and keeps the CLI from reporting that nothing was synthesized.
+ */
+function writeCliScratch(): void {
+  const scratch = process.env.CDK8S_OUTDIR;
+  if (!scratch) return;
+  fs.mkdirSync(scratch, { recursive: true });
+  fs.writeFileSync(path.join(scratch, 'kubesmith.yaml'),
+    '# kubesmith writes its output to dist/ (hosts, addons, ansible, deploy.sh); this folder is the cdk8s CLI\'s scratch.\n'
+    + 'apiVersion: v1\nkind: List\nitems: []\n');
+}
+
+/** Removes temp files of atomic writes a stopped synth left in the output; returns them. */
+function cleanTempFiles(outdir: string): string[] {
+  const removed: string[] = [];
+  const walk = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.tmp-\d+(-[0-9a-f]+)?$/.test(e.name)) {
+        fs.rmSync(p, { force: true });
+        removed.push(p);
+      }
+    }
+  };
+  walk(outdir);
+  return removed;
+}
+
+/** A new cluster only on purpose: KUBESMITH_NEW_CLUSTER=<cluster name>, or the option. */
+function newClusterWanted(r: SynthRun): boolean {
+  return r.options.newCluster ?? process.env.KUBESMITH_NEW_CLUSTER === r.model.name;
+}
+
+/**
+ * A state with no CAs beside an output some cluster made: the state is missing or misplaced. Minting CAs now would
+ * give every host bundles that no longer trust the running cluster, so synth refuses unless a new cluster is wanted.
+ */
+function checkOwner(r: SynthRun, fresh: boolean): void {
+  const owner = outputOwner(r.outdir);
+  const wanted = newClusterWanted(r);
+  if (!fresh && wanted) {
+    throw new PkiStateError(r.store.dir, [`KUBESMITH_NEW_CLUSTER=${r.model.name} is set, but the state holds the CAs of an existing cluster`],
+      `To start a new cluster, move ${r.store.dir} away (keep it: it is that cluster's only backup of its identity), then synth again. `
+      + 'Otherwise unset KUBESMITH_NEW_CLUSTER.');
+  }
+  if (!fresh || wanted || (!owner.identity && owner.bundles.length === 0)) return;
+  throw new PkiStateError(r.store.dir, [
+    `the state holds no CAs, but ${r.outdir} was made by ${describeOwner(owner, r.outdir)}`,
+  ], [
+    'New CAs would make every bundle distrust the running cluster, so nothing was written. Either:',
+    `  - restore the state: tar xzf <backup> so that ${r.store.dir} holds ca/, certs/ and secrets.json again, or point `
+      + 'KUBESMITH_STATE_DIR at where the state is (a mistyped path looks empty), then synth again; or',
+    `  - start a new cluster on purpose, with new CAs and every host reinstalled: KUBESMITH_NEW_CLUSTER=${r.model.name} npm run synth`,
+  ].join('\n'));
+}
+
+/** A state whose CAs differ from those that made the output belongs to another cluster: refuse the same way. */
+function checkSameCas(r: SynthRun): void {
+  const recorded = outputOwner(r.outdir).identity;
+  if (!recorded || newClusterWanted(r)) return;
+  const now = identityOf(r.model, r.pki);
+  const differ = Object.keys(now.cas).filter((id) => recorded.cas[id] !== undefined && recorded.cas[id] !== now.cas[id]);
+  if (differ.length === 0) return;
+  throw new PkiStateError(r.store.dir, [
+    `${differ.join(', ')} in the state differ from those that made ${r.outdir} (${describeOwner({ identity: recorded, bundles: [] }, r.outdir)})`,
+  ], `The state belongs to another cluster than ${r.outdir}. Point KUBESMITH_STATE_DIR (or --outdir) at the pair that belongs together; `
+    + `to replace the cluster in ${r.outdir} with a new one on purpose, run synth with KUBESMITH_NEW_CLUSTER=${r.model.name}.`);
 }
 
 function report(r: SynthRun): void {
@@ -198,8 +314,12 @@ function report(r: SynthRun): void {
     r.log(`kubesmith: cluster ${model.name}: nothing changed`);
     return;
   }
+  for (const w of r.warnings) r.log(w);
   for (const line of hostTable(r.cluster, bundles)) r.log(line);
   for (const line of formatPlan(plan)) r.log(line);
+  for (const { host, problem } of bundles.repaired) {
+    r.log(`kubesmith: ${path.join(r.outdir, 'hosts', `${host}.tar.gz`)} was damaged (${problem}); rewritten`);
+  }
   r.log(`kubesmith: cluster ${model.name}: ${bundles.written.length} bundle(s) written, ${bundles.unchanged.length} unchanged, `
     + `${bundles.removed.length} removed; ${r.addonsWritten.length + r.operatorWritten.length} other file(s) written`);
 }

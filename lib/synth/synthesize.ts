@@ -27,6 +27,16 @@ export interface SynthesizeOptions {
   readonly now?: Date;
   /** @default console.error (the cdk8s CLI hides the app's stdout) */
   readonly log?: (line: string) => void;
+  /**
+   * Start a new cluster on purpose: a state with no CAs may replace the output of another cluster.
+   * @default true when KUBESMITH_NEW_CLUSTER names this cluster
+   */
+  readonly newCluster?: boolean;
+  /**
+   * How long to wait for another synth's lock on the state before refusing.
+   * @default $KUBESMITH_LOCK_WAIT_MS, else 20000
+   */
+  readonly lockWaitMs?: number;
 }
 
 export interface SynthesisResult {

@@ -62,8 +62,8 @@ test('the roll-out goes phase by phase: etcd members, masters, lb hosts, nodes',
   ]);
 });
 
-test('start order: etcd, its network config, flanneld, containerd, the control plane, the load balancer, then kubelet and kube-proxy', () => {
+test('start order: etcd, its network config, flanneld, containerd, the control plane, the load balancer, kubelet and kube-proxy, the bootstrap cleanup', () => {
   const order = [...COMPONENT_LIST].sort((a, b) => a.order - b.order || (a.unit < b.unit ? -1 : 1)).map((c) => c.id);
   expect(order).toEqual(['etcd', 'flannel-network-config', 'flanneld', 'containerd', 'kube-apiserver', 'kube-controller-manager',
-    'kube-scheduler', 'nginx', 'keepalived', 'kube-proxy', 'kubelet']);
+    'kube-scheduler', 'nginx', 'keepalived', 'kube-proxy', 'kubelet', 'kubelet-bootstrap-cleanup']);
 });

@@ -171,6 +171,57 @@ describe('install.sh --root, run for real on every SEED host', () => {
     expect(strip(tree(root))).toEqual(strip(installed));
   });
 
+  test('--root never follows a symbolic link out of the root, for files or directories', () => {
+    const stubs = stubBin();
+    const bundleDir = unpack(s.archive('k8s1'));
+    for (const link of ['etc', 'opt/kubernetes/cfg', 'opt/etcd']) {
+      const root = path.join(tempDir(), 'root');
+      const outside = tempDir('outside');
+      fs.mkdirSync(path.join(root, path.dirname(link)), { recursive: true });
+      fs.symlinkSync(outside, path.join(root, link));
+      const r = install(bundleDir, ['--root', root], stubs);
+      expect([link, r.status]).toEqual([link, 1]);
+      expect(r.stderr).toMatch(/refusing to write .*: a symbolic link leads it outside --root/);
+      expect([link, fs.readdirSync(outside)]).toEqual([link, []]);
+    }
+    // A link that stays inside the root is followed as usual.
+    const root = path.join(tempDir(), 'root');
+    fs.mkdirSync(path.join(root, 'real-etc'), { recursive: true });
+    fs.symlinkSync('real-etc', path.join(root, 'etc'));
+    expect(install(bundleDir, ['--root', root], stubs).status).toBe(0);
+    expect(fs.existsSync(path.join(root, 'real-etc/nginx/nginx.conf'))).toBe(true);
+  });
+
+  test('MANIFEST may only give the modes kubesmith emits: setuid, setgid, sticky and world-writable are refused before anything changes', () => {
+    const stubs = stubBin();
+    for (const mode of ['4755', '2755', '1755', '0666', '0777', '0602']) {
+      const bundleDir = unpack(s.archive('k8s1'));
+      const text = fs.readFileSync(path.join(bundleDir, 'MANIFEST'), 'utf8');
+      fs.writeFileSync(path.join(bundleDir, 'MANIFEST'), text.replace(/^0755 (\S+ opt\/etcd\/bin\/flannel-network-config\.sh)$/m, `${mode} $1`));
+      const root = path.join(tempDir(), 'root');
+      const r = install(bundleDir, ['--root', root], stubs);
+      expect([mode, r.status]).toEqual([mode, 1]);
+      expect(r.stderr).toContain(`MANIFEST: opt/etcd/bin/flannel-network-config.sh has mode ${mode}; only 0600 0640 0644 0700 0750 0755 are allowed`);
+      expect(tree(root)).toEqual([]);
+    }
+  });
+
+  test('the bootstrap kubeconfig is installed until the kubelet has its own kubeconfig, then removed and left out', () => {
+    const stubs = stubBin();
+    const bundleDir = unpack(s.archive('k8s4'));
+    const root = path.join(tempDir(), 'root');
+    expect(install(bundleDir, ['--root', root], stubs).status).toBe(0);
+    expect(fs.existsSync(path.join(root, 'opt/kubernetes/cfg/bootstrap.kubeconfig'))).toBe(true);
+    fs.writeFileSync(path.join(root, 'opt/kubernetes/cfg/kubelet.kubeconfig'), 'joined\n');
+    const r = install(bundleDir, ['--root', root], stubs);
+    expect(r.stdout).toContain('removed  /opt/kubernetes/cfg/bootstrap.kubeconfig (/opt/kubernetes/cfg/kubelet.kubeconfig exists)');
+    expect(r.stdout).toContain('1 removed');
+    expect(fs.existsSync(path.join(root, 'opt/kubernetes/cfg/bootstrap.kubeconfig'))).toBe(false);
+    expect(install(bundleDir, ['--root', root], stubs).stdout).toContain('k8s4: nothing changed');
+    // It is no file the kubelet restarts for.
+    expect(fs.readFileSync(path.join(bundleDir, INSTALL_SCRIPT), 'utf8')).toMatch(/^  \['kubelet\.service'\]='(?!.*bootstrap\.kubeconfig)[^']*'$/m);
+  });
+
   test('a relative --root works, and bad arguments exit 2 with the usage', () => {
     const stubs = stubBin();
     const bundleDir = unpack(s.archive('k8s4'));

@@ -23,7 +23,7 @@ async function synth(def: ClusterDefinition, dir = tempDir()) {
 
 function certificateSummaries(result: SynthesisResult) {
   return result.pki.list().map(({ name, certificate }) => {
-    const { notAfter, ...stable } = summarize(certificate);
+    const { notAfter, notBefore, ...stable } = summarize(certificate);
     return { name, ...stable };
   });
 }

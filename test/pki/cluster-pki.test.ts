@@ -193,13 +193,14 @@ describe('state', () => {
   test('secrets: bootstrap token and keepalived password have the right form and persist', async () => {
     const dir = tempDir();
     await synthesizeCluster(ecdsaSeed, { stateDir: path.join(dir, 'state'), outdir: path.join(dir, 'dist'), log: () => undefined });
-    const a = loadSecrets(new StateStore(path.join(dir, 'state')));
+    const opts = { fresh: false, now: new Date(), tokenTtlHours: 24 };
+    const a = loadSecrets(new StateStore(path.join(dir, 'state')), opts);
     expect(a.generated).toEqual([]);
     expect(a.write).toBeUndefined();
     expect(a.secrets.bootstrapToken.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     expect(a.secrets.bootstrapToken.token).toBe(`${a.secrets.bootstrapToken.id}.${a.secrets.bootstrapToken.secret}`);
     expect(a.secrets.keepalivedAuthPass).toMatch(/^[A-Za-z0-9]{8}$/);
-    expect(loadSecrets(new StateStore(path.join(dir, 'state'))).secrets).toEqual(a.secrets);
+    expect(loadSecrets(new StateStore(path.join(dir, 'state')), opts).secrets).toEqual(a.secrets);
   });
 
   test('a subject in any language, with characters names escape, is stored as UTF8String and re-issues nothing on the next load', async () => {

@@ -17,8 +17,8 @@ export const PKI_PATHS: ReadonlySet<string> = new Set(PKI_TABLE.flatMap((row) =>
 export async function componentCluster(def: ClusterDefinition, add: (cluster: Cluster) => void): Promise<Cluster> {
   const model = ClusterModel.fromDefinition(def);
   const stateDir = path.join(tempDir(), 'state');
+  const { secrets } = loadSecrets(new StateStore(stateDir), { fresh: true, now: new Date(), tokenTtlHours: model.addons.bootstrapToken.ttlHours });
   const pki = await ClusterPki.load(model, { stateDir });
-  const { secrets } = loadSecrets(new StateStore(stateDir));
   const cluster = new Cluster(new App({ outdir: tempDir() }), 'cluster', { model, pki, secrets });
   new Certificates(cluster, 'certificates');
   add(cluster);

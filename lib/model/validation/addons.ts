@@ -48,6 +48,10 @@ export function addonRules({ d, nodePorts }: DefinitionView): DefinitionIssue[] 
     if (typeof v !== 'string') issues.add(`addons.ingressNginx.config["${k}"]`, v, 'must be a string; ingress-nginx reads every value as text, e.g. "true"');
   }
 
+  const ttl = a.bootstrapToken?.ttlHours;
+  if (ttl !== undefined && !(isPositiveInt(ttl) && ttl <= 720)) {
+    issues.add('addons.bootstrapToken.ttlHours', ttl, `must be a whole number of hours from 1 to 720, e.g. ${DEFAULTS.addons.bootstrapToken.ttlHours}`);
+  }
   const extraGroups = a.bootstrapToken?.extraGroups;
   if (extraGroups !== undefined && !Array.isArray(extraGroups)) {
     issues.add('addons.bootstrapToken.extraGroups', extraGroups, 'must be a list of group names, e.g. ["system:bootstrappers:workers"]');

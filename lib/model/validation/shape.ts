@@ -34,7 +34,7 @@ const DEFINITION: Shape<ClusterDefinition> = {
     coreDns: { enabled: 'value', replicas: 'value' },
     dashboard: { enabled: 'value', nodePort: 'value', adminUser: 'value' },
     ingressNginx: { enabled: 'value', nodeSelector: 'record', config: 'record' },
-    bootstrapToken: { extraGroups: { list: 'value' } },
+    bootstrapToken: { extraGroups: { list: 'value' }, ttlHours: 'value' },
   },
   apps: {
     list: {

@@ -1,0 +1,304 @@
+import { spawn, spawnSync } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import {
+  ClusterDefinition, ClusterModel, ClusterPki, PkiStateError, formatEvent, synthesizeCluster,
+} from '../../lib';
+import { KUBELET } from '../../hosts';
+import { serviceDependencies } from '../../lib/components';
+import { SEED, withChanges } from '../support/clusters';
+import { cleanupTempDirs, tempDir } from '../support/tmp';
+
+afterAll(cleanupTempDirs);
+
+const DEF: ClusterDefinition = withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } });
+const quiet = { log: () => undefined };
+
+function paths(dir = tempDir()) {
+  return { dir, outdir: path.join(dir, 'dist'), stateDir: path.join(dir, 'state') };
+}
+
+/** Every file under dir (links too) with its bytes, mode and mtime. */
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isSymbolicLink()) out[path.relative(dir, p)] = `-> ${fs.readlinkSync(p)}`;
+      else {
+        const st = fs.statSync(p);
+        out[path.relative(dir, p)] = `${(st.mode & 0o7777).toString(8)} ${st.mtimeMs} ${crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')}`;
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Runs a synth that must fail with PkiStateError and write nothing; returns its message. */
+async function refused(def: ClusterDefinition, opts: { outdir: string; stateDir: string; dir: string; newCluster?: boolean }): Promise<string> {
+  const before = tree(opts.dir);
+  let error: unknown;
+  try {
+    await synthesizeCluster(def, { ...quiet, ...opts });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(PkiStateError);
+  expect(tree(opts.dir)).toEqual(before);
+  return (error as Error).message;
+}
+
+describe('never a silent new cluster', () => {
+  test('a missing or mistyped state next to an existing output is refused, naming the CAs that made it, and writes nothing', async () => {
+    const p = paths();
+    await synthesizeCluster(DEF, { ...quiet, ...p });
+    const identity = JSON.parse(fs.readFileSync(path.join(p.outdir, 'cluster.json'), 'utf8'));
+    expect(Object.keys(identity.cas)).toEqual(['etcd-ca', 'kubernetes-ca', 'front-proxy-ca']);
+    for (const wrong of [path.join(p.dir, 'wrong/path'), path.join(p.dir, 'empty')]) {
+      if (wrong.endsWith('empty')) fs.mkdirSync(wrong);
+      const msg = await refused(DEF, { ...p, stateDir: wrong });
+      expect(msg).toContain(`the state holds no CAs, but ${p.outdir} was made by cluster "kubesmith" with etcd-ca ${identity.cas['etcd-ca']}`);
+      expect(msg).toContain('restore the state');
+      expect(msg).toContain('KUBESMITH_NEW_CLUSTER=kubesmith');
+      expect(fs.existsSync(path.join(wrong, 'ca'))).toBe(false);
+    }
+  });
+
+  test('bundles without a record of their cluster are enough to refuse', async () => {
+    const p = paths();
+    await synthesizeCluster(DEF, { ...quiet, ...p });
+    fs.rmSync(path.join(p.outdir, 'cluster.json'));
+    fs.rmSync(p.stateDir, { recursive: true });
+    expect(await refused(DEF, p)).toContain(`a cluster whose bundles are there (${path.join(p.outdir, 'hosts', 'k8s1.tar.gz')}`);
+  });
+
+  test('a state with other CAs than those that made the output is refused', async () => {
+    const a = paths();
+    const b = paths();
+    await synthesizeCluster(DEF, { ...quiet, ...a });
+    await synthesizeCluster(DEF, { ...quiet, ...b });
+    const msg = await refused(DEF, { ...a, stateDir: b.stateDir });
+    expect(msg).toContain('etcd-ca, kubernetes-ca, front-proxy-ca in the state differ from those that made');
+  });
+
+  test('KUBESMITH_NEW_CLUSTER=<name> starts a new cluster on purpose; with a state that has CAs it is refused', async () => {
+    const p = paths();
+    await synthesizeCluster(DEF, { ...quiet, ...p });
+    const old = fs.readFileSync(path.join(p.outdir, 'cluster.json'), 'utf8');
+    expect(await refused(DEF, { ...p, newCluster: true })).toContain('move');
+    fs.rmSync(p.stateDir, { recursive: true });
+    process.env.KUBESMITH_NEW_CLUSTER = 'kubesmith';
+    try {
+      const r = await synthesizeCluster(DEF, { ...quiet, ...p });
+      expect(r.pki.events.filter((e) => e.action === 'created').map((e) => e.name)).toEqual(['etcd-ca', 'kubernetes-ca', 'front-proxy-ca']);
+    } finally {
+      delete process.env.KUBESMITH_NEW_CLUSTER;
+    }
+    expect(fs.readFileSync(path.join(p.outdir, 'cluster.json'), 'utf8')).not.toBe(old);
+  });
+});
+
+describe('a damaged state is an error naming the file and what to do, never a stack trace or a silent regeneration', () => {
+  let base: ReturnType<typeof paths>;
+  beforeAll(async () => {
+    base = paths();
+    await synthesizeCluster(DEF, { ...quiet, ...base });
+  });
+  /** A copy of the synthesized cluster, damaged. */
+  function damaged(damage: (stateDir: string) => void) {
+    const p = paths();
+    fs.cpSync(base.dir, p.dir, { recursive: true });
+    damage(p.stateDir);
+    return p;
+  }
+
+  test.each([
+    ['secrets.json deleted', (s: string) => fs.rmSync(path.join(s, 'secrets.json')), /secrets.json: is missing, but the state holds CAs/],
+    ['secrets.json {}', (s: string) => fs.writeFileSync(path.join(s, 'secrets.json'), '{}'), /secrets.json: has no bootstrapToken and no keepalivedAuthPass/],
+    ['secrets.json null', (s: string) => fs.writeFileSync(path.join(s, 'secrets.json'), 'null'), /secrets.json: holds null, not an object/],
+    ['secrets.json with a bad token', (s: string) => fs.writeFileSync(path.join(s, 'secrets.json'), '{"bootstrapToken":{"id":"x"},"keepalivedAuthPass":"abc"}'), /bootstrapToken has no id of 6/],
+    ['secrets.json not JSON', (s: string) => fs.writeFileSync(path.join(s, 'secrets.json'), '{'), /secrets.json: is not valid JSON/],
+    ['last-synth.json {}', (s: string) => fs.writeFileSync(path.join(s, 'last-synth.json'), '{}'), /last-synth.json has no "hosts" object.*\n.*remove .*last-synth.json and synth again/],
+    ['last-synth.json null', (s: string) => fs.writeFileSync(path.join(s, 'last-synth.json'), 'null'), /last-synth.json has no "hosts" object/],
+    ['a CA certificate that is a directory', (s: string) => { fs.rmSync(path.join(s, 'ca/etcd-ca.crt')); fs.mkdirSync(path.join(s, 'ca/etcd-ca.crt')); }, /ca\/etcd-ca.crt is a directory, not a file/],
+  ] as const)('%s', async (_name, damage, message) => {
+    const p = damaged(damage);
+    expect(await refused(DEF, p)).toMatch(message);
+  });
+
+  test('a state path that is a file, or a dangling symbolic link, is an error', async () => {
+    const p = paths();
+    fs.writeFileSync(p.stateDir, 'not a directory');
+    expect(await refused(DEF, p)).toMatch(/is a file, not a directory/);
+    const q = paths();
+    fs.symlinkSync(path.join(q.dir, 'gone'), q.stateDir);
+    expect(await refused(DEF, q)).toMatch(/is a symbolic link to .*gone, which does not exist/);
+  });
+
+  test('temp files a stopped synth left, private keys among them, are removed and named', async () => {
+    const p = damaged((s) => fs.writeFileSync(path.join(s, 'certs/admin.key.tmp-999999-abcd1234'), 'KEY'));
+    fs.writeFileSync(path.join(p.outdir, 'hosts/k8s1.tar.gz.tmp-999999'), 'partial');
+    const lines: string[] = [];
+    await synthesizeCluster(DEF, { ...p, log: (l) => lines.push(l) });
+    expect(Object.keys(tree(p.dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(lines.filter((l) => l.includes('left by a synth that was stopped'))).toHaveLength(2);
+  });
+});
+
+describe('one synth at a time', () => {
+  test('a second synth waits for the lock, then refuses; a lock whose holder is gone is taken over', async () => {
+    const p = paths();
+    await synthesizeCluster(DEF, { ...quiet, ...p });
+    const lock = path.join(p.dir, '.state.lock');
+    // A live holder: a process of our own that sleeps.
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(lock, `${holder.pid}\n`);
+      const started = Date.now();
+      const msg = await refused(DEF, { ...p, lockWaitMs: 500 } as never);
+      expect(msg).toContain(`another synth (pid ${holder.pid}) holds ${lock}`);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await new Promise((r) => holder.once('exit', r));
+    // Its holder is gone now: the next synth takes the lock over, and releases it.
+    const r = await synthesizeCluster(DEF, { ...quiet, ...p, lockWaitMs: 500 });
+    expect(r.bundles.written).toEqual([]);
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+
+  test('two synths started together on one state: one waits for the other, and the CAs stay one set', async () => {
+    const p = paths();
+    const runs = await Promise.all([synthesizeCluster(DEF, { ...quiet, ...p }), synthesizeCluster(DEF, { ...quiet, ...p })]);
+    expect(runs[0].pki.ca('kubernetes-ca').certPem).toBe(runs[1].pki.ca('kubernetes-ca').certPem);
+    const pki = await ClusterPki.load(ClusterModel.fromDefinition(DEF), { stateDir: p.stateDir });
+    expect(pki.events).toEqual([]);
+  });
+});
+
+describe('CA lifetime', () => {
+  test('a CA close to its end warns loudly, leaves issued then end with it, and an expired CA is an error', async () => {
+    const p = paths();
+    const model = ClusterModel.fromDefinition(withChanges(DEF, { certificates: { ...DEF.certificates, caValidityDays: 400, validityDays: 365 } }));
+    await ClusterPki.load(model, { stateDir: p.stateDir });
+    const ca = (await ClusterPki.load(model, { stateDir: p.stateDir })).ca('kubernetes-ca').certificate;
+    const caEnd = new Date(ca.validTo);
+    const messages: string[] = [];
+    const late = await ClusterPki.load(model, { stateDir: p.stateDir, now: new Date(caEnd.getTime() - 100 * 86_400_000), onProgress: (m) => messages.push(m) });
+    expect(messages.some((m) => /^warning: kubernetes-ca expires in (99|100) days/.test(m))).toBe(true);
+    // The leaves expired by then: re-issued, and cut at their CA's end.
+    expect(new Date(late.cert('admin').certificate.validTo).getTime()).toBeLessThanOrEqual(caEnd.getTime());
+    expect((await ClusterPki.load(model, { stateDir: p.stateDir, now: new Date(caEnd.getTime() - 99 * 86_400_000) })).events).toEqual([]);
+    await expect(ClusterPki.load(model, { stateDir: p.stateDir, now: new Date(caEnd.getTime() + 86_400_000) }))
+      .rejects.toThrow(/kubernetes-ca: the CA expired on/);
+  });
+});
+
+describe('output safety', () => {
+  test('whatever the umask, secrets are 0600 and folders have explicit modes', async () => {
+    const p = paths();
+    const old = process.umask(0);
+    try {
+      await synthesizeCluster(DEF, { ...quiet, ...p });
+    } finally {
+      process.umask(old);
+    }
+    const mode = (f: string) => (fs.statSync(path.join(p.outdir, f)).mode & 0o7777).toString(8);
+    expect(['.', 'hosts', 'addons', 'ansible'].map(mode)).toEqual(['755', '700', '755', '755']);
+    expect(['addons/10-rbac.yaml', 'addons/50-app-java-demo.yaml', 'admin.kubeconfig', 'hosts/k8s1.tar.gz'].map(mode)).toEqual(['600', '600', '600', '600']);
+    expect(['addons/00-namespaces.yaml', 'addons/20-coredns.yaml', 'topology.md', 'ansible/site.yml', 'deploy.sh'].map(mode)).toEqual(['644', '644', '644', '644', '755']);
+    expect(mode('../state')).toBe('700');
+  });
+
+  test('a damaged bundle is rewritten and the plan says so: content altered under a current MANIFEST, or cut after MANIFEST', async () => {
+    const p = paths();
+    await synthesizeCluster(DEF, { ...quiet, ...p });
+    const file = path.join(p.outdir, 'hosts/k8s3.tar.gz');
+    const good = fs.readFileSync(file);
+    const tar = zlib.gunzipSync(good);
+    const altered = Buffer.from(tar);
+    const at = altered.indexOf('ETCD_NAME="k8s3"');
+    altered.write('ETCD_NAME="k8s9"', at);
+    const cut = tar.subarray(0, 2048);
+    for (const [bad, problem] of [[altered, /etcd\/cfg\/etcd does not hold what MANIFEST says/], [cut, /cut off|ends inside/]] as const) {
+      fs.writeFileSync(file, zlib.gzipSync(bad));
+      const lines: string[] = [];
+      const r = await synthesizeCluster(DEF, { ...p, log: (l) => lines.push(l) });
+      expect(r.bundles.written).toEqual(['k8s3']);
+      expect(lines.find((l) => l.includes('k8s3.tar.gz was damaged'))).toMatch(problem);
+      expect(zlib.gunzipSync(fs.readFileSync(file)).equals(tar)).toBe(true);
+    }
+  });
+});
+
+describe('the bootstrap token expires', () => {
+  test('it lives ttlHours; a synth with less than half left makes a new one, the plan says why, and no kubelet restarts for it', async () => {
+    const p = paths();
+    const t0 = new Date('2026-12-01T00:00:00Z');
+    const first = await synthesizeCluster(DEF, { ...quiet, ...p, now: t0 });
+    const token = first.cluster.secrets.bootstrapToken;
+    expect(token.expires).toBe('2026-12-02T00:00:00Z');
+    const rbac = fs.readFileSync(path.join(p.outdir, 'addons/10-rbac.yaml'), 'utf8');
+    expect(rbac).toContain('expiration: "2026-12-02T00:00:00Z"');
+    // 11 hours later: 13 of 24 left, kept.
+    const kept = await synthesizeCluster(DEF, { ...quiet, ...p, now: new Date(t0.getTime() + 11 * 3_600_000) });
+    expect(kept.cluster.secrets.bootstrapToken.token).toBe(token.token);
+    // 13 hours later: 11 of 24 left, replaced.
+    const later = await synthesizeCluster(DEF, { ...quiet, ...p, now: new Date(t0.getTime() + 13 * 3_600_000) });
+    expect(later.cluster.secrets.bootstrapToken.token).not.toBe(token.token);
+    expect(later.plan.certificates.map(formatEvent)).toEqual(['generated bootstrapToken: the old token expires at 2026-12-02T00:00:00Z, in less than half its lifetime (nodes that joined keep running)']);
+    const k8s4 = later.plan.hosts.find((h) => h.host === 'k8s4')!;
+    expect(k8s4.changed).toEqual([KUBELET.bootstrapKubeconfig.slice(1)]);
+    expect(k8s4.restart).toEqual([]);
+    expect([...serviceDependencies(later.cluster.bundle('k8s4')).get('kubelet.service')!]).not.toContain(KUBELET.bootstrapKubeconfig);
+    // A definition's own lifetime.
+    const short = withChanges(DEF, { addons: { ...DEF.addons, bootstrapToken: { ttlHours: 2 } } });
+    const q = paths();
+    expect((await synthesizeCluster(short, { ...quiet, ...q, now: t0 })).cluster.secrets.bootstrapToken.expires).toBe('2026-12-01T02:00:00Z');
+  });
+});
+
+describe('npm run synth and the cdk8s CLI', () => {
+  const ROOT = path.join(__dirname, '../..');
+  const APP = ['--require', path.join(ROOT, 'lib/typescript-loader.js'), path.join(ROOT, 'main.ts')];
+  jest.setTimeout(120000);
+
+  test('package.json\'s synth runs what cdk8s.yaml\'s app runs', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    const app = /^app:\s*(.+)$/m.exec(fs.readFileSync(path.join(ROOT, 'cdk8s.yaml'), 'utf8'))![1].trim();
+    expect(pkg.scripts.synth).toBe(app);
+  });
+
+  test('a no-op synth rewrites nothing and prints one line; a failing one leaves dist/ as it was, under the CLI too', () => {
+    const dir = tempDir();
+    const env = { ...process.env, KUBESMITH_STATE_DIR: path.join(dir, 'state') };
+    const synth = () => spawnSync(process.execPath, APP, { cwd: dir, env, encoding: 'utf8', timeout: 90000 });
+    expect(synth().status).toBe(0);
+    const before = tree(path.join(dir, 'dist'));
+    const again = synth();
+    expect([again.status, again.stdout, again.stderr]).toEqual([0, '', 'kubesmith: cluster kubesmith: nothing changed\n']);
+    expect(tree(path.join(dir, 'dist'))).toEqual(before);
+
+    // The CLI empties only its scratch folder; a synth that fails (a state path that is a file) leaves dist/ alone.
+    fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), `language: typescript\napp: ${process.execPath} ${APP.join(' ')}\noutput: .cdk8s-scratch\n`);
+    const cli = path.join(ROOT, 'node_modules/.bin/cdk8s');
+    const ok = spawnSync(cli, ['synth', '--no-check-upgrade'], { cwd: dir, env, encoding: 'utf8', timeout: 90000 });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('.cdk8s-scratch/kubesmith.yaml');
+    expect(tree(path.join(dir, 'dist'))).toEqual(before);
+    const bad = spawnSync(cli, ['synth', '--no-check-upgrade'], { cwd: dir, env: { ...env, KUBESMITH_STATE_DIR: path.join(dir, 'dist/deploy.sh') }, encoding: 'utf8', timeout: 90000 });
+    expect(bad.stderr).toContain('is a file, not a directory');
+    expect(tree(path.join(dir, 'dist'))).toEqual(before);
+  });
+});
