@@ -301,4 +301,20 @@ describe('npm run synth and the cdk8s CLI', () => {
     expect(bad.stderr).toContain('is a file, not a directory');
     expect(tree(path.join(dir, 'dist'))).toEqual(before);
   });
+
+  test('secrets removed on purpose: synth refuses, `npm run certs -- new-secrets` makes new ones, then synth goes on', () => {
+    const dir = tempDir();
+    const env = { ...process.env, KUBESMITH_STATE_DIR: path.join(dir, 'state') };
+    const run = (script: string, args: string[] = []) => spawnSync(process.execPath, ['--require', path.join(ROOT, 'lib/typescript-loader.js'), path.join(ROOT, script), ...args],
+      { cwd: dir, env, encoding: 'utf8', timeout: 90000 });
+    expect(run('main.ts').status).toBe(0);
+    fs.rmSync(path.join(dir, 'state/secrets.json'));
+    const refusedRun = run('main.ts');
+    expect([refusedRun.status, refusedRun.stderr]).toEqual([1, expect.stringContaining('npm run certs -- new-secrets')]);
+    const made = run('scripts/certs.ts', ['new-secrets']);
+    expect([made.status, made.stdout]).toEqual([0, expect.stringContaining('generated bootstrapToken: not in the state yet')]);
+    const after = run('main.ts');
+    expect(after.status).toBe(0);
+    expect(after.stderr).toContain('~ /etc/keepalived/keepalived.conf');
+  });
 });
