@@ -3,7 +3,7 @@ import * as path from 'path';
 import { differences, fingerprint, parseArgs, runBench } from '../bench/run';
 import { benchDefinition } from '../bench/definitions';
 import { ClusterModel, synthesizeCluster } from '../lib';
-import { CA_IDS, certInstances } from '../lib/pki';
+import { caIds, certInstances } from '../lib/pki';
 import { cleanupTempDirs, tempDir } from './support/tmp';
 
 // The bench is a benchmark, not a timed test: these tests prove it runs and reports, never how fast.
@@ -62,7 +62,7 @@ describe('npm run bench -- --quick', () => {
     const cold = raw.scenarios.find((s) => s.state === 'cold')!;
     const warm = raw.scenarios.find((s) => s.state === 'warm')!;
     // Every table row a key of its own, but rows that share one; + the service-account key.
-    expect(cold.samples[0].keysGenerated).toBe(CA_IDS.length + certInstances(model).filter((i) => !i.spec.sharesKeyWith).length + 1);
+    expect(cold.samples[0].keysGenerated).toBe(caIds(model).length + certInstances(model).filter((i) => !i.spec.sharesKeyWith).length + 1);
     expect(warm.samples.map((s) => s.keysGenerated)).toEqual([0]);
     expect(warm.rewritten).toEqual([]);
     const rows = table(report, 'Scenarios');

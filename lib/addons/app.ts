@@ -101,8 +101,8 @@ export class AppChart extends Chart {
                 limits: { cpu: quantity(app.limits.cpu), memory: quantity(app.limits.memory) },
               },
               // The JVM needs a while before the first answer.
-              readinessProbe: httpProbe(app.probePath, app.containerPort, { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 3 }),
-              livenessProbe: httpProbe(app.probePath, app.containerPort, { initialDelaySeconds: 60, periodSeconds: 10, failureThreshold: 3 }),
+              readinessProbe: appProbe(app, { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 3 }),
+              livenessProbe: appProbe(app, { initialDelaySeconds: 60, periodSeconds: 10, failureThreshold: 3 }),
               ...(app.volumes.length > 0 ? {
                 volumeMounts: app.volumes.map((v) => ({
                   name: v.name,
@@ -147,4 +147,11 @@ export class AppChart extends Chart {
       });
     }
   }
+}
+
+/** An HTTP GET of the app's probe path when it declares one; otherwise a TCP connect to its port. */
+function appProbe(app: ResolvedApp, timing: Omit<k8s.Probe, 'httpGet' | 'tcpSocket'>): k8s.Probe {
+  return app.probePath !== undefined
+    ? httpProbe(app.probePath, app.containerPort, timing)
+    : { tcpSocket: { port: int(app.containerPort) }, ...timing };
 }

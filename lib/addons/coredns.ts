@@ -109,13 +109,16 @@ export class CoreDnsChart extends Chart {
             automountServiceAccountToken: true,
             tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }],
             nodeSelector: { 'kubernetes.io/os': 'linux' },
-            // Hard spread over nodes, yet both replicas still start on a one-node cluster.
-            topologySpreadConstraints: [{
-              maxSkew: 1,
-              topologyKey: 'kubernetes.io/hostname',
-              whenUnsatisfiable: 'DoNotSchedule',
-              labelSelector: { matchLabels: POD_LABELS },
-            }],
+            // Replicas prefer different nodes (kubeadm's anti-affinity): with a node down, its replacement still
+            // starts on a node that runs one already, where a hard spread would leave it Pending.
+            affinity: {
+              podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [{
+                  weight: 100,
+                  podAffinityTerm: { labelSelector: { matchLabels: POD_LABELS }, topologyKey: 'kubernetes.io/hostname' },
+                }],
+              },
+            },
             containers: [{
               name: 'coredns',
               image: props.image,
@@ -149,6 +152,12 @@ export class CoreDnsChart extends Chart {
           },
         },
       },
+    });
+
+    // A drain takes one replica at a time, so cluster DNS keeps answering.
+    new k8s.KubePodDisruptionBudget(this, 'pdb', {
+      metadata: { name: 'coredns', namespace: NS, labels: POD_LABELS },
+      spec: { maxUnavailable: int(1), selector: { matchLabels: POD_LABELS } },
     });
 
     new k8s.KubeService(this, 'service', {

@@ -26,7 +26,8 @@ export interface ResolvedApp {
   readonly definedImage: string;
   readonly replicas: number;
   readonly containerPort: number;
-  readonly probePath: string;
+  /** HTTP probes on this path; none: TCP probes on the container port. */
+  readonly probePath?: string;
   readonly requests: { readonly cpu: string; readonly memory: string };
   readonly limits: { readonly cpu: string; readonly memory: string };
   readonly env: Readonly<Record<string, string>>;
@@ -110,7 +111,7 @@ export function resolveApp(app: AppDefinition, imageRegistry: string | undefined
     definedImage: app.image,
     replicas: app.replicas ?? d.replicas,
     containerPort: app.containerPort ?? d.containerPort,
-    probePath: app.probePath ?? d.probePath,
+    probePath: app.probePath,
     requests: { ...d.resources.requests, ...app.resources?.requests },
     limits: { ...d.resources.limits, ...app.resources?.limits },
     env: { ...app.env },

@@ -59,7 +59,6 @@ export const DEFAULTS = {
     useImageRegistry: true,
     replicas: 1,
     containerPort: 8080,
-    probePath: '/',
     resources: {
       requests: { cpu: '250m', memory: '512Mi' },
       limits: { cpu: '1', memory: '1Gi' },

@@ -310,8 +310,9 @@ export interface AppDefinition {
    */
   readonly containerPort?: number;
   /**
-   * Path the readiness and liveness probes GET; it must answer 2xx or 3xx.
-   * @default DEFAULTS.app.probePath
+   * Path the readiness and liveness probes GET; it must answer 2xx or 3xx (an empty tomcat webapps directory
+   * answers 404 on '/' forever).
+   * @default none: the probes only open a TCP connection to containerPort
    */
   readonly probePath?: string;
   /** @default DEFAULTS.app.resources */

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterModel } from '../model';
-import { CA_IDS, ClusterPki } from '../pki';
+import { ClusterPki, caIds } from '../pki';
 
 /**
  * Which cluster made an output directory: its name and the fingerprints of its CAs, in <outdir>/cluster.json. Synth
@@ -17,7 +17,7 @@ export interface ClusterIdentity {
 }
 
 export function identityOf(model: ClusterModel, pki: ClusterPki): ClusterIdentity {
-  return { cluster: model.name, cas: Object.fromEntries(CA_IDS.map((id) => [id, pki.ca(id).certificate.fingerprint256])) };
+  return { cluster: model.name, cas: Object.fromEntries(caIds(model).map((id) => [id, pki.ca(id).certificate.fingerprint256])) };
 }
 
 export function renderIdentity(identity: ClusterIdentity): string {

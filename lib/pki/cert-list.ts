@@ -7,7 +7,7 @@ import { ExtendedKeyUsage } from './x509';
  * other layers only through the functions at the end of this file. App certificates are a variant list of their own.
  */
 
-export type CaId = 'etcd-ca' | 'kubernetes-ca' | 'front-proxy-ca';
+export type CaId = 'etcd-ca' | 'kubernetes-ca' | 'front-proxy-ca' | 'ingress-ca';
 export type CertId =
   | 'etcd-server' | 'etcd-peer' | 'flannel-etcd-client'
   | 'apiserver' | 'apiserver-etcd-client' | 'apiserver-kubelet-client' | 'front-proxy-client'
@@ -60,6 +60,13 @@ export interface PkiSpec extends Partial<SubjectSpec> {
   readonly certOn: readonly HostRole[];
   /** Roles whose hosts receive the private key; empty: it never leaves the PKI state. */
   readonly keyOn: readonly HostRole[];
+  /** Issued only for clusters that need it. @default every cluster */
+  readonly neededBy?: (model: ClusterModel) => boolean;
+  /**
+   * A CA that nothing on a host trusts yet may be created in an existing state, where a missing CA is otherwise an
+   * error: why it is new. @default never: missing, it is an error
+   */
+  readonly newSince?: string;
 }
 
 /** A certificate issued per app, into dist/addons rather than onto a host. */
@@ -109,6 +116,16 @@ const ROWS: { readonly [I in PkiId]: Row<I> } = {
     keyPath: `${K8S_SSL}/front-proxy-ca-key.pem`,
     certOn: ['master'],
     keyOn: [],
+  }),
+  // Not the cluster CA: a certificate it signs is worth nothing to the apiserver, which trusts kubernetes-ca for clients.
+  'ingress-ca': ca('kubesmith ingress CA', {
+    description: "signs the apps' Ingress certificates; no host trusts it",
+    certPath: `${K8S_SSL}/ingress-ca.pem`,
+    keyPath: `${K8S_SSL}/ingress-ca-key.pem`,
+    certOn: [],
+    keyOn: [],
+    neededBy: (model) => model.apps.some((a) => appCertOf(a) !== undefined),
+    newSince: 'app Ingress certificates get a CA of their own (they were signed by the cluster CA)',
   }),
   'etcd-server': cert({
     description: 'etcd serving certificate, one per member',
@@ -256,7 +273,7 @@ export const APP_CERT_LIST: readonly AppCertSpec[] = [
   {
     id: 'ingress-tls',
     description: "an app's Ingress certificate for its host name, as a kubernetes.io/tls Secret in dist/addons",
-    signer: 'kubernetes-ca',
+    signer: 'ingress-ca',
     commonName: ({ app }) => app!.host!,
     usages: ['server'],
     sans: ({ app }) => ({ dns: [app!.host!], ip: [] }),
@@ -269,7 +286,10 @@ export function pkiSpec(id: PkiId): PkiSpec {
   return PKI_TABLE.find((row) => row.id === id)!;
 }
 
-export const CA_IDS: readonly CaId[] = PKI_TABLE.filter((r) => r.kind === 'ca').map((r) => r.id as CaId);
+/** The CAs a cluster has: every CA row it needs. */
+export function caIds(model: ClusterModel): CaId[] {
+  return PKI_TABLE.filter((r) => r.kind === 'ca' && (r.neededBy?.(model) ?? true)).map((r) => r.id as CaId);
+}
 
 /** Install path of a row's certificate (a key pair's public key). */
 export function certPath(id: PkiId): string {

@@ -1,6 +1,6 @@
 import * as crypto from 'crypto';
 import { ClusterModel } from '../model';
-import { CA_IDS, certInstances } from './cert-list';
+import { caIds, certInstances } from './cert-list';
 import { caFile, certFile } from './cluster-pki';
 import { StateStore } from './state-store';
 import { summarize } from './x509';
@@ -20,7 +20,7 @@ export interface CertReportRow {
 export function certificateReport(model: ClusterModel, stateDir: string, now = new Date(), warnDays = 30): CertReportRow[] {
   const store = new StateStore(stateDir);
   const rows = [
-    ...CA_IDS.map((id) => ({ name: id, signer: 'self-signed', file: caFile(id).cert })),
+    ...caIds(model).map((id) => ({ name: id, signer: 'self-signed', file: caFile(id).cert })),
     ...certInstances(model).map((i) => ({ name: i.name, signer: i.spec.signer, file: certFile(i.name).cert })),
   ];
   return rows.map(({ name, signer, file }) => {

@@ -43,7 +43,8 @@ export interface PkiOptions {
 const DAY_MS = 86_400_000;
 const daysUntil = (date: Date, now: Date) => Math.floor((date.getTime() - now.getTime()) / DAY_MS);
 const SERVICE_ACCOUNT = pkiSpec('service-account');
-const CA_ROWS = PKI_TABLE.filter((r) => r.kind === 'ca');
+/** The CA rows a cluster needs. */
+const caRows = (model: ClusterModel) => PKI_TABLE.filter((r) => r.kind === 'ca' && (r.neededBy?.(model) ?? true));
 
 /** Where the state directory keeps each file. */
 export const caFile = (id: CaId) => ({ cert: `ca/${id}.crt`, key: `ca/${id}.key` });
@@ -85,12 +86,13 @@ function readState(store: StateStore, model: ClusterModel, options: PkiOptions, 
   const fresh = store.isEmpty();
   const problems: string[] = [];
   const cas = new Map<CaId, { certPem: string; key: crypto.KeyObject; notAfter: Date }>();
-  for (const ca of CA_ROWS) {
+  for (const ca of caRows(model)) {
     const id = ca.id as CaId;
     const files = caFile(id);
     const certPem = store.readText(files.cert);
     const keyText = store.readText(files.key);
-    if (certPem === undefined && keyText === undefined && fresh) continue;
+    // A new state has no CA; an existing one may lack only a CA that is new since it was made (and no host trusts).
+    if (certPem === undefined && keyText === undefined && (fresh || ca.newSince)) continue;
     const problem = checkCa(ca, certPem, keyText);
     if (problem) {
       problems.push(`${id}: ${problem} (${files.cert}, ${files.key})`);
@@ -124,7 +126,7 @@ function readState(store: StateStore, model: ClusterModel, options: PkiOptions, 
   }
   const known = certInstances(model).map((i) => i.name);
   for (const name of options.renew ?? []) {
-    if (CA_ROWS.some((ca) => ca.id === name)) problems.push(`${name}: a CA cannot be renewed by kubesmith; renewing it means a new cluster identity`);
+    if (PKI_TABLE.some((ca) => ca.kind === 'ca' && ca.id === name)) problems.push(`${name}: a CA cannot be renewed by kubesmith; renewing it means a new cluster identity`);
     else if (!known.includes(name)) problems.push(`${name}: no such certificate; known: ${known.join(', ')}`);
     else if (fresh) problems.push(`${name}: the state holds no certificates yet; run synth first`);
   }
@@ -157,7 +159,7 @@ interface PkiPlan {
 
 function plan(state: PkiState, store: StateStore, model: ClusterModel, options: PkiOptions, now: Date): PkiPlan {
   const algorithm = model.certificates.keyAlgorithm;
-  const newCas = CA_ROWS.filter((ca) => !state.cas.has(ca.id as CaId));
+  const newCas = caRows(model).filter((ca) => !state.cas.has(ca.id as CaId));
   const kept = new Map<string, KeyMaterial>();
   const leaves: PendingLeaf[] = [];
   const pendingByName = new Map<string, PendingLeaf>();
@@ -259,7 +261,7 @@ async function generateAndSign(p: PkiPlan, model: ClusterModel, now: Date): Prom
   p.newCas.forEach((spec, i) => {
     const f = caFile(spec.id as CaId);
     files.push([f.key, newCas[i].keyPem], [f.cert, newCas[i].certPem]);
-    events.push({ action: 'created', name: spec.id, reason: { kind: 'new-cluster' } });
+    events.push({ action: 'created', name: spec.id, reason: p.state.fresh || !spec.newSince ? { kind: 'new-cluster' } : { kind: 'new-ca', why: spec.newSince } });
   });
   const cas = new Map<CaId, KeyMaterial>();
   for (const [id, ready] of caReady) cas.set(id, await ready); // resolved already
@@ -365,7 +367,7 @@ export class ClusterPki {
   /** Every CA and certificate with its name, for reports and snapshots. */
   list(): { name: string; certificate: crypto.X509Certificate }[] {
     return [
-      ...CA_ROWS.map((ca) => ({ name: ca.id, certificate: this.ca(ca.id as CaId).certificate })),
+      ...caRows(this.model).map((ca) => ({ name: ca.id, certificate: this.ca(ca.id as CaId).certificate })),
       ...certInstances(this.model).map((i) => ({ name: i.name, certificate: this.leaves.get(i.name)!.certificate })),
     ];
   }

@@ -303,7 +303,7 @@ function checkSameCas(r: SynthRun): void {
   if (differ.length === 0) return;
   throw new PkiStateError(r.store.dir, [
     `${differ.join(', ')} in the state differ from those that made ${r.outdir} (${describeOwner({ identity: recorded, bundles: [] }, r.outdir)})`,
-  ], `The state belongs to another cluster than ${r.outdir}. Point KUBESMITH_STATE_DIR (or --outdir) at the pair that belongs together; `
+  ], `The state belongs to another cluster than ${r.outdir}. Point KUBESMITH_STATE_DIR at the state that made ${r.outdir}; `
     + `to replace the cluster in ${r.outdir} with a new one on purpose, run synth with KUBESMITH_NEW_CLUSTER=${r.model.name}.`);
 }
 

@@ -31,9 +31,10 @@ describe('50-app-java-demo', () => {
     expect(container.startupProbe).toBeUndefined();
   });
 
-  test('HTTP readiness and liveness probes on the container port', () => {
+  test('TCP readiness and liveness probes on the container port when the app declares no HTTP path (tomcat answers 404 on / with empty webapps)', () => {
     for (const probe of [container.readinessProbe, container.livenessProbe]) {
-      expect(probe.httpGet).toEqual({ path: '/', port: 8080, scheme: 'HTTP' });
+      expect(probe.httpGet).toBeUndefined();
+      expect(probe.tcpSocket).toEqual({ port: 8080 });
     }
     expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
   });

@@ -66,15 +66,18 @@ describe('20-coredns', () => {
     expect(svc.spec.clusterIP).toBe('10.96.0.10');
   });
 
-  test('Deployment: 2 replicas spread over nodes, critical priority, own token, pinned image', () => {
+  test('Deployment: 2 replicas that prefer different nodes (never Pending with a node down), a PodDisruptionBudget, critical priority, own token, pinned image', () => {
     const d = findOne(objects, 'Deployment', 'coredns');
     const pod = d.spec.template.spec;
     expect(d.spec.replicas).toBe(2);
     expect(pod.priorityClassName).toBe('system-cluster-critical');
-    expect(pod.topologySpreadConstraints).toEqual([expect.objectContaining({
-      topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule',
-      labelSelector: { matchLabels: d.spec.selector.matchLabels },
-    })]);
+    expect(pod.topologySpreadConstraints).toBeUndefined();
+    expect(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toBeUndefined();
+    expect(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toEqual([{
+      weight: 100, podAffinityTerm: { labelSelector: { matchLabels: d.spec.selector.matchLabels }, topologyKey: 'kubernetes.io/hostname' },
+    }]);
+    const pdb = findOne(objects, 'PodDisruptionBudget', 'coredns');
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: d.spec.selector.matchLabels } });
     expect(pod.serviceAccountName).toBe('coredns');
     expect(pod.automountServiceAccountToken).toBe(true);
     expect(pod.dnsPolicy).toBe('Default');

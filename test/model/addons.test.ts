@@ -25,7 +25,7 @@ describe('addons and apps in the model', () => {
   test('app defaults and derived names', () => {
     const [app] = resolve({ apps: [{ name: 'shop', image: 'harbor.example.com/shop:1', host: 'shop.example.com', volumes: [{ name: 'data', mountPath: '/data', server: 'nfs.example.com', path: '/exports/shop' }] }] }).apps;
     expect(app).toMatchObject({
-      name: 'shop', namespace: 'shop', replicas: 1, containerPort: 8080, probePath: '/',
+      name: 'shop', namespace: 'shop', replicas: 1, containerPort: 8080, probePath: undefined,
       requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' },
       tls: { secretName: 'shop-tls', issued: true }, sslRedirect: false,
       pullSecretName: 'shop-registry', chartId: '50-app-shop',

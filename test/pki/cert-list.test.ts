@@ -8,7 +8,7 @@ describe('certificate table', () => {
 
   test('a CA is a row with no signer; every certificate names a CA of the table as its signer', () => {
     const cas = PKI_TABLE.filter((r) => r.kind === 'ca').map((r) => r.id);
-    expect(cas).toEqual(['etcd-ca', 'kubernetes-ca', 'front-proxy-ca']);
+    expect(cas).toEqual(['etcd-ca', 'kubernetes-ca', 'front-proxy-ca', 'ingress-ca']);
     for (const row of PKI_TABLE) {
       expect([row.id, row.kind === 'certificate' ? cas.includes(row.signer!) : row.signer === undefined]).toEqual([row.id, true]);
     }

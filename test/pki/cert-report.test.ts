@@ -2,7 +2,7 @@ import * as path from 'path';
 import {
   ClusterModel, ClusterPki, PkiStateError, certificateReport, formatEvent, formatReport,
 } from '../../lib';
-import { CA_IDS, certInstances } from '../../lib/pki';
+import { caIds, certInstances } from '../../lib/pki';
 import { SEED, withChanges } from '../support/clusters';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
 
@@ -13,7 +13,7 @@ const model = ClusterModel.fromDefinition(def);
 
 test('before the first synth every certificate is reported missing', () => {
   const rows = certificateReport(model, path.join(tempDir(), 'none'));
-  expect(rows).toHaveLength(CA_IDS.length + certInstances(model).length);
+  expect(rows).toHaveLength(caIds(model).length + certInstances(model).length);
   expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['missing']));
 });
 
@@ -42,7 +42,7 @@ test('renewing a leaf re-issues only that certificate, keeps its key and leaves 
   expect(after.events.map(formatEvent)).toEqual(['re-issued etcd-server@k8s2: renewal requested']);
   expect(after.cert('etcd-server', 'k8s2').keyPem).toBe(before.cert('etcd-server', 'k8s2').keyPem);
   expect(after.cert('etcd-server', 'k8s2').certificate.serialNumber).not.toBe(before.cert('etcd-server', 'k8s2').certificate.serialNumber);
-  for (const id of CA_IDS) expect(after.ca(id).certPem).toBe(before.ca(id).certPem);
+  for (const id of caIds(model)) expect(after.ca(id).certPem).toBe(before.ca(id).certPem);
 });
 
 test('renewing a CA or an unknown name is refused', async () => {

@@ -6,7 +6,7 @@ import {
   ClusterModel, ClusterPki, PkiStateError, formatEvent, synthesizeCluster,
 } from '../../lib';
 import {
-  CA_IDS, CaId, CertId, PKI_TABLE, StateStore, certInstances, loadSecrets, summarize,
+  CaId, CertId, PKI_TABLE, StateStore, caIds, certInstances, loadSecrets, summarize,
 } from '../../lib/pki';
 import { LARGE, SEED, withChanges } from '../support/clusters';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
@@ -96,7 +96,7 @@ describe.each([['RSA', SEED], ['ECDSA', ecdsaSeed]])('%s PKI checked with the op
   });
 
   test('CAs are CAs and leaves are not', () => {
-    for (const id of CA_IDS) {
+    for (const id of caIds(model)) {
       const file = writeTemp(work, 'ca.pem', pki.ca(id).certPem);
       expect(openssl(['x509', '-in', file, '-noout', '-ext', 'basicConstraints'])).toContain('CA:TRUE');
     }
@@ -127,7 +127,7 @@ describe('state', () => {
     expect(progress).toEqual([]);
     for (const { name } of first.list()) {
       const [id, host] = name.split('@');
-      const pemOf = (p: ClusterPki) => (CA_IDS.includes(id as CaId) ? p.ca(id as CaId).certPem : p.cert(id as CertId, host).certPem);
+      const pemOf = (p: ClusterPki) => (caIds(model).includes(id as CaId) ? p.ca(id as CaId).certPem : p.cert(id as CertId, host).certPem);
       expect(pemOf(second)).toBe(pemOf(first));
     }
     expect(second.serviceAccount.privatePem).toBe(first.serviceAccount.privatePem);
@@ -215,12 +215,37 @@ describe('state', () => {
     expect((await ClusterPki.load(model, { stateDir })).events).toEqual([]);
   });
 
+  test('app Ingress certificates come from a CA of their own that no host trusts; a state made before it gets it, and re-issues them', async () => {
+    const stateDir = path.join(tempDir(), 'state');
+    const model = ClusterModel.fromDefinition(ecdsaSeed);
+    const pki = await ClusterPki.load(model, { stateDir });
+    const tls = pki.cert('ingress-tls', 'java-demo').certificate;
+    expect(tls.verify(pki.ca('ingress-ca').certificate.publicKey)).toBe(true);
+    expect(tls.verify(pki.ca('kubernetes-ca').certificate.publicKey)).toBe(false);
+    expect(PKI_TABLE.find((r) => r.id === 'ingress-ca')).toMatchObject({ certOn: [], keyOn: [] });
+    // A state from before the ingress CA: it is created (the only CA that may be), and the app certificate moves to it.
+    fs.rmSync(path.join(stateDir, 'ca/ingress-ca.crt'));
+    fs.rmSync(path.join(stateDir, 'ca/ingress-ca.key'));
+    const after = await ClusterPki.load(model, { stateDir });
+    expect(after.events.map(formatEvent)).toEqual([
+      'created ingress-ca: new since this state was made: app Ingress certificates get a CA of their own (they were signed by the cluster CA)',
+      're-issued ingress-tls@java-demo: not signed by the current ingress-ca',
+    ]);
+    // Any other missing CA is still an error.
+    fs.rmSync(path.join(stateDir, 'ca/front-proxy-ca.crt'));
+    fs.rmSync(path.join(stateDir, 'ca/front-proxy-ca.key'));
+    await expect(ClusterPki.load(model, { stateDir })).rejects.toThrow(/front-proxy-ca: CA certificate and key are missing/);
+    // A cluster without apps has no ingress CA.
+    const noApps = ClusterModel.fromDefinition(withChanges(ecdsaSeed, { apps: [] }));
+    expect(caIds(noApps)).not.toContain('ingress-ca');
+  });
+
   test('the large cluster issues one etcd server and peer certificate per member', async () => {
     const model = ClusterModel.fromDefinition(LARGE);
     const pki = await ClusterPki.load(model, { stateDir: path.join(tempDir(), 'state') });
     const names = pki.list().map((c) => c.name);
     expect(names.filter((n) => n.startsWith('etcd-server@'))).toEqual(['etcd-server@cp1', 'etcd-server@cp2', 'etcd-server@cp3']);
-    expect(names).toHaveLength(CA_IDS.length + PKI_TABLE.filter((r) => r.kind === 'certificate').length + 4); // two per-host rows, three members each; no apps
+    expect(names).toHaveLength(caIds(model).length + PKI_TABLE.filter((r) => r.kind === 'certificate').length + 4); // two per-host rows, three members each; no apps
     expect(summarize(pki.cert('apiserver').certificate).dnsNames).toContain('kubernetes.default.svc.prod.internal');
     expect(summarize(pki.cert('apiserver').certificate).ipAddresses).toEqual(
       ['10.20.0.11', '10.20.0.12', '10.20.0.13', '10.20.0.100', '10.96.0.1', '127.0.0.1']);

@@ -1,12 +1,12 @@
 import { ClusterPki, ClusterModel } from '../../lib';
 import { sha256 } from '../../lib/output';
-import { CA_IDS, ClusterSecrets, certInstances } from '../../lib/pki';
+import { ClusterSecrets, caIds, certInstances } from '../../lib/pki';
 import { TarEntry } from './bundle-reader';
 
 /** Maps the bytes of every PKI file to a label, e.g. 'key etcd-server@k8s1' or 'ca-cert etcd-ca'. */
 export function pkiLabels(model: ClusterModel, pki: ClusterPki): Map<string, string> {
   const labels = new Map<string, string>();
-  for (const id of CA_IDS) {
+  for (const id of caIds(model)) {
     labels.set(pki.ca(id).certPem, `ca-cert ${id}`);
     labels.set(pki.ca(id).keyPem, `ca-key ${id}`);
   }

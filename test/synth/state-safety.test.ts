@@ -63,7 +63,7 @@ describe('never a silent new cluster', () => {
     const p = paths();
     await synthesizeCluster(DEF, { ...quiet, ...p });
     const identity = JSON.parse(fs.readFileSync(path.join(p.outdir, 'cluster.json'), 'utf8'));
-    expect(Object.keys(identity.cas)).toEqual(['etcd-ca', 'kubernetes-ca', 'front-proxy-ca']);
+    expect(Object.keys(identity.cas)).toEqual(['etcd-ca', 'kubernetes-ca', 'front-proxy-ca', 'ingress-ca']);
     for (const wrong of [path.join(p.dir, 'wrong/path'), path.join(p.dir, 'empty')]) {
       if (wrong.endsWith('empty')) fs.mkdirSync(wrong);
       const msg = await refused(DEF, { ...p, stateDir: wrong });
@@ -88,7 +88,7 @@ describe('never a silent new cluster', () => {
     await synthesizeCluster(DEF, { ...quiet, ...a });
     await synthesizeCluster(DEF, { ...quiet, ...b });
     const msg = await refused(DEF, { ...a, stateDir: b.stateDir });
-    expect(msg).toContain('etcd-ca, kubernetes-ca, front-proxy-ca in the state differ from those that made');
+    expect(msg).toContain('etcd-ca, kubernetes-ca, front-proxy-ca, ingress-ca in the state differ from those that made');
   });
 
   test('KUBESMITH_NEW_CLUSTER=<name> starts a new cluster on purpose; with a state that has CAs it is refused', async () => {
@@ -100,7 +100,7 @@ describe('never a silent new cluster', () => {
     process.env.KUBESMITH_NEW_CLUSTER = 'kubesmith';
     try {
       const r = await synthesizeCluster(DEF, { ...quiet, ...p });
-      expect(r.pki.events.filter((e) => e.action === 'created').map((e) => e.name)).toEqual(['etcd-ca', 'kubernetes-ca', 'front-proxy-ca']);
+      expect(r.pki.events.filter((e) => e.action === 'created').map((e) => e.name)).toEqual(['etcd-ca', 'kubernetes-ca', 'front-proxy-ca', 'ingress-ca']);
     } finally {
       delete process.env.KUBESMITH_NEW_CLUSTER;
     }
