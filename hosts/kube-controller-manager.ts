@@ -23,7 +23,7 @@ export class KubeControllerManager extends Construct {
       ['kubeconfig', KUBE_CONTROLLER_MANAGER.kubeconfig],
       ['authentication-kubeconfig', KUBE_CONTROLLER_MANAGER.kubeconfig],
       ['authorization-kubeconfig', KUBE_CONTROLLER_MANAGER.kubeconfig],
-      ['bind-address', '127.0.0.1'],
+      ['bind-address', model.exposeMetrics ? '0.0.0.0' : '127.0.0.1'],
       ['leader-elect', true],
       ['cluster-name', model.name],
       // Signs the kubelets' client certificates (TLS bootstrapping and rotation).

@@ -38,7 +38,8 @@ export class KubeProxy extends Construct {
         apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
         kind: 'KubeProxyConfiguration',
         bindAddress: host.ip,
-        metricsBindAddress: `${host.ip}:${KUBE_PROXY.metricsPort}`,
+        // Loopback, as kubeadm's, unless the definition exposes metrics.
+        metricsBindAddress: `${model.exposeMetrics ? host.ip : '127.0.0.1'}:${KUBE_PROXY.metricsPort}`,
         clientConnection: { kubeconfig: KUBE_PROXY.kubeconfig },
         // The pod network: traffic from outside it to a Service is masqueraded.
         clusterCIDR: model.network.podCidr.text,

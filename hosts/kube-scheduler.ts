@@ -34,7 +34,7 @@ export class KubeScheduler extends Construct {
       ['config', KUBE_SCHEDULER.config],
       ['authentication-kubeconfig', KUBE_SCHEDULER.kubeconfig],
       ['authorization-kubeconfig', KUBE_SCHEDULER.kubeconfig],
-      ['bind-address', '127.0.0.1'],
+      ['bind-address', cluster.model.exposeMetrics ? '0.0.0.0' : '127.0.0.1'],
       ['v', VERBOSITY],
     ]);
     const unit = kubernetesUnit('kube-scheduler', { after: ['kube-apiserver'], wants: ['kube-apiserver'] });

@@ -62,6 +62,7 @@ export class ClusterModel {
   readonly hosts: readonly Host[];
   readonly apiServerPort: number;
   readonly auditLog: boolean;
+  readonly exposeMetrics: boolean;
   readonly loadBalancer?: LoadBalancer;
   readonly network: ClusterNetwork;
   readonly certificates: CertificateSettings;
@@ -85,6 +86,7 @@ export class ClusterModel {
     });
     this.apiServerPort = def.apiServerPort ?? DEFAULTS.apiServerPort;
     this.auditLog = def.auditLog ?? DEFAULTS.auditLog;
+    this.exposeMetrics = def.exposeMetrics ?? DEFAULTS.exposeMetrics;
     if (def.loadBalancer) {
       const lb = def.loadBalancer;
       const [vip, prefix] = lb.vip.split('/');

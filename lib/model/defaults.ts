@@ -7,6 +7,8 @@ export const DEFAULTS = {
   apiServerPort: 6443,
   /** The apiserver writes an audit log (metadata of every request) under /opt/kubernetes/logs. */
   auditLog: true,
+  /** Component metrics listen on loopback only, as kubeadm's do. */
+  exposeMetrics: false,
   host: {
     interface: 'eth0',
   },

@@ -139,6 +139,12 @@ export interface ClusterDefinition {
    */
   readonly auditLog?: boolean;
   /**
+   * Serve component metrics on the hosts' addresses, for a Prometheus outside the host: kube-proxy's on the host IP,
+   * the controller-manager's and the scheduler's (secure, authenticated) on every address. Otherwise on loopback.
+   * @default DEFAULTS.exposeMetrics
+   */
+  readonly exposeMetrics?: boolean;
+  /**
    * nginx L4 + keepalived VIP in front of the apiservers. Required when a host has the lb role.
    * @default none: clients reach the first master directly
    */

@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { KUBE_PROXY } from '../../hosts';
 import { PATHS } from '../../lib/model';
-import { LARGE, SEED } from '../support/clusters';
+import { LARGE, SEED, withChanges } from '../support/clusters';
 import { ecdsa, parseOptionFile, mustFileText, parseKubeconfig, snapshotFiles, synth, Synthesized } from '../support/host-files';
 import { cleanupTempDirs } from '../support/tmp';
 
@@ -49,4 +49,15 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
     expect(kc.clusters[0].cluster.server).toBe(model.apiServerEndpoint);
     expect(kc.users[0].user).toEqual({ 'client-certificate': '/opt/kubernetes/ssl/kube-proxy.pem', 'client-key': '/opt/kubernetes/ssl/kube-proxy-key.pem' });
   });
+});
+
+test('metrics listen on loopback, as kubeadm\'s do, unless the definition exposes them', async () => {
+  const loopback = await synth(ecdsa(SEED));
+  const exposed = await synth(ecdsa(withChanges(SEED, { exposeMetrics: true })));
+  const metrics = (x: Synthesized) => parse(mustFileText(x.result, 'k8s4', KUBE_PROXY.config)).metricsBindAddress;
+  expect(metrics(loopback)).toBe('127.0.0.1:10249');
+  expect(metrics(exposed)).toBe('192.168.100.40:10249');
+  const bind = (x: Synthesized, file: string) => parseOptionFile(mustFileText(x.result, 'k8s1', file)).flags.find(([k]) => k === 'bind-address')![1];
+  expect([bind(loopback, '/opt/kubernetes/cfg/kube-controller-manager'), bind(loopback, '/opt/kubernetes/cfg/kube-scheduler')]).toEqual(['127.0.0.1', '127.0.0.1']);
+  expect([bind(exposed, '/opt/kubernetes/cfg/kube-controller-manager'), bind(exposed, '/opt/kubernetes/cfg/kube-scheduler')]).toEqual(['0.0.0.0', '0.0.0.0']);
 });

@@ -15,5 +15,6 @@ export function clusterRules({ d }: DefinitionView): DefinitionIssue[] {
     issues.add('imageRegistry', d.imageRegistry, 'is not a registry prefix; use host[:port][/path], e.g. "registry.aliyuncs.com/google_containers"');
   }
   checkBoolean(issues, 'auditLog', d.auditLog);
+  checkBoolean(issues, 'exposeMetrics', d.exposeMetrics);
   return issues.list;
 }

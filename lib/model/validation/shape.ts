@@ -20,6 +20,7 @@ const DEFINITION: Shape<ClusterDefinition> = {
   hosts: { list: { name: 'value', ip: 'value', interface: 'value', roles: { list: 'value' } } },
   apiServerPort: 'value',
   auditLog: 'value',
+  exposeMetrics: 'value',
   loadBalancer: { vip: 'value', port: 'value', virtualRouterId: 'value', loadStreamModule: 'value', streamModulePath: 'value' },
   network: {
     serviceCidr: 'value', clusterDns: 'value', dnsDomain: 'value', podCidr: 'value',
