@@ -125,6 +125,31 @@ for ((i = 0; i < ${#BINARIES[@]}; i += 3)); do
   fi
 done
 
+# 5b. What the OS must provide beside those binaries, with the package on either family of distributions.
+for ((i = 0; i < ${#REQUIRES[@]}; i += 5)); do
+  name=${REQUIRES[i]} paths=${REQUIRES[i + 1]} deb=${REQUIRES[i + 2]} rhel=${REQUIRES[i + 3]} why=${REQUIRES[i + 4]}
+  found=0
+  IFS='|' read -r -a candidates <<< "$paths"
+  for p in "${candidates[@]}"; do if [ -e "$ROOT$p" ]; then found=1; break; fi; done
+  [ "$found" = 1 ] || warn "needs $name for $why: apt-get install $deb (Debian, Ubuntu) or dnf install $rhel (RHEL, CentOS)"
+done
+
+# 5c. firewalld and SELinux: what this host needs, as commands (install.sh changes neither).
+if [ "$LIVE" = 1 ]; then
+  if command -v firewall-cmd > /dev/null 2>&1 && firewall-cmd --state > /dev/null 2>&1; then
+    say "firewalld is running; this host needs:"
+    for r in ${FIREWALL[@]+"${FIREWALL[@]}"}; do
+      if [ "$r" = vrrp ]; then echo "  firewall-cmd --permanent --add-rich-rule='rule protocol value=\"vrrp\" accept'"
+      else echo "  firewall-cmd --permanent --add-port=$r"; fi
+    done
+    echo "  firewall-cmd --reload"
+  fi
+  if [ ${#SELINUX[@]} -gt 0 ] && command -v getenforce > /dev/null 2>&1 && [ "$(getenforce 2> /dev/null)" = Enforcing ]; then
+    say "SELinux enforces; this host needs:"
+    for c in "${SELINUX[@]}"; do echo "  $c"; done
+  fi
+fi
+
 # 6. The running system: only without --root.
 SERVICES='not touched (--root)'
 if [ "$LIVE" = 1 ]; then

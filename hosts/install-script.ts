@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Construct } from 'constructs';
 import {
-  ALLOWED_MODES, Cluster, HostBundle, hostDirectories, runsOn, componentSpec, serviceDependencies,
+  ALLOWED_MODES, Cluster, HostBundle, componentSpec, firewallRulesOn, hostDirectories, requirementsOn, runsOn,
+  selinuxCommandsOn, serviceDependencies,
 } from '../lib/components';
 import { ClusterModel } from '../lib/model';
 
@@ -63,6 +64,15 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
     '# file -> once this path exists, the file is obsolete: left out, and removed (the bootstrap kubeconfig)',
     'declare -A OBSOLETE=(',
     ...[...bundle.obsoleteFiles].sort().map(([file, when]) => `  [${sq(plain('file', file))}]=${sq(plain('path', when))}`),
+    ')',
+    '# what the OS must provide: name, paths (any one), Debian/Ubuntu package, RHEL/CentOS package, who needs it',
+    'REQUIRES=(',
+    ...requirementsOn(host, model).map((r) => `  ${sq(r.name)} ${sq(r.paths.map((p) => plain('path', p)).join('|'))} ${sq(plain('package', r.debian))} ${sq(plain('package', r.rhel))} ${sq(r.why)}`),
+    ')',
+    '# what a firewall must let in (firewalld: printed as commands when it runs), and SELinux settings (when it enforces)',
+    `FIREWALL=(${firewallRulesOn(host, model).map((r) => sq(plain('port', r.port))).join(' ')})`,
+    'SELINUX=(',
+    ...selinuxCommandsOn(host, model).map((c) => `  ${sq(c)}`),
     ')',
     `# the only modes a file may have: ${ALLOWED_MODES.map(octal).join(' ')} (no setuid, setgid, sticky or world-writable)`,
     `MODES=' ${ALLOWED_MODES.map(octal).join(' ')} '`,

@@ -9,12 +9,20 @@ export const PREREQUISITE_FILES = {
   modulesLoad: '/etc/modules-load.d/kubernetes.conf',
 } as const;
 
-/** Kernel settings pods need: routed traffic, and bridged traffic passing iptables (kube-proxy, flannel). */
-export const NODE_SYSCTLS: ReadonlyArray<readonly [string, string]> = [
-  ['net.bridge.bridge-nf-call-iptables', '1'],
-  ['net.bridge.bridge-nf-call-ip6tables', '1'],
-  ['net.ipv4.ip_forward', '1'],
-];
+/**
+ * Kernel settings pods need: routed traffic, bridged traffic passing iptables (kube-proxy, flannel), and the
+ * NodePort range kept out of the ephemeral ports the kernel hands out (30000-32767 overlaps its 32768-60999 only at
+ * the edge, a wider range like 30000-50000 deeply), so no outgoing connection takes a NodePort kube-proxy holds.
+ */
+export function nodeSysctls(model: ClusterModel): [string, string][] {
+  const { low, high } = model.network.nodePortRange;
+  return [
+    ['net.bridge.bridge-nf-call-iptables', '1'],
+    ['net.bridge.bridge-nf-call-ip6tables', '1'],
+    ['net.ipv4.ip_forward', '1'],
+    ['net.ipv4.ip_local_reserved_ports', `${low}-${high}`],
+  ];
+}
 
 /** overlay for containerd's snapshotter, br_netfilter for the bridge sysctls, IPVS for kube-proxy's ipvs mode. */
 export function kernelModules(model: ClusterModel): string[] {
@@ -34,7 +42,7 @@ export class NodePrerequisites extends Construct {
     for (const bundle of cluster.bundlesRunning('kubelet')) {
       bundle.addFile(PREREQUISITE_FILES.sysctl, [
         '# Kubernetes node prerequisites (kubesmith)',
-        ...NODE_SYSCTLS.map(([k, v]) => `${k} = ${v}`),
+        ...nodeSysctls(cluster.model).map(([k, v]) => `${k} = ${v}`),
         '',
       ].join('\n'));
       bundle.addFile(PREREQUISITE_FILES.modulesLoad, [

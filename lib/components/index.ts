@@ -5,5 +5,6 @@ export * from './component-list';
 export * from './environment-file';
 export * from './host-bundle';
 export * from './kubeconfig';
+export * from './prerequisites';
 export * from './service-dependencies';
 export * from './systemd-unit';

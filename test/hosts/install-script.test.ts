@@ -222,6 +222,26 @@ describe('install.sh --root, run for real on every SEED host', () => {
     expect(fs.readFileSync(path.join(bundleDir, INSTALL_SCRIPT), 'utf8')).toMatch(/^  \['kubelet\.service'\]='(?!.*bootstrap\.kubeconfig)[^']*'$/m);
   });
 
+  test('what the OS must provide is reported with the package for Debian/Ubuntu and RHEL/CentOS', () => {
+    const stubs = stubBin();
+    const needs = (host: string) => install(unpack(s.archive(host)), ['--root', path.join(tempDir(), 'root')], stubs)
+      .stderr.split('\n').filter((l) => l.includes('warning: needs')).map((l) => l.replace(/^install\.sh: warning: /, ''));
+    // SEED: kube-proxy in ipvs mode, an app with NFS volumes, Debian's stream module.
+    expect(needs('k8s4')).toEqual([
+      'needs conntrack for kube-proxy: apt-get install conntrack (Debian, Ubuntu) or dnf install conntrack-tools (RHEL, CentOS)',
+      'needs iptables for kube-proxy and flanneld: apt-get install iptables (Debian, Ubuntu) or dnf install iptables-nft (RHEL, CentOS)',
+      'needs ipset for kube-proxy in ipvs mode, which exits without it (no fallback to iptables since 1.26): apt-get install ipset (Debian, Ubuntu) or dnf install ipset (RHEL, CentOS)',
+      'needs mount.nfs for the kubelet, to mount the apps\' NFS volumes: apt-get install nfs-common (Debian, Ubuntu) or dnf install nfs-utils (RHEL, CentOS)',
+    ]);
+    expect(needs('k8s1')).toContain('needs the nginx stream module for nginx\'s load_module (loadBalancer.streamModulePath /usr/lib/nginx/modules/ngx_stream_module.so): '
+      + 'apt-get install libnginx-mod-stream (Debian, Ubuntu) or dnf install nginx-mod-stream (RHEL, CentOS)');
+    // Present in the root: not reported.
+    const root = path.join(tempDir(), 'root');
+    fs.mkdirSync(path.join(root, 'usr/sbin'), { recursive: true });
+    for (const p of ['conntrack', 'iptables', 'ipset', 'mount.nfs']) fs.writeFileSync(path.join(root, 'usr/sbin', p), '');
+    expect(install(unpack(s.archive('k8s4')), ['--root', root], stubs).stderr).not.toContain('warning: needs');
+  });
+
   test('a relative --root works, and bad arguments exit 2 with the usage', () => {
     const stubs = stubBin();
     const bundleDir = unpack(s.archive('k8s4'));
@@ -395,6 +415,30 @@ const canChroot = (() => {
     fs.writeFileSync(path.join(host.root, 'etc/nginx/nginx.conf'), 'drifted again\n');
     expect(host.install('--no-start').stdout).toContain('not started (--no-start)');
     expect(host.calls().filter((c) => /start|is-active/.test(c))).toEqual([]);
+  });
+
+  test('with firewalld running and SELinux enforcing, it prints the commands this host needs', () => {
+    const host = new ChrootHost(unpack(s.archive('k8s1')));
+    fs.writeFileSync(path.join(host.root, 'stubs/firewall-cmd'), '#!/bin/bash\n[ "$1" = --state ] && echo running\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(host.root, 'stubs/getenforce'), '#!/bin/bash\necho Enforcing\n', { mode: 0o755 });
+    const r = host.install('--no-start');
+    expect(r.status).toBe(0);
+    const firewall = r.stdout.split('\n').filter((l) => l.startsWith('  firewall-cmd'));
+    expect(firewall).toEqual([
+      '  firewall-cmd --permanent --add-port=2379-2380/tcp',
+      '  firewall-cmd --permanent --add-port=6443/tcp',
+      '  firewall-cmd --permanent --add-port=6444/tcp',
+      '  firewall-cmd --permanent --add-rich-rule=\'rule protocol value="vrrp" accept\'',
+      '  firewall-cmd --reload',
+    ]);
+    expect(r.stdout).toContain('SELinux enforces; this host needs:\n  setsebool -P httpd_can_network_connect 1\n'
+      + '  semanage port -a -t http_port_t -p tcp 6444 || semanage port -m -t http_port_t -p tcp 6444\n  setsebool -P keepalived_connect_any 1\n');
+    // A node: the kubelet, vxlan, NodePorts and the ingress controller's ports.
+    const node = new ChrootHost(unpack(s.archive('k8s4')));
+    fs.writeFileSync(path.join(node.root, 'stubs/firewall-cmd'), '#!/bin/bash\n[ "$1" = --state ] && echo running\n', { mode: 0o755 });
+    expect(node.install('--no-start').stdout.split('\n').filter((l) => l.includes('--add-port=')).map((l) => l.replace(/.*--add-port=/, ''))).toEqual([
+      '10250/tcp', '8472/udp', '30000-50000/tcp', '30000-50000/udp', '80/tcp', '443/tcp',
+    ]);
   });
 
   test('a changed file restarts only the running units that read it', () => {

@@ -28,13 +28,15 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
     }
   });
 
-  test('sysctl: IPv4 forwarding and bridged traffic through iptables', () => {
+  test('sysctl: IPv4 forwarding, bridged traffic through iptables, and the NodePort range reserved from ephemeral ports', () => {
     const text = fileText(cluster.bundle(cluster.model.nodes[0].name), PREREQUISITE_FILES.sysctl);
     const settings = Object.fromEntries(contentLines(text).map((l) => l.split(/\s*=\s*/)));
+    const { low, high } = cluster.model.network.nodePortRange;
     expect(settings).toEqual({
       'net.ipv4.ip_forward': '1',
       'net.bridge.bridge-nf-call-iptables': '1',
       'net.bridge.bridge-nf-call-ip6tables': '1',
+      'net.ipv4.ip_local_reserved_ports': `${low}-${high}`,
     });
   });
 
