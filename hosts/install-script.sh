@@ -3,7 +3,7 @@
 say() { echo "install.sh: $*"; }
 warn() { echo "install.sh: warning: $*" >&2; WARNINGS=$((WARNINGS + 1)); }
 die() { echo "install.sh: error: $*" >&2; exit 1; }
-usage() { echo "usage: install.sh [--root DIR] [--no-start]"; }
+usage() { echo "usage: install.sh [--root DIR] [--no-start | --check]"; }
 same_mode() { [ $((8#$(stat -c %a -- "$1"))) -eq $((8#$2)) ]; }
 # With --root, a path must stay inside the root once symbolic links are followed: a link in the root to / must not
 # make install.sh write to the real system.
@@ -18,6 +18,7 @@ inside_root() {
 ROOT=''
 LIVE=1
 START=1
+CHECK=0
 WARNINGS=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
       if [ $# -lt 2 ] || [ -z "$2" ]; then usage >&2; exit 2; fi
       ROOT=$2; LIVE=0; shift 2 ;;
     --no-start) START=0; shift ;;
+    --check) CHECK=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -33,7 +35,7 @@ if [ "$LIVE" = 0 ]; then
   mkdir -p -- "$ROOT"
   ROOT=$(cd -- "$ROOT" && pwd -P)
   [ "$ROOT" != / ] || ROOT=''
-elif [ "$(id -u)" != 0 ]; then
+elif [ "$(id -u)" != 0 ] && [ "$CHECK" = 0 ]; then
   die "run as root, or with --root DIR to lay the files out elsewhere"
 fi
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
@@ -41,6 +43,7 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
 # 1. Every file of the bundle must match MANIFEST before anything is changed.
 FILES=() # mode, path: the entries in a directory; top-level ones (install.sh) belong to the bundle
+declare -A SUMS=()
 BAD=0
 while IFS= read -r line || [ -n "$line" ]; do
   [[ $line =~ ^([0-7]{4})\ ([0-9a-f]{64})\ ([^[:space:]]+)$ ]] || die "MANIFEST: malformed line: $line"
@@ -54,10 +57,46 @@ while IFS= read -r line || [ -n "$line" ]; do
   if [ "$actual" != "$sum" ]; then
     echo "install.sh: MISMATCH $file: sha256 $actual, MANIFEST says $sum" >&2; BAD=$((BAD + 1)); continue
   fi
-  case "$file" in */*) FILES+=("$mode" "$file") ;; esac
+  case "$file" in */*) FILES+=("$mode" "$file"); SUMS[$file]=$sum ;; esac
 done < MANIFEST
 [ "$BAD" = 0 ] || die "$BAD file(s) do not match MANIFEST; nothing was changed. Unpack the bundle again."
 [ ${#FILES[@]} -gt 0 ] || die "MANIFEST lists no file to install"
+
+# --check: how this host differs from the bundle (content, mode, missing files, units not active); changes nothing.
+if [ "$CHECK" = 1 ]; then
+  DRIFT=0
+  drift() { echo "install.sh: DRIFT $*"; DRIFT=$((DRIFT + 1)); }
+  for ((i = 0; i < ${#FILES[@]}; i += 2)); do
+    mode=${FILES[i]} file=${FILES[i + 1]} dst=$ROOT/${FILES[i + 1]}
+    when=${OBSOLETE[$file]-}
+    if [ -n "$when" ] && [ -e "$ROOT$when" ]; then
+      if [ -e "$dst" ] || [ -L "$dst" ]; then drift "obsolete /$file is still there ($when exists)"; fi
+      continue
+    fi
+    if [ -L "$dst" ] || [ ! -f "$dst" ]; then drift "missing  /$file"; continue; fi
+    actual=$(sha256sum -- "$dst"); actual=${actual%% *}
+    [ "$actual" = "${SUMS[$file]}" ] || drift "content  /$file (sha256 $actual, MANIFEST says ${SUMS[$file]})"
+    same_mode "$dst" "$mode" || drift "mode     /$file ($(stat -c %a -- "$dst"), MANIFEST says $mode)"
+  done
+  for ((i = 0; i < ${#DIRS[@]}; i += 3)); do
+    mode=${DIRS[i]} dir=${DIRS[i + 1]} enforce=${DIRS[i + 2]}
+    if [ ! -d "$ROOT$dir" ]; then drift "missing  $dir/"
+    elif [ "$enforce" = 1 ] && ! same_mode "$ROOT$dir" "$mode"; then drift "mode     $dir/ ($(stat -c %a -- "$ROOT$dir"), should be $mode)"; fi
+  done
+  CHECKED_UNITS=0
+  if [ "$LIVE" = 1 ]; then
+    for u in ${UNITS[@]+"${UNITS[@]}"}; do
+      CHECKED_UNITS=$((CHECKED_UNITS + 1))
+      systemctl is-active --quiet "$u" || drift "unit     $u is $(systemctl is-active "$u" 2> /dev/null || true)"
+    done
+  fi
+  if [ "$DRIFT" = 0 ]; then
+    say "$HOST: no drift ($((${#FILES[@]} / 2)) files, $CHECKED_UNITS units checked)"
+    exit 0
+  fi
+  say "$HOST: $DRIFT difference(s) from the bundle; run install.sh to put the files back"
+  exit 3
+fi
 
 # 2. Swap: kubelet fails with swap on.
 if [ "$LIVE" = 1 ] && [ "$NODE" = 1 ] && [ -r /proc/swaps ] && [ "$(wc -l < /proc/swaps)" -gt 1 ]; then

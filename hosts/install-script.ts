@@ -39,9 +39,10 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
   const lines = [
     '#!/bin/bash',
     `# kubesmith install.sh for ${host.name} (${host.roles.join(', ')}). Generated: edit the cluster definition instead.`,
-    `# Run it from the unpacked bundle:  mkdir b && tar -xzf ${host.name}.tar.gz -C b && b/install.sh [--root DIR] [--no-start]`,
+    `# Run it from the unpacked bundle:  mkdir b && tar -xzf ${host.name}.tar.gz -C b && b/install.sh [--root DIR] [--no-start | --check]`,
     '#   --root DIR   install under DIR instead of /; never touches systemd or the running system',
     '#   --no-start   enable the services but do not start them',
+    '#   --check      report how the host differs from the bundle (files, modes, units not active); exit 3 on drift; change nothing',
     'set -euo pipefail',
     'umask 022',
     '',

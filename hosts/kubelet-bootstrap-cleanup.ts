@@ -49,6 +49,8 @@ export class KubeletBootstrapCleanup extends Construct {
       },
       service: {
         Type: 'oneshot',
+        // Active once done, so install.sh --check sees it ran.
+        RemainAfterExit: 'yes',
         ExecStart: KUBELET_BOOTSTRAP_CLEANUP.script,
         TimeoutStartSec: `${Math.ceil((KUBELET_BOOTSTRAP_CLEANUP.checks * 2) / 60) + 1}min`,
       },

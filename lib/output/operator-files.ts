@@ -1,5 +1,7 @@
 import { Cluster } from '../components';
-import { renderInstallTasks, renderInventory, renderPlaybook } from './rollout/ansible';
+import {
+  renderCheckPlaybook, renderInstallTasks, renderInventory, renderPlaybook, renderStageTasks,
+} from './rollout/ansible';
 import { renderDeployScript } from './rollout/deploy-script';
 import { renderTopology } from './topology';
 
@@ -10,5 +12,7 @@ export function addOperatorFiles(cluster: Cluster): void {
   cluster.addOperatorFile('ansible/inventory.ini', renderInventory(model), 0o644);
   cluster.addOperatorFile('ansible/site.yml', renderPlaybook(model), 0o644);
   cluster.addOperatorFile('ansible/install-bundle.yml', renderInstallTasks(model), 0o644);
+  cluster.addOperatorFile('ansible/stage-bundle.yml', renderStageTasks(), 0o644);
+  cluster.addOperatorFile('ansible/check.yml', renderCheckPlaybook(), 0o644);
   cluster.addOperatorFile('deploy.sh', renderDeployScript(model), 0o755);
 }

@@ -242,6 +242,31 @@ describe('install.sh --root, run for real on every SEED host', () => {
     expect(install(unpack(s.archive('k8s4')), ['--root', root], stubs).stderr).not.toContain('warning: needs');
   });
 
+  test('--check reports every drift of a --root install (content, mode, missing), exits 3, and changes nothing', () => {
+    const stubs = stubBin();
+    const bundleDir = unpack(s.archive('k8s1'));
+    const root = path.join(tempDir(), 'root');
+    expect(install(bundleDir, ['--root', root], stubs).status).toBe(0);
+    const clean = install(bundleDir, ['--root', root, '--check'], stubs);
+    expect([clean.status, clean.stdout]).toEqual([0, expect.stringMatching(/k8s1: no drift \(\d+ files, 0 units checked\)/)]);
+    fs.appendFileSync(path.join(root, 'etc/nginx/nginx.conf'), '# edited by hand\n');
+    fs.chmodSync(path.join(root, 'opt/kubernetes/ssl/apiserver-key.pem'), 0o644);
+    fs.rmSync(path.join(root, 'opt/etcd/cfg/etcd'));
+    fs.chmodSync(path.join(root, 'var/lib/etcd'), 0o755);
+    const before = tree(root);
+    const r = install(bundleDir, ['--root', root, '--check'], stubs);
+    expect(r.status).toBe(3);
+    expect(r.stdout.split('\n').filter((l) => l.includes('DRIFT')).map((l) => l.replace(/\(sha256 [0-9a-f]+, MANIFEST says [0-9a-f]+\)/, '(sha256 ...)'))).toEqual([
+      'install.sh: DRIFT content  /etc/nginx/nginx.conf (sha256 ...)',
+      'install.sh: DRIFT missing  /opt/etcd/cfg/etcd',
+      'install.sh: DRIFT mode     /opt/kubernetes/ssl/apiserver-key.pem (644, MANIFEST says 0600)',
+      'install.sh: DRIFT mode     /var/lib/etcd/ (755, should be 0700)',
+    ]);
+    expect(r.stdout).toContain('k8s1: 4 difference(s) from the bundle');
+    expect(tree(root)).toEqual(before);
+    expect(fs.existsSync(stubs.log)).toBe(false);
+  });
+
   test('a relative --root works, and bad arguments exit 2 with the usage', () => {
     const stubs = stubBin();
     const bundleDir = unpack(s.archive('k8s4'));
@@ -253,7 +278,7 @@ describe('install.sh --root, run for real on every SEED host', () => {
     expect(fs.existsSync(path.join(cwd, 'rel/root/opt/kubernetes/ssl/kube-proxy.pem'))).toBe(true);
     for (const args of [['--bogus'], ['--root'], ['--root', '']]) {
       const bad = install(bundleDir, args, stubs);
-      expect([args, bad.status, bad.stderr]).toEqual([args, 2, 'usage: install.sh [--root DIR] [--no-start]\n']);
+      expect([args, bad.status, bad.stderr]).toEqual([args, 2, 'usage: install.sh [--root DIR] [--no-start | --check]\n']);
     }
     expect(fs.existsSync(stubs.log)).toBe(false);
   });
@@ -439,6 +464,20 @@ const canChroot = (() => {
     expect(node.install('--no-start').stdout.split('\n').filter((l) => l.includes('--add-port=')).map((l) => l.replace(/.*--add-port=/, ''))).toEqual([
       '10250/tcp', '8472/udp', '30000-50000/tcp', '30000-50000/udp', '80/tcp', '443/tcp',
     ]);
+  });
+
+  test('--check on the live system also reports the units that are not active', () => {
+    const host = new ChrootHost(unpack(s.archive('k8s1')));
+    expect(host.run('mkdir -p /usr/sbin && printf "#!/bin/sh\\n" > /usr/sbin/nginx && chmod 755 /usr/sbin/nginx').status).toBe(0);
+    expect(host.install().status).toBe(0);
+    host.calls();
+    const r = host.install('--check');
+    expect(r.status).toBe(3);
+    // Only nginx was started (the other binaries are missing here): every other unit is reported.
+    const units = r.stdout.split('\n').filter((l) => l.includes('DRIFT unit')).map((l) => l.replace(/^install\.sh: DRIFT unit +/, '').split(' ')[0]);
+    expect(units).toEqual(expect.arrayContaining(['etcd.service', 'kube-apiserver.service', 'kube-scheduler.service']));
+    expect(units).not.toContain('nginx.service');
+    expect(host.calls().filter((c) => !c.startsWith('systemctl is-active'))).toEqual([]);
   });
 
   test('a changed file restarts only the running units that read it', () => {

@@ -15,13 +15,15 @@ export function renderDeployScript(model: ClusterModel): string {
 # Copies each host's bundle with scp and runs its install.sh over ssh, in the order of ansible/site.yml:
 # etcd members, the flannel network config, masters one at a time (each waits for its apiserver's /readyz),
 # lb hosts one at a time, nodes. Prints the plan; changes nothing without --yes.
+# --check: runs each host's install.sh --check (files that differ from the bundle, units not active); exit 3 on drift.
 set -euo pipefail
 
-usage() { echo "usage: deploy.sh [--yes] [--user USER] [--only HOST]"; }
-YES=0 SSH_USER=root ONLY=''
+usage() { echo "usage: deploy.sh [--yes | --check] [--user USER] [--only HOST]"; }
+YES=0 CHECK=0 SSH_USER=root ONLY=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --yes) YES=1; shift ;;
+    --check) CHECK=1; shift ;;
     --user) [ $# -ge 2 ] || { usage >&2; exit 2; }; SSH_USER=$2; shift 2 ;;
     --only) [ $# -ge 2 ] || { usage >&2; exit 2; }; ONLY=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -52,6 +54,37 @@ wait_for() { # ip, what, command
   die "$what: not ready after $TRIES tries, $DELAY s apart"
 }
 
+# Copies a host's bundle to it and unpacks it: host, address.
+stage() {
+  remote "$2" "mkdir -p $STAGING && chmod 700 $STAGING"
+  "$SCP" "\${OPTS[@]}" -q "hosts/$1.tar.gz" "$SSH_USER@$2:$STAGING/$1.tar.gz"
+  remote "$2" "rm -rf $STAGING/bundle && mkdir -p $STAGING/bundle && tar -xzf $STAGING/$1.tar.gz -C $STAGING/bundle"
+}
+
+if [ "$CHECK" = 1 ]; then
+  declare -A CHECKED=()
+  DRIFTED=()
+  for step in "\${STEPS[@]}"; do
+    read -r phase host ip <<< "$step"
+    [ -z "$ONLY" ] || [ "$ONLY" = "$host" ] || continue
+    [ -z "\${CHECKED[$host]-}" ] || continue
+    CHECKED[$host]=1
+    [ -f "hosts/$host.tar.gz" ] || die "missing hosts/$host.tar.gz: run synth first"
+    say "$host ($ip): checking"
+    stage "$host" "$ip"
+    rc=0
+    remote "$ip" "$STAGING/bundle/install.sh --check" || rc=$?
+    case "$rc" in
+      0) ;;
+      3) DRIFTED+=("$host") ;;
+      *) die "$host: install.sh --check failed (exit $rc)" ;;
+    esac
+  done
+  if [ \${#DRIFTED[@]} -eq 0 ]; then say "no drift on \${#CHECKED[@]} host(s)"; exit 0; fi
+  say "drift on: \${DRIFTED[*]}; roll out again (deploy.sh --yes) to put the files back"
+  exit 3
+fi
+
 say "plan for cluster ${model.name}:"
 declare -A SEEN=()
 for step in "\${STEPS[@]}"; do
@@ -76,9 +109,8 @@ for step in "\${STEPS[@]}"; do
   previous=$phase
   if [ -z "\${DONE[$host]-}" ]; then
     say "$host ($ip): installing"
-    remote "$ip" "mkdir -p $STAGING && chmod 700 $STAGING"
-    "$SCP" "\${OPTS[@]}" -q "hosts/$host.tar.gz" "$SSH_USER@$ip:$STAGING/$host.tar.gz"
-    remote "$ip" "rm -rf $STAGING/bundle && mkdir -p $STAGING/bundle && tar -xzf $STAGING/$host.tar.gz -C $STAGING/bundle && $STAGING/bundle/install.sh"
+    stage "$host" "$ip"
+    remote "$ip" "$STAGING/bundle/install.sh"
     DONE[$host]=1
   fi
   case "$phase" in

@@ -90,4 +90,16 @@ function recap(out: string): Record<string, Record<string, number>> {
     expect(Object.keys(counters).sort()).toEqual(['k8s1', 'k8s2', 'k8s3', 'k8s4']);
     for (const [host, c] of Object.entries(counters)) expect([host, c.changed, c.failed]).toEqual([host, 0, 0]);
   });
+
+  test('check.yml passes on hosts as installed, and fails a host whose files drifted, saying which', () => {
+    const clean = ansible(s, ['-i', 'inventory.ini', '-i', local, 'check.yml']);
+    expect([clean.status, clean.out]).toEqual([0, expect.anything()]);
+    fs.appendFileSync(path.join(s.dir, 'roots', 'k8s2', 'etc/nginx/nginx.conf'), '# edited\n');
+    const drifted = ansible(s, ['-i', 'inventory.ini', '-i', local, 'check.yml']);
+    expect(drifted.status).not.toBe(0);
+    expect(drifted.out).toMatch(/DRIFT content {2}\/etc\/nginx\/nginx\.conf/);
+    expect(drifted.out).toContain('k8s2 differs from its bundle');
+    const counters = recap(drifted.out);
+    expect(Object.entries(counters).filter(([, c]) => c.failed > 0).map(([h]) => h)).toEqual(['k8s2']);
+  });
 });

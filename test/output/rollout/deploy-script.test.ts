@@ -19,6 +19,7 @@ args=()
 while [ $# -gt 0 ]; do case "$1" in -o) shift 2 ;; -q) shift ;; *) args+=("$1"); shift ;; esac; done
 echo "${name} \${args[*]}" >> ${log}
 if [ -n "\${FAIL_MATCH:-}" ] && [[ "\${args[*]}" == *"$FAIL_MATCH"* ]]; then exit 1; fi
+if [ -n "\${DRIFT_MATCH:-}" ] && [[ "\${args[*]}" == *"$DRIFT_MATCH"* ]] && [[ "\${args[*]}" == *"install.sh --check"* ]]; then exit 3; fi
 exit 0
 `, { mode: 0o755 });
   }
@@ -74,6 +75,22 @@ describe('deploy.sh', () => {
       'l4 root@192.168.100.10', 'l4 root@192.168.100.20',
       'copy hosts/k8s4.tar.gz', 'install root@192.168.100.40',
     ]);
+  });
+
+  test('--check stages every bundle, runs install.sh --check once per host, and exits 3 naming the hosts that drifted', () => {
+    const st = stubs();
+    const r = deploy(s, ['--check'], st, { DRIFT_MATCH: '192.168.100.30' });
+    expect(r.status).toBe(3);
+    const calls = fs.readFileSync(st.log, 'utf8').trim().split('\n');
+    expect(calls.filter((c) => c.includes('install.sh')).map((c) => c.split(' ').slice(1).join(' '))).toEqual([
+      'root@192.168.100.10 /root/kubesmith/bundle/install.sh --check',
+      'root@192.168.100.20 /root/kubesmith/bundle/install.sh --check',
+      'root@192.168.100.30 /root/kubesmith/bundle/install.sh --check',
+      'root@192.168.100.40 /root/kubesmith/bundle/install.sh --check',
+    ]);
+    expect(r.stdout).toContain('deploy.sh: drift on: k8s3; roll out again (deploy.sh --yes) to put the files back');
+    const clean = deploy(s, ['--check'], stubs());
+    expect([clean.status, clean.stdout]).toEqual([0, expect.stringContaining('no drift on 4 host(s)')]);
   });
 
   test('a master whose apiserver never becomes ready stops the roll-out before the next host', () => {
