@@ -1,0 +1,55 @@
+/**
+ * The kubelets of test/cluster run with the cgroupfs driver under their own cgroupRoot
+ * (definition.ts SANDBOX). Their cgroups are removed afterwards, deepest first, in every
+ * mounted hierarchy. A process still inside one was started by that kubelet's containers
+ * (the root is unique to this run), so it is killed first.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+const CGROUP_FS = '/sys/fs/cgroup';
+
+function hierarchies(): string[] {
+  if (!fs.existsSync(CGROUP_FS)) return [];
+  return fs.readdirSync(CGROUP_FS).map((d) => path.join(CGROUP_FS, d)).filter((d) => fs.existsSync(path.join(d, 'cgroup.procs')));
+}
+
+function removeTree(dir: string): void {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeTree(path.join(dir, e.name));
+  for (let attempt = 0; attempt < 20; attempt++) {
+    let pids: number[] = [];
+    try {
+      pids = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch {
+      return;
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+}
+
+/** Removes the cgroup trees `roots` (e.g. /kubesmith-boot-123-k8s3) from every hierarchy. Returns what was removed. */
+export function removeCgroups(roots: readonly string[]): string[] {
+  const removed: string[] = [];
+  for (const root of roots) {
+    if (!/^\/kubesmith-[A-Za-z0-9-]+$/.test(root)) throw new Error(`refusing to remove cgroup ${root}`);
+    for (const h of hierarchies()) {
+      const dir = path.join(h, root);
+      if (!fs.existsSync(dir)) continue;
+      removeTree(dir);
+      removed.push(dir);
+    }
+  }
+  return removed;
+}
