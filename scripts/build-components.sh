@@ -8,7 +8,7 @@
 #     etcd-v3.5.15/bin/         etcd etcdctl
 #     flannel-v0.22.2/bin/      flanneld
 #     cni-plugins-v1.3.0/bin/   bridge host-local loopback portmap
-#     flannel-cni-v1.0.1/bin/   flannel
+#     flannel-cni-v0.9.1/bin/   flannel
 #     config-fields-v1.27.16/bin/ config-fields (prints the fields of the component config types; test fixtures)
 #
 # A component whose directory holds a .complete stamp with the same recipe is
@@ -25,8 +25,8 @@
 #    throwaway go.sum, only the database lookup is skipped for those two module paths.
 #  - flannel v0.22.2: the newest v0.22 the module proxy serves (v0.22.3 is not served).
 #  - The flannel CNI plugin: github.com/flannel-io/cni-plugin is not served at any version; the same plugin
-#    lived in github.com/containernetworking/plugins plugins/meta/flannel until v1.0.1, built from there.
-#  - CGO_ENABLED=0 static binaries, -trimpath, -s -w.
+#    lived in github.com/containernetworking/plugins plugins/meta/flannel until v0.9.1 (gone in v1.0.0), built from there.
+#  - CGO_ENABLED=0 static binaries, -trimpath, -s -w; flanneld alone with cgo (its udp backend is C), as upstream builds it.
 #
 # Usage: bash scripts/build-components.sh [--print-dir]   (--print-dir: print the cache dir and exit)
 # Exit codes: 0 built or cached; 1 a build failed; 2 no go toolchain.
@@ -42,7 +42,7 @@ K8S_BUILD_DATE=2024-07-17T01:44:24Z
 ETCD_VERSION=v3.5.15
 FLANNEL_VERSION=v0.22.2
 CNI_VERSION=v1.3.0
-FLANNEL_CNI_FROM=v1.0.1   # containernetworking/plugins release that still carried plugins/meta/flannel
+FLANNEL_CNI_FROM=v0.9.1   # the last containernetworking/plugins release that carried plugins/meta/flannel
 
 export PATH="/usr/local/go/bin:$PATH"
 export CGO_ENABLED=0
@@ -168,9 +168,10 @@ build_etcd() {
     # The server and etcdctl modules replace their siblings with ../ paths (ignored in a dependency):
     # require every module of the release at the same version instead.
     local mod
-    for mod in api/v3 client/pkg/v3 client/v2 client/v3 pkg/v3 raft/v3 server/v3 etcdctl/v3 etcdutl/v3; do
+    for mod in api/v3 client/pkg/v3 client/v3 pkg/v3 raft/v3 server/v3 etcdctl/v3 etcdutl/v3; do
       go mod edit "-require=go.etcd.io/etcd/$mod@$ETCD_VERSION"
     done
+    go mod edit "-require=go.etcd.io/etcd/client/v2@v2.305.${ETCD_VERSION##*.}"   # client/v2 is numbered v2.305.x
     mkdir -p out
     go build -trimpath -ldflags "$LD" -o out/etcd go.etcd.io/etcd/server/v3
     go build -trimpath -ldflags "$LD" -o out/etcdctl go.etcd.io/etcd/etcdctl/v3
@@ -187,7 +188,8 @@ FLANNEL_RECIPE="github.com/flannel-io/flannel@$FLANNEL_VERSION"
 build_flannel() {
   local out=$WORK/flannel-out
   mkdir -p "$out"
-  GOBIN=$out go install -trimpath \
+  # cgo, as upstream's release build: the udp backend (compiled in on amd64) is C (proxy_amd64.c).
+  CGO_ENABLED=1 GOBIN=$out go install -trimpath \
     -ldflags "$LD -X github.com/flannel-io/flannel/pkg/version.Version=$FLANNEL_VERSION" \
     "github.com/flannel-io/flannel@$FLANNEL_VERSION"
   mv "$out/flannel" "$out/flanneld"

@@ -51,7 +51,7 @@ for (const component of COMPONENTS) {
     `Source: \`${BINARY[component]} --help\` of the binary scripts/build-components.sh builds (${path.basename(path.dirname(path.dirname(binary)))}),`,
     '  written by scripts/regenerate-references.ts; test/cluster/references.test.ts checks it still matches. ' + `Generated ${today}.`,
     env
-      ? `  Environment names as the program derives them: ${env} + upper-case name with - and . as _.`
+      ? `  Environment names as the program derives them: ${env} + upper-case name with - as _ (pkg/flags FlagToEnv; a . stays).`
       : '  Names without leading dashes; the checker treats _ and - alike (WordSepNormalizeFunc).',
     '"deprecated": the usage text says so, or --help hides the flag (pflag MarkDeprecated) and the parser still accepts it',
     `  (probed with \`--NAME=true --version\` for each name of the previous list that --help does not show: ${r.hidden.length ? r.hidden.join(' ') : 'none'}).`,

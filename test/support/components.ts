@@ -15,7 +15,7 @@ export const COMPONENT_DIRS = {
   etcd: 'etcd-v3.5.15',
   flannel: 'flannel-v0.22.2',
   cniPlugins: 'cni-plugins-v1.3.0',
-  flannelCni: 'flannel-cni-v1.0.1',
+  flannelCni: 'flannel-cni-v0.9.1',
   configFields: 'config-fields-v1.27.16',
 } as const;
 

@@ -43,15 +43,22 @@ export function parsePflagHelp(text: string): FlagEntry[] {
   return [...out].map(([name, deprecated]) => ({ name, deprecated }));
 }
 
-/** etcd's --help (its own text, server/etcdmain/help.go): "  --name 'default'" then indented usage lines. */
+/**
+ * etcd's --help (its own text, server/etcdmain/help.go): "  --name 'default'" then indented usage lines,
+ * in sections ("v2 Proxy (to be deprecated in v3.6):" makes its flags deprecated); the usage lines at the
+ * top name --version, --help and --config-file as "  etcd --name".
+ */
 export function parseEtcdHelp(text: string): FlagEntry[] {
   const out = new Map<string, boolean>();
   let current: string | undefined;
+  let sectionDeprecated = false;
   for (const line of text.split('\n')) {
-    const m = /^ {2}--([a-z0-9][a-z0-9.-]*)\b/.exec(line);
+    const section = /^(\S.*):\s*$/.exec(line);
+    if (section) sectionDeprecated = /deprecated/i.test(section[1]);
+    const m = /^ {2}(?:etcd )?--([a-z0-9][a-z0-9.-]*)\b/.exec(line);
     if (m) {
       current = m[1];
-      out.set(current, out.get(current) ?? false);
+      out.set(current, (out.get(current) ?? false) || sectionDeprecated);
     } else if (current && /^ {4,}\S/.test(line)) {
       if (/deprecated|decommissioned/i.test(line)) out.set(current, true);
     } else {
@@ -138,8 +145,8 @@ export function flagsOfBinary(component: Component, binary: string, candidates: 
 export function envNames(component: Component, flags: readonly FlagEntry[]): FlagEntry[] {
   const prefix = component === 'etcd' ? 'ETCD_' : component === 'flanneld' ? 'FLANNELD_' : undefined;
   if (!prefix) return [];
-  return flags.filter((f) => !['help', 'version', 'h'].includes(f.name))
-    .map((f) => ({ name: prefix + f.name.toUpperCase().replace(/[-.]/g, '_'), deprecated: f.deprecated }));
+  return flags.filter((f) => !['help', 'h'].includes(f.name))
+    .map((f) => ({ name: prefix + f.name.toUpperCase().replace(/-/g, '_'), deprecated: f.deprecated }));
 }
 
 /** The body of a flag fixture: one name per line, " deprecated" where so. */
