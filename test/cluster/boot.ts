@@ -15,7 +15,11 @@ import { Proc, run, RunResult } from '../support/processes';
 import { which } from '../support/programs';
 import { hostNetwork, HostNetwork, installCluster, InstalledCluster } from '../support/real-cluster';
 import { unitCommand, UnitCommand } from '../support/units';
+import { createCgroups } from './cgroups';
 import { BOOT_CLUSTER, SANDBOX } from './definition';
+
+/** The kubelet cgroupRoot of a node in this run (definition.ts SANDBOX). */
+export const cgroupRootOf = (label: string, host: string): string => `/kubesmith-${label}-${process.pid}-${host}`;
 
 /** Units of OS packages (nginx, keepalived): their commands come from the package's unit. */
 export const packagedUnit = (name: string): string =>
@@ -77,7 +81,8 @@ export interface BootedHosts {
 /** Installs every host, links binaries, applies the sandbox edits, makes the network and the host views. */
 export async function bootHosts(comp: Components, logDir: string, label: string): Promise<BootedHosts> {
   const c = await installCluster(BOOT_CLUSTER, { standIns: false });
-  sandboxFiles(c, (h) => `/kubesmith-${label}-${process.pid}-${h}`);
+  sandboxFiles(c, (h) => cgroupRootOf(label, h));
+  createCgroups(c.model.nodes.map((n) => cgroupRootOf(label, n.name)));
   for (const host of c.model.hosts) {
     const links: Record<string, string> = {};
     for (const svc of c.s.result.cluster.bundle(host.name).services) {

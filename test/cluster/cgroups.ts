@@ -53,3 +53,21 @@ export function removeCgroups(roots: readonly string[]): string[] {
   }
   return removed;
 }
+
+/**
+ * Makes the cgroup `root` in every mounted hierarchy (the kubelet requires its cgroupRoot to exist;
+ * on a real machine it would be the default root, "/"). A new cpuset cgroup starts with no CPUs and no
+ * memory nodes, so those are copied from the top.
+ */
+export function createCgroups(roots: readonly string[]): void {
+  for (const root of roots) {
+    if (!/^\/kubesmith-[A-Za-z0-9-]+$/.test(root)) throw new Error(`refusing to create cgroup ${root}`);
+    for (const h of hierarchies()) {
+      const dir = path.join(h, root);
+      fs.mkdirSync(dir, { recursive: true });
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+        if (fs.existsSync(path.join(h, f))) fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(h, f), 'utf8').trim() || '0');
+      }
+    }
+  }
+}

@@ -30,7 +30,7 @@ import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { cleanupTempDirs } from '../support/tmp';
 import { flagsOf, unitCommand } from '../support/units';
 import { waitFor } from '../support/wait';
-import { BootedHosts, bootHosts, packagedUnit, UNITS } from './boot';
+import { BootedHosts, bootHosts, cgroupRootOf, packagedUnit, UNITS } from './boot';
 import { removeCgroups } from './cgroups';
 
 const tools = requirePrograms(
@@ -78,7 +78,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
     try {
       cleanupAll();
     } finally {
-      if (b) removeCgroups(b.c.model.nodes.map((n) => `/kubesmith-boot-${process.pid}-${n.name}`));
+      if (b) removeCgroups(b.c.model.nodes.map((n) => cgroupRootOf('boot', n.name)));
       cleanupHostViews();
       if (process.env.KS_KEEP_TMP !== '1') {
         removeTempDirs();
@@ -415,13 +415,20 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
     test('the kubelet\'s client certificate is signed by the cluster CA; the apiserver reaches the kubelet API with its kubelet client certificate', async () => {
       needs('nodes');
       for (const n of nodes()) {
+        // A symlink the kubelet made, to an absolute path on the host: resolved inside the host's root.
         const cert = await waitFor(() => {
           const f = b.c.file(n, `${KUBELET.certDir}/kubelet-client-current.pem`);
-          return fs.existsSync(f) ? f : undefined;
+          if (!fs.existsSync(f) && !fs.lstatSync(f, { throwIfNoEntry: false })?.isSymbolicLink()) return undefined;
+          const target = fs.lstatSync(f).isSymbolicLink() ? b.c.file(n, fs.readlinkSync(f)) : f;
+          return fs.existsSync(target) ? target : undefined;
         }, { what: `${n}'s kubelet-client-current.pem`, timeoutMs: 30000 });
         const ca = b.c.file(n, caSpec('kubernetes-ca').certPath);
         const v = spawnSync('openssl', ['verify', '-CAfile', ca, '-purpose', 'sslclient', cert], { encoding: 'utf8', timeout: 10000 });
         expect([n, v.status, v.stdout.trim()]).toEqual([n, 0, `${cert}: OK`]);
+        // The key the kubelet generated is in the same file, and matches.
+        const certKey = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-pubkey'], { encoding: 'utf8' }).stdout;
+        const fileKey = spawnSync('openssl', ['pkey', '-in', cert, '-pubout'], { encoding: 'utf8' }).stdout;
+        expect(certKey).toBe(fileKey);
         const subj = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-subject', '-nameopt', 'RFC2253'], { encoding: 'utf8' }).stdout.trim();
         expect(subj).toBe(`subject=CN=system:node:${n},O=system:nodes`);
         // The kubelet's own kubeconfig now uses that certificate.
