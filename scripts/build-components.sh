@@ -10,6 +10,8 @@
 #     cni-plugins-v1.3.0/bin/   bridge host-local loopback portmap
 #     flannel-cni-v0.9.1/bin/   flannel
 #     config-fields-v1.27.16/bin/ config-fields (prints the fields of the component config types; test fixtures)
+#     coredns-v1.10.1/bin/      coredns (the image test/cluster imports as registry.k8s.io/coredns/coredns:v1.10.1)
+#     test-images-<hash>/bin/   pause, netcheck (scripts/images: the sandbox image and the test pods' program)
 #
 # A component whose directory holds a .complete stamp with the same recipe is
 # skipped (a warm run takes well under a second). Nothing is ever written into
@@ -225,5 +227,36 @@ build_flannel_cni() {
 }
 if cached "$FLANNEL_CNI_NAME" "$FLANNEL_CNI_RECIPE" flannel; then log "$FLANNEL_CNI_NAME: cached"
 else timed "$FLANNEL_CNI_NAME" build_flannel_cni; fi
+
+# ------------------------------------------------------------- pod images
+# The programs of the images test/cluster imports into containerd (no registry is reachable).
+COREDNS_VERSION=v1.10.1
+COREDNS_NAME=coredns-$COREDNS_VERSION
+COREDNS_RECIPE="github.com/coredns/coredns@$COREDNS_VERSION"
+build_coredns() {
+  local out=$WORK/coredns-out
+  mkdir -p "$out"
+  GOBIN=$out go install -trimpath -ldflags "$LD" "github.com/coredns/coredns@$COREDNS_VERSION"
+  install_dir "$COREDNS_NAME" "$COREDNS_RECIPE" "$out"
+}
+if cached "$COREDNS_NAME" "$COREDNS_RECIPE" coredns; then log "$COREDNS_NAME: cached"
+else timed "$COREDNS_NAME" build_coredns; fi
+
+IMAGES_SRC=$(cd "$(dirname "$0")/images" && pwd)
+IMAGES_HASH=$(cat "$IMAGES_SRC"/*/main.go | md5sum | cut -c1-12)
+IMAGES_NAME=test-images-$IMAGES_HASH
+build_images() {
+  local m=$WORK/images p
+  mkdir -p "$m/out"
+  cp -r "$IMAGES_SRC"/. "$m/"
+  (
+    cd "$m"
+    go mod init kubesmith.local/images >/dev/null 2>&1
+    for p in pause netcheck; do go build -trimpath -ldflags "$LD" -o "out/$p" "./$p"; done
+  )
+  install_dir "$IMAGES_NAME" "$IMAGES_HASH" "$m/out"
+}
+if cached "$IMAGES_NAME" "$IMAGES_HASH" pause netcheck; then log "$IMAGES_NAME: cached"
+else timed "$IMAGES_NAME" build_images; fi
 
 log "components in $CACHE ($(du -sh "$CACHE" | cut -f1))"

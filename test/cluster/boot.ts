@@ -61,7 +61,9 @@ export function sandboxFiles(c: InstalledCluster, cgroupRoot: (host: string) => 
       if (cfg.cgroupDriver !== 'systemd') throw new Error(`kubelet cgroupDriver is ${cfg.cgroupDriver}, expected systemd`);
       return stringify({ ...cfg, cgroupDriver: SANDBOX.cgroupDriver, cgroupRoot: cgroupRoot(n.name) });
     });
-    edit(c.file(n.name, CONTAINERD_FILES.config), (s) => s.replace(/^(\s*SystemdCgroup\s*=\s*)true$/m, '$1false'));
+    edit(c.file(n.name, CONTAINERD_FILES.config), (s) => s
+      .replace(/^(\s*SystemdCgroup\s*=\s*)true$/m, '$1false')
+      .replace(/^(\[plugins\."io\.containerd\.grpc\.v1\.cri"\]\n)/m, '$1  restrict_oom_score_adj = true\n'));
   }
 }
 

@@ -21,6 +21,7 @@ import {
   KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_PROXY, KUBE_SCHEDULER, KUBELET,
 } from '../../hosts';
 import { caSpec, certSpec, FLANNEL_NETWORK_CONFIG_KEY, flannelNetworkConfig } from '../../lib';
+import { CONTAINERD_FILES, CONTAINERD_SOCKET } from '../../hosts';
 import { requireComponents } from '../support/components';
 import { cleanupHostViews } from '../support/host-view';
 import { addressesOf, cleanupAll } from '../support/netns';
@@ -32,6 +33,7 @@ import { flagsOf, unitCommand } from '../support/units';
 import { waitFor } from '../support/wait';
 import { BootedHosts, bootHosts, cgroupRootOf, packagedUnit, UNITS } from './boot';
 import { removeCgroups } from './cgroups';
+import { ImageSpec, writeOciArchive } from './oci';
 
 const tools = requirePrograms(
   ['nginx', 'keepalived', 'containerd', 'containerd-shim-runc-v2', 'runc', 'iptables', 'iptables-save', 'conntrack', 'openssl', 'ip', 'nsenter', 'unshare', 'mount'],
@@ -48,6 +50,7 @@ const BOUND = {
   nodeJoin: 180000,
   proxyRules: 90000,
   flannel: 60000,
+  pods: 180000,
 };
 
 describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kubernetes 1.27.16, etcd 3.5, flannel 0.22)', () => {
@@ -457,6 +460,99 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
         expect(procs.get(`${n}-kube-proxy`)!.stderr()).toMatch(/Using iptables Proxier/);
       }
       console.log(`kube-proxy: rules for ${svc.spec.clusterIP} on ${nodes().join(', ')} ${Date.now() - t0} ms after start`);
+    });
+  });
+
+  // ------------------------------------------------------------------ d
+  describe('d. pods run', () => {
+    const NETCHECK_IMAGE = 'kubesmith.test/netcheck:1';
+    const ctr = (n: string, args: string[]) =>
+      b.exec(n, ['ctr', `--address=${CONTAINERD_SOCKET.replace('unix://', '')}`, '--namespace=k8s.io', ...args], { timeoutMs: 120000 });
+
+    test('the pause and CoreDNS images (built from Go modules) are imported under the manifests\' names; CoreDNS runs on the pod network', async () => {
+      needs('nodes');
+      // The names exactly as emitted: containerd's sandbox_image and the CoreDNS Deployment's image.
+      const sandboxImage = /sandbox_image = "([^"]+)"/.exec(fs.readFileSync(b.c.file(nodes()[0], CONTAINERD_FILES.config), 'utf8'))![1];
+      const corednsDeployment = parseAllDocuments(fs.readFileSync(path.join(distDir, 'addons', '20-coredns.yaml'), 'utf8'))
+        .map((d) => d.toJS()).find((o: any) => o?.kind === 'Deployment');
+      const corednsImage = corednsDeployment.spec.template.spec.containers[0].image as string;
+      expect([sandboxImage, corednsImage]).toEqual(['registry.k8s.io/pause:3.9', 'registry.k8s.io/coredns/coredns:v1.10.1']);
+      const images: ImageSpec[] = [
+        { name: sandboxImage, binaries: { '/pause': comp.path('pause') }, entrypoint: ['/pause'] },
+        { name: corednsImage, binaries: { '/coredns': comp.path('coredns') }, entrypoint: ['/coredns'] },
+        { name: NETCHECK_IMAGE, binaries: { '/netcheck': comp.path('netcheck') }, entrypoint: ['/netcheck'] },
+      ];
+      for (const img of images) {
+        const file = path.join(logDir, `${img.name.replace(/[^A-Za-z0-9.-]/g, '_')}.oci.tar`);
+        await writeOciArchive(img, file);
+        for (const n of nodes()) {
+          const r = await ctr(n, ['images', 'import', '--no-unpack=false', file]);
+          expect([n, img.name, r.code, r.stderr.trim()]).toEqual([n, img.name, 0, '']);
+        }
+      }
+      for (const n of nodes()) {
+        const listed = (await ctr(n, ['images', 'ls', '-q'])).stdout.split('\n');
+        for (const img of images) expect([n, listed.includes(img.name)]).toEqual([n, true]);
+      }
+      // The CoreDNS pods created before the images existed back off; new ones start at once.
+      await kubectlOk(['-n', 'kube-system', 'delete', 'pod', '-l', 'k8s-app=kube-dns', '--wait=false']);
+      const t0 = Date.now();
+      await waitFor(async () => {
+        const d = await getJson(['-n', 'kube-system', 'get', 'deployment', 'coredns']);
+        return d.status.readyReplicas === d.spec.replicas;
+      }, { what: 'every CoreDNS replica Ready', timeoutMs: BOUND.pods, intervalMs: 2000 });
+      console.log(`coredns: ready ${Date.now() - t0} ms after its pods were recreated`);
+      const pods = (await getJson(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns'])).items as any[];
+      for (const p of pods.filter((x) => x.status.phase === 'Running')) expect(p.status.podIP).toMatch(/^172\.20\./);
+      passed.add('images');
+    });
+
+    test('a pod resolves kubernetes.default through the cluster DNS and reaches a pod on the other node over flannel\'s vxlan', async () => {
+      needs('images');
+      const [n1, n2] = nodes();
+      const pod = (name: string, node: string) => ({
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: { name, namespace: 'default', labels: { app: name } },
+        spec: {
+          nodeName: node,
+          containers: [{ name: 'netcheck', image: NETCHECK_IMAGE, imagePullPolicy: 'Never', args: ['serve', ':8080'], ports: [{ containerPort: 8080 }] }],
+        },
+      });
+      const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'netcheck-b', namespace: 'default' }, spec: { selector: { app: 'netcheck-b' }, ports: [{ port: 80, targetPort: 8080 }] } };
+      await kubectlOk(['apply', '-f', '-'], { input: [pod('netcheck-a', n1), pod('netcheck-b', n2), svc].map((o) => JSON.stringify(o)).join('\n') });
+      const ips = new Map<string, string>();
+      for (const name of ['netcheck-a', 'netcheck-b']) {
+        const p = await waitFor(async () => {
+          const x = await getJson(['-n', 'default', 'get', 'pod', name]);
+          return x.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ? x : undefined;
+        }, { what: `pod ${name} Ready`, timeoutMs: BOUND.pods, intervalMs: 2000 });
+        ips.set(name, p.status.podIP);
+      }
+      // Each pod's address is in its own node's flannel subnet.
+      for (const [name, node] of [['netcheck-a', n1], ['netcheck-b', n2]]) {
+        const subnet = /FLANNEL_SUBNET=172\.20\.(\d+)\.1\/24/.exec(fs.readFileSync(b.c.file(node, '/run/flannel/subnet.env'), 'utf8'))![1];
+        expect([name, ips.get(name)]).toEqual([name, expect.stringMatching(new RegExp(`^172\\.20\\.${subnet}\\.\\d+$`))]);
+      }
+      const exec = (args: string[]) => kubectl(['-n', 'default', 'exec', 'netcheck-a', '--', '/netcheck', ...args]);
+      const resolv = await exec(['cat', '/etc/resolv.conf']);
+      expect(resolv.stdout).toMatch(new RegExp(`^nameserver ${model().network.clusterDns.replace(/\./g, '\\.')}$`, 'm'));
+      expect(resolv.stdout).toMatch(/^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/m);
+      const lookup = await exec(['lookup', `kubernetes.default.svc.${model().network.dnsDomain}`]);
+      expect([lookup.code, lookup.stdout.trim(), lookup.stderr.trim()]).toEqual([0, '10.0.0.1', '']);
+      // Packets sent by the node's vxlan device (netlink: the host views keep this machine's /sys, whose class/net is not the namespace's).
+      const vxlanTx = async () => {
+        const r = await b.exec(n1, ['ip', '-j', '-s', 'link', 'show', 'dev', 'flannel.1']);
+        const link = JSON.parse(r.stdout)[0];
+        expect(link.linkinfo?.info_kind ?? 'vxlan').toBe('vxlan');
+        return Number(link.stats64.tx.packets);
+      };
+      const before = await vxlanTx();
+      const direct = await exec(['get', `http://${ips.get('netcheck-b')}:8080/`]);
+      expect([direct.code, direct.stdout.trim(), direct.stderr.trim()]).toEqual([0, 'netcheck netcheck-b', '']);
+      expect(await vxlanTx()).toBeGreaterThan(before);
+      // And through the Service, by its DNS name: cluster DNS + kube-proxy + vxlan together.
+      const viaService = await exec(['get', 'http://netcheck-b.default.svc.cluster.local/']);
+      expect([viaService.code, viaService.stdout.trim(), viaService.stderr.trim()]).toEqual([0, 'netcheck netcheck-b', '']);
     });
   });
 });

@@ -20,8 +20,11 @@ const SEED_IP: Readonly<Record<string, string>> = Object.fromEntries(SEED.hosts.
  *    mode cannot run (the seed says ipvs).
  *  - kubelet cgroupDriver and containerd's SystemdCgroup: cgroupfs, because there is no systemd as PID 1
  *    to create the cgroups (applied to the installed files by sandboxFiles() in boot.ts).
- *  - kubelet cgroupRoot /kubesmith-test-<host>: both kubelets share one kernel's cgroup tree; with the
- *    default root each would take the other's pod cgroups for orphans (also in sandboxFiles()).
+ *  - kubelet cgroupRoot /kubesmith-<label>-<pid>-<host>: both kubelets share one kernel's cgroup tree; with
+ *    the default root each would take the other's pod cgroups for orphans (also in sandboxFiles()).
+ *  - containerd restrict_oom_score_adj = true: this sandbox withholds CAP_SYS_RESOURCE even from root, so runc
+ *    cannot lower a container's oom_score_adj (the pause container asks for -998: "failed to update
+ *    /proc/self/oom_score_adj: Permission denied"); containerd then clamps scores to its own (also in sandboxFiles()).
  */
 export const SANDBOX = {
   kubeProxyMode: 'iptables',

@@ -4,6 +4,7 @@
  * Same CI/local rule as programs.ts: with CI=true a missing component fails the
  * run; locally the suite is skipped with a message saying how to build them.
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -17,7 +18,18 @@ export const COMPONENT_DIRS = {
   cniPlugins: 'cni-plugins-v1.3.0',
   flannelCni: 'flannel-cni-v0.9.1',
   configFields: 'config-fields-v1.27.16',
+  coredns: 'coredns-v1.10.1',
+  testImages: testImagesDir(),
 } as const;
+
+/** test-images-<md5 of scripts/images/*\/main.go, concatenated in name order>, as scripts/build-components.sh names it. */
+function testImagesDir(): string {
+  const src = path.join(__dirname, '..', '..', 'scripts', 'images');
+  const files = fs.readdirSync(src).sort().map((d) => path.join(src, d, 'main.go')).filter((f) => fs.existsSync(f));
+  const hash = crypto.createHash('md5');
+  for (const f of files) hash.update(fs.readFileSync(f));
+  return `test-images-${hash.digest('hex').slice(0, 12)}`;
+}
 
 /** Program → the component directory that holds it (in <dir>/bin). */
 export const COMPONENT_PROGRAMS: Readonly<Record<string, keyof typeof COMPONENT_DIRS>> = {
@@ -36,6 +48,9 @@ export const COMPONENT_PROGRAMS: Readonly<Record<string, keyof typeof COMPONENT_
   portmap: 'cniPlugins',
   flannel: 'flannelCni',
   'config-fields': 'configFields',
+  coredns: 'coredns',
+  pause: 'testImages',
+  netcheck: 'testImages',
 };
 
 export function componentsDir(): string {
