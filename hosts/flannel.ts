@@ -27,6 +27,11 @@ export const FLANNEL_CNI_PLUGINS = ['flannel', 'bridge', 'host-local', 'portmap'
 /**
  * flanneld 0.22 on every kubelet host, leasing its node subnet from etcd (v3 API) with the
  * flannel-etcd-client certificate, and the CNI network config that hands pods to it.
+ *
+ * Masters run flanneld too (without the CNI config: they run no pods): the apiserver dials pod IPs itself
+ * for admission webhooks and aggregated APIs (--enable-aggregator-routing) and for its pod/service proxy,
+ * and without a flannel lease a master has no route to the pod network (test/cluster showed
+ * "dial tcp 172.20.x.y:8080: connect: network is unreachable").
  */
 export class Flannel extends Construct {
   constructor(scope: Construct, id: string, props: FlannelProps = {}) {
@@ -58,8 +63,9 @@ export class Flannel extends Construct {
         RestartSec: '5s',
       },
     });
-    for (const bundle of cluster.bundlesWithRole('node')) {
+    for (const bundle of cluster.bundlesWithRole('node', 'master')) {
       const host = bundle.host;
+      const runsPods = host.has('node');
       const flags: Flags = [
         ['etcd-endpoints', model.etcdEndpoints.join(',')],
         ['etcd-cafile', caSpec('etcd-ca').certPath],
@@ -73,12 +79,14 @@ export class Flannel extends Construct {
       ];
       bundle.addFile(FLANNEL_FILES.options, renderOptionFile('FLANNEL_OPTIONS', flags));
       bundle.addFile(FLANNEL_FILES.unit, unit);
-      bundle.addFile(FLANNEL_FILES.cniConfig, cniConfig);
+      if (runsPods) bundle.addFile(FLANNEL_FILES.cniConfig, cniConfig);
       bundle.addService({
         unit: 'flanneld.service',
         order: START_ORDER.flanneld,
-        binaries: [FLANNEL_FILES.flanneld, ...FLANNEL_CNI_PLUGINS.map((p) => `${PATHS.cniBin}/${p}`)],
-        source: 'flannel v0.22 release (flanneld), flannel CNI plugin v1.2 release (flannel), CNI plugins v1.3 release tarball (bridge, host-local, portmap, loopback)',
+        binaries: [FLANNEL_FILES.flanneld, ...(runsPods ? FLANNEL_CNI_PLUGINS.map((p) => `${PATHS.cniBin}/${p}`) : [])],
+        source: runsPods
+          ? 'flannel v0.22 release (flanneld), flannel CNI plugin v1.2 release (flannel), CNI plugins v1.3 release tarball (bridge, host-local, portmap, loopback)'
+          : 'flannel v0.22 release (flanneld)',
       });
     }
   }

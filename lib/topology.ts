@@ -9,7 +9,7 @@ function id(h: Host): string {
 
 function components(h: Host, model: ClusterModel): string[] {
   const c: string[] = [];
-  if (h.has('master')) c.push(`kube-apiserver :${model.apiServerPort}`, 'controller-manager', 'scheduler');
+  if (h.has('master')) c.push(`kube-apiserver :${model.apiServerPort}`, 'controller-manager', 'scheduler', ...(h.has('node') ? [] : ['flanneld']));
   if (h.has('etcd')) c.push(`etcd :${PORTS.etcdClient}`);
   if (h.has('lb')) c.push(`nginx L4 :${model.loadBalancer!.port}`, `keepalived ${model.lbHosts[0] === h ? 'MASTER' : 'BACKUP'}`);
   if (h.has('node')) c.push('kubelet', 'kube-proxy', 'flanneld', 'containerd');

@@ -137,7 +137,8 @@ export const CERT_LIST: readonly CertSpec[] = [
     usages: ['client'],
     certPath: `${ETCD_SSL}/flannel-etcd-client.pem`,
     keyPath: `${ETCD_SSL}/flannel-etcd-client-key.pem`,
-    on: ['node'],
+    // Masters run flanneld too (hosts/flannel.ts): the apiserver must reach pod IPs.
+    on: ['node', 'master'],
   },
   {
     id: 'apiserver',

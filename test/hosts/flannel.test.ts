@@ -39,13 +39,17 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
       .toMatchSnapshot();
   });
 
-  test('every node, and only nodes, runs flanneld', () => {
+  test('every node and every master runs flanneld; only nodes get the CNI config and plugins', () => {
+    // Masters are on the pod network: their apiserver dials pod IPs (webhooks, aggregated APIs, proxy);
+    // test/cluster showed "connect: network is unreachable" from a master without flanneld.
     for (const b of cluster.bundles) {
       const isNode = b.host.has('node');
-      for (const f of Object.values(FLANNEL_FILES).filter((p) => p !== FLANNEL_FILES.flanneld)) {
-        expect([b.host.name, f, b.hasFile(f)]).toEqual([b.host.name, f, isNode]);
-      }
-      expect(b.services.map((s) => s.unit)).toEqual(isNode ? ['flanneld.service'] : []);
+      const runsFlannel = isNode || b.host.has('master');
+      for (const f of [FLANNEL_FILES.options, FLANNEL_FILES.unit]) expect([b.host.name, f, b.hasFile(f)]).toEqual([b.host.name, f, runsFlannel]);
+      expect([b.host.name, b.hasFile(FLANNEL_FILES.cniConfig)]).toEqual([b.host.name, isNode]);
+      const flannel = b.services.filter((s) => s.unit === 'flanneld.service');
+      expect(flannel.map((s) => s.unit)).toEqual(runsFlannel ? ['flanneld.service'] : []);
+      if (runsFlannel) expect(flannel[0].binaries.some((x) => x.startsWith('/opt/cni/bin/'))).toBe(isNode);
     }
   });
 
