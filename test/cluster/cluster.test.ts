@@ -354,17 +354,23 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
 
   // ------------------------------------------------------------------ c
   describe('c. nodes join', () => {
-    test('flanneld on both nodes leases a subnet from etcd and writes subnet.env', async () => {
+    test('flanneld on every node and master leases a subnet from etcd and writes subnet.env', async () => {
       needs('etcd');
       const t0 = Date.now();
-      for (const n of nodes()) {
-        // systemd-sysctl at boot: the bundle's sysctl.d (net.* keys: per network namespace).
-        const r = await b.exec(n, ['sysctl', '-p', '/etc/sysctl.d/99-kubernetes.conf'].map((a) => a.startsWith('/etc/sysctl') ? b.c.file(n, a) : a));
-        expect([n, r.code, r.stderr]).toEqual([n, 0, '']);
+      // Every host whose bundle has flanneld.service: the nodes and (for the apiservers' sake) the masters.
+      const flannelHosts = model().hosts.map((h) => h.name).filter((h) => fs.existsSync(b.c.file(h, UNITS.flanneld)));
+      expect(flannelHosts).toEqual([...new Set([...masters(), ...nodes()])]);
+      for (const n of flannelHosts) {
+        // systemd-sysctl at boot: the bundle's sysctl.d (net.* keys: per network namespace), on the hosts that have one.
+        const sysctl = b.c.file(n, '/etc/sysctl.d/99-kubernetes.conf');
+        if (fs.existsSync(sysctl)) {
+          const r = await b.exec(n, ['sysctl', '-p', sysctl]);
+          expect([n, r.code, r.stderr]).toEqual([n, 0, '']);
+        }
         await startUnit(n, UNITS.flanneld);
       }
       const subnets = new Map<string, string>();
-      for (const n of nodes()) {
+      for (const n of flannelHosts) {
         const env = await waitFor(() => {
           const f = b.c.file(n, '/run/flannel/subnet.env');
           return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
@@ -376,9 +382,9 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
         const links = await b.exec(n, ['ip', '-o', 'link', 'show', 'flannel.1']);
         expect([n, links.code]).toEqual([n, 0]);
       }
-      expect(new Set(subnets.values()).size).toBe(nodes().length);
+      expect(new Set(subnets.values()).size).toBe(flannelHosts.length);
       const leases = await etcdctl(model().etcdMembers[0].name, ['get', '--prefix', '--keys-only', '/coreos.com/network/subnets/']);
-      expect(leases.stdout.split('\n').filter(Boolean)).toHaveLength(nodes().length);
+      expect(leases.stdout.split('\n').filter(Boolean)).toHaveLength(flannelHosts.length);
       console.log(`flanneld: ${[...subnets].map(([n, s]) => `${n} ${s}`).join(', ')} ${Date.now() - t0} ms after start`);
       passed.add('flannel');
     });
@@ -553,6 +559,19 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
       // And through the Service, by its DNS name: cluster DNS + kube-proxy + vxlan together.
       const viaService = await exec(['get', 'http://netcheck-b.default.svc.cluster.local/']);
       expect([viaService.code, viaService.stdout.trim(), viaService.stderr.trim()]).toEqual([0, 'netcheck netcheck-b', '']);
+      passed.add('pods');
+    });
+
+    test('the apiservers reach pods on the pod network (as admission webhooks and aggregated APIs need)', async () => {
+      needs('pods');
+      // The apiserver's pod and service proxies dial the pod IP from the master itself, as its webhook and
+      // aggregator clients do with --enable-aggregator-routing. Both masters, each through its own apiserver.
+      for (const m of masters()) {
+        for (const url of ['/api/v1/namespaces/default/pods/netcheck-b:8080/proxy/', '/api/v1/namespaces/default/services/netcheck-b:80/proxy/']) {
+          const r = await b.exec(m, [kubectlBin(), '--kubeconfig=/opt/kubernetes/cfg/admin.kubeconfig', '--request-timeout=15s', 'get', '--raw', url], { timeoutMs: 30000 });
+          expect([m, url, r.code, r.stdout.trim(), r.stderr.trim()]).toEqual([m, url, 0, 'netcheck netcheck-b', '']);
+        }
+      }
     });
   });
 });
