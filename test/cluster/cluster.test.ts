@@ -405,6 +405,14 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
         }, { what: `Node ${n} to register`, timeoutMs: BOUND.nodeJoin, intervalMs: 2000, proc: procs.get(`${n}-kubelet`) });
         const internal = node.status.addresses.filter((a: any) => a.type === 'InternalIP').map((a: any) => a.address);
         expect([n, internal]).toEqual([n, [model().host(n).ip]]);
+        expect([n, node.status.nodeInfo.kubeletVersion, node.status.nodeInfo.containerRuntimeVersion]).toEqual([n, 'v1.27.16', expect.stringMatching(/^containerd:\/\/1\.[67]\./)]);
+      }
+      // Ready: containerd found flannel's CNI config, the kubelet its runtime.
+      for (const n of nodes()) {
+        await waitFor(async () => {
+          const node = await getJson(['get', 'node', n]);
+          return node.status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True');
+        }, { what: `Node ${n} Ready`, timeoutMs: 60000, intervalMs: 2000, proc: procs.get(`${n}-kubelet`) });
       }
       console.log(`kubelet: ${nodes().join(', ')} registered ${Date.now() - t0} ms after start (bound ${BOUND.nodeJoin} ms)`);
       const csrs = (await getJson(['get', 'csr'])).items as any[];
@@ -446,6 +454,16 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
         const health = await kubectl(['get', '--raw', `/api/v1/nodes/${n}/proxy/healthz`]);
         expect([n, health.code, health.stdout.trim(), health.stderr.trim()]).toEqual([n, 0, 'ok', '']);
       }
+      // The audit policy at work: both apiservers logged request metadata (and never a Secret's data).
+      const events: any[] = [];
+      for (const m of masters()) {
+        const audit = fs.readFileSync(b.c.file(m, KUBE_APISERVER.auditLog), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        expect([m, audit.length > 10]).toEqual([m, true]);
+        for (const e of audit) expect([m, e.kind, e.level, e.requestObject, e.responseObject]).toEqual([m, 'Event', 'Metadata', undefined, undefined]);
+        events.push(...audit);
+      }
+      // The kubelets' CSRs went through one apiserver or the other.
+      expect(events.some((e) => e.objectRef?.resource === 'certificatesigningrequests' && e.verb === 'create' && e.user.username.startsWith('system:bootstrap:'))).toBe(true);
       const apiFlags = flagsOf(b.unit(masters()[0], UNITS.component(KUBE_APISERVER.unit)).argv);
       expect(apiFlags.get('kubelet-client-certificate')).toBe(certSpec('apiserver-kubelet-client').certPath);
     });
