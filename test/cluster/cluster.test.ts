@@ -36,7 +36,8 @@ import { removeCgroups } from './cgroups';
 import { ImageSpec, writeOciArchive } from './oci';
 
 const tools = requirePrograms(
-  ['nginx', 'keepalived', 'containerd', 'containerd-shim-runc-v2', 'runc', 'iptables', 'iptables-save', 'conntrack', 'openssl', 'ip', 'nsenter', 'unshare', 'mount'],
+  ['nginx', 'keepalived', 'containerd', 'containerd-shim-runc-v2', 'ctr', 'runc', 'iptables', 'iptables-save', 'iptables-restore', 'conntrack',
+    'openssl', 'ip', 'sysctl', 'nsenter', 'unshare', 'mount'],
   [requireRoot(), requireFile(NGINX_STREAM_MODULE, 'libnginx-mod-stream')],
 );
 const comp = requireComponents();
