@@ -48,7 +48,7 @@ FLANNEL_CNI_FROM=v0.9.1   # the last containernetworking/plugins release that ca
 
 export PATH="/usr/local/go/bin:$PATH"
 export CGO_ENABLED=0
-export GOFLAGS=-mod=mod
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"   # keeps the machine's own (e.g. -buildvcs=false)
 export GONOSUMDB=k8s.io/legacy-cloud-providers,github.com/flannel-io/flannel
 # Only the module proxy is reachable: never fall back to direct VCS fetches.
 export GOPROXY=${GOPROXY:-https://proxy.golang.org}

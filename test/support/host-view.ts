@@ -27,8 +27,16 @@ import * as path from 'path';
 import { Proc, start, StartOptions } from './processes';
 import { waitFor } from './wait';
 
-/** Directories that may be bind-mounted over; anything wider would hide the machine's own files. */
-const ALLOWED_PREFIXES = ['/opt', '/run', '/etc/', '/var/lib/', '/var/log/', '/usr/local/bin', '/usr/local/sbin'];
+/**
+ * What may be bind-mounted over: these paths and anything below them, or anything strictly below /etc, /var/lib
+ * or /var/log. Anything wider would hide the machine's own files from the host's programs.
+ */
+const ALLOWED = ['/opt', '/run', '/usr/local/bin', '/usr/local/sbin'];
+const ALLOWED_BELOW = ['/etc', '/var/lib', '/var/log'];
+
+function mayMountOver(p: string): boolean {
+  return ALLOWED.some((a) => p === a || p.startsWith(`${a}/`)) || ALLOWED_BELOW.some((a) => p.startsWith(`${a}/`));
+}
 
 const createdDirs: string[] = [];
 let hookInstalled = false;
@@ -45,9 +53,7 @@ export interface HostView {
 }
 
 function ensureMountPoint(p: string): void {
-  if (!ALLOWED_PREFIXES.some((a) => p === a || p.startsWith(a.endsWith('/') ? a : `${a}/`) || p.startsWith(a))) {
-    throw new Error(`host view: refusing to mount over ${p}`);
-  }
+  if (!mayMountOver(p)) throw new Error(`host view: refusing to mount over ${p}`);
   if (fs.existsSync(p)) return;
   const missing: string[] = [];
   for (let q = p; !fs.existsSync(q); q = path.dirname(q)) missing.unshift(q);
