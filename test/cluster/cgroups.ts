@@ -8,6 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const CGROUP_FS = '/sys/fs/cgroup';
+const made: string[] = [];
+let hookInstalled = false;
 
 function hierarchies(): string[] {
   if (!fs.existsSync(CGROUP_FS)) return [];
@@ -60,7 +62,13 @@ export function removeCgroups(roots: readonly string[]): string[] {
  * memory nodes, so those are copied from the top.
  */
 export function createCgroups(roots: readonly string[]): void {
+  reapStaleCgroups();
+  if (!hookInstalled) {
+    hookInstalled = true;
+    process.on('exit', () => removeCgroups(made));
+  }
   for (const root of roots) {
+    made.push(root);
     if (!/^\/kubesmith-[A-Za-z0-9-]+$/.test(root)) throw new Error(`refusing to create cgroup ${root}`);
     for (const h of hierarchies()) {
       const dir = path.join(h, root);
@@ -70,4 +78,22 @@ export function createCgroups(roots: readonly string[]): void {
       }
     }
   }
+}
+
+/** Roots /kubesmith-<label>-<pid>-<host> left by a run whose process is gone (a crashed run): removed. */
+export function reapStaleCgroups(): string[] {
+  const stale = new Set<string>();
+  for (const h of hierarchies()) {
+    for (const d of fs.readdirSync(h)) {
+      const m = /^kubesmith-[a-z0-9]+-(\d+)-[A-Za-z0-9-]+$/.exec(d);
+      if (!m || Number(m[1]) === process.pid) continue;
+      try {
+        process.kill(Number(m[1]), 0);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ESRCH') stale.add(`/${d}`);
+      }
+    }
+  }
+  if (stale.size > 0) console.warn(`cgroups: removing ${[...stale].join(', ')} left by a crashed run`);
+  return removeCgroups([...stale]);
 }
