@@ -10,22 +10,24 @@
  *     leader leases, the API through the VIP with one apiserver stopped;
  *  b. addons: server-side apply of dist/addons, every object stored, a second apply changes nothing;
  *     the authorization matrix;
- *  c. nodes join: containerd + kubelet bootstrap, CSRs auto-approved, Nodes with InternalIP, the
- *     kubelet's client certificate from the cluster CA, kube-proxy rules, flannel leases.
+ *  c. nodes join: flannel leases (nodes and masters), containerd + kubelet bootstrap, CSRs auto-approved,
+ *     Nodes Ready with their InternalIP, the kubelet's client certificate from the cluster CA, the kubelet
+ *     API from the apiserver, kube-proxy rules;
+ *  d. pods run: pause and CoreDNS images built from Go modules and imported, CoreDNS Ready, cluster DNS,
+ *     pod to pod across nodes over vxlan, a Service by name, apiservers reaching pods.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
 import {
-  KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_PROXY, KUBE_SCHEDULER, KUBELET,
+  CONTAINERD_FILES, CONTAINERD_SOCKET, ETCD_FILES, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_PROXY, KUBE_SCHEDULER, KUBELET,
 } from '../../hosts';
 import { caSpec, certSpec, FLANNEL_NETWORK_CONFIG_KEY, flannelNetworkConfig } from '../../lib';
-import { CONTAINERD_FILES, CONTAINERD_SOCKET } from '../../hosts';
 import { requireComponents } from '../support/components';
 import { cleanupHostViews } from '../support/host-view';
 import { addressesOf, cleanupAll } from '../support/netns';
-import { Proc, RunResult, stop, stopAll } from '../support/processes';
+import { parseEnvironmentFile, Proc, RunResult, stop, stopAll } from '../support/processes';
 import { describeIf, NGINX_STREAM_MODULE, requireFile, requirePrograms, requireRoot } from '../support/programs';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { cleanupTempDirs } from '../support/tmp';
@@ -124,16 +126,9 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
 
   function etcdctl(host: string, args: string[]): Promise<RunResult> {
     return b.exec(host, [comp.path('etcdctl'), '--dial-timeout=2s', '--command-timeout=5s', ...args], {
-      env: { PATH: '/usr/bin:/bin', ...envFile(host, '/opt/etcd/cfg/etcdctl.env') },
+      // The member's own etcdctl settings, from the etcdctl.env its bundle gives operators.
+      env: { PATH: '/usr/bin:/bin', ...parseEnvironmentFile(fs.readFileSync(b.c.file(host, ETCD_FILES.etcdctlEnvironment), 'utf8')) },
     });
-  }
-  function envFile(host: string, p: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const l of fs.readFileSync(b.c.file(host, p), 'utf8').split('\n')) {
-      const m = /^([A-Z_]+)=("?)(.*)\2$/.exec(l.trim());
-      if (m) out[m[1]] = m[3];
-    }
-    return out;
   }
 
   // ------------------------------------------------------------------ a
@@ -271,6 +266,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
       expect([applied.code, applied.stderr.trim()]).toEqual([0, '']);
       const objects = addonObjects();
       expect(objects.length).toBeGreaterThan(20);
+      // kubectl get -f exits non-zero if any object of the files is missing.
       const stored = (await kubectlOk(['get', '-f', addons, '-o', 'name'])).trim().split('\n');
       expect(stored).toHaveLength(objects.length);
       // A second apply, as a server-side dry run, would change nothing: objects with a spec keep their generation,
