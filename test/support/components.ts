@@ -81,7 +81,7 @@ export function requireComponents(programs: readonly string[] = Object.keys(COMP
   });
   if (missing.length > 0) {
     const message = `upstream components missing in ${componentsDir()}: ${missing.join(' ')}; ` +
-      'build them with: bash scripts/build-components.sh (cold: about 25 minutes on 2 cores, needs Go and the module proxy)';
+      'build them with: bash scripts/build-components.sh (cold: about 17 minutes on 2 cores; needs Go and the module proxy)';
     if (inCi()) throw new Error(`CI=true and ${message}`);
     console.warn(`\n${'!'.repeat(78)}\n!! SKIPPING tests: ${message}\n${'!'.repeat(78)}\n`);
   }
