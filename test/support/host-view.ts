@@ -73,13 +73,13 @@ export async function startHostView(host: string, netns: string, root: string, m
   for (const p of [...new Set(mountPoints)].sort()) {
     if (!path.isAbsolute(p) || path.normalize(p) !== p) throw new Error(`${p} is not a normalized absolute path`);
     const src = path.join(root, p);
-    const isFile = fs.existsSync(p) && fs.statSync(p).isFile();
+    // A file is mounted over a file (e.g. /etc/nginx/nginx.conf from the OS package), a directory over a directory.
+    const srcIsFile = fs.existsSync(src) && fs.statSync(src).isFile();
+    const hostIsFile = fs.existsSync(p) && fs.statSync(p).isFile();
+    if (srcIsFile !== hostIsFile && fs.existsSync(p)) throw new Error(`${host}: ${src} and ${p} are not both files or both directories`);
+    if (srcIsFile && !fs.existsSync(p)) throw new Error(`${host}: ${p} does not exist on this machine (its package is missing?)`);
     ensureMountPoint(p);
-    if (isFile) {
-      if (!fs.existsSync(src)) throw new Error(`${host}: ${src} missing (mount point ${p} is a file)`);
-    } else if (!fs.existsSync(src)) {
-      fs.mkdirSync(src, { recursive: true });
-    }
+    if (!fs.existsSync(src)) fs.mkdirSync(src, { recursive: true });
     lines.push(`mount --bind ${q(src)} ${q(p)}`);
   }
   const ready = path.join(root, 'run', '.host-view-ready');
