@@ -35,6 +35,7 @@ import { flagsOf, unitCommand } from '../support/units';
 import { waitFor } from '../support/wait';
 import { BootedHosts, bootHosts, cgroupRootOf, packagedUnit, UNITS } from './boot';
 import { removeCgroups } from './cgroups';
+import { restoreKernelTunables, saveKernelTunables } from './kernel-tunables';
 import { ImageSpec, writeOciArchive } from './oci';
 
 const tools = requirePrograms(
@@ -84,6 +85,8 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
     try {
       cleanupAll();
     } finally {
+      const restored = restoreKernelTunables();
+      if (restored.length > 0) console.log(`kernel settings the kubelets changed, restored: ${restored.join(', ')}`);
       if (b) removeCgroups(b.c.model.nodes.map((n) => cgroupRootOf('boot', n.name)));
       cleanupHostViews();
       if (process.env.KS_KEEP_TMP !== '1') {
@@ -393,6 +396,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
         const ctr = await startUnit(n, UNITS.containerd);
         await waitFor(() => fs.existsSync(b.c.file(n, '/run/containerd/containerd.sock')), { what: `${n}'s containerd socket`, timeoutMs: 30000, proc: ctr });
         expect(fs.existsSync(b.c.file(n, KUBELET.kubeconfig))).toBe(false);
+        saveKernelTunables(); // the kubelet changes machine-wide settings (kernel-tunables.ts)
         await startUnit(n, UNITS.component(KUBELET.unit));
       }
       for (const n of nodes()) {
