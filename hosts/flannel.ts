@@ -57,6 +57,8 @@ export class Flannel extends Construct {
         RestartSec: '5s',
       },
     });
+    // The CNI config hands pods to flannel on hosts that run pods (containerd's).
+    for (const bundle of cluster.bundlesRunning('containerd')) bundle.addFile(FLANNEL_FILES.cniConfig, cniConfig);
     for (const bundle of cluster.placeComponent('flanneld')) {
       const host = bundle.host;
       const flags: Flags = [
@@ -73,7 +75,6 @@ export class Flannel extends Construct {
       ];
       bundle.addFile(FLANNEL_FILES.options, renderOptionFile(componentSpec('flanneld').options!.variable, flags));
       bundle.addFile(FLANNEL_FILES.unit, unit);
-      bundle.addFile(FLANNEL_FILES.cniConfig, cniConfig);
     }
   }
 }

@@ -64,8 +64,8 @@ export class KubeApiserver extends Construct {
         ['requestheader-extra-headers-prefix', 'X-Remote-Extra-'],
         ['requestheader-group-headers', 'X-Remote-Group'],
         ['requestheader-username-headers', 'X-Remote-User'],
-        // Masters run neither kube-proxy nor flannel: reach aggregated API servers at their endpoint
-        // addresses (host network) rather than through a Service cluster IP.
+        // Masters run flanneld but not kube-proxy: reach aggregated API servers and webhooks at their
+        // endpoint (pod) addresses, routed by flannel, rather than through a Service cluster IP.
         ['enable-aggregator-routing', true],
       ];
       if (auditLog) {

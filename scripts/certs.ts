@@ -2,9 +2,7 @@
 // npm run certs -- --check           same, exit 1 when any certificate is expiring, expired or missing
 // npm run certs -- renew NAME...     re-issue leaf certificates now, keeping their keys (never a CA); then run synth
 // npm run certs -- new-secrets       make the secrets secrets.json lacks (after removing it on purpose); then run synth
-import {
-  ClusterModel, ClusterPki, certificateReport, defaultStateDir, formatEvent, formatReport,
-} from '../lib';
+import { ClusterModel, ClusterPki, certificateReport, defaultStateDir, formatEvent, formatReport } from '../lib';
 import { StateStore, loadSecrets } from '../lib/pki';
 import { cluster } from '../main';
 

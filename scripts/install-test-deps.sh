@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real programs that kubesmith's tests run (etcd, nginx + stream
 # module, keepalived, containerd, openssl, iproute2, ping, systemd-analyze,
-# ansible).
+# ansible; for test/cluster also runc, iptables, conntrack and ipset, which
+# containerd, kube-proxy and the kubelet call).
 #
 # Idempotent and non-interactive: when every program is already present it only
 # checks and exits (well under a second). Installing never starts a daemon: a
@@ -17,8 +18,9 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=(etcd-server etcd-client nginx libnginx-mod-stream keepalived containerd
-          openssl iproute2 iputils-ping systemd ansible-core strace)
-PROGRAMS=(etcd etcdctl nginx keepalived containerd openssl ip ping systemd-analyze ansible-playbook strace)
+          openssl iproute2 iputils-ping systemd ansible-core runc iptables conntrack ipset procps strace)
+PROGRAMS=(etcd etcdctl nginx keepalived containerd containerd-shim-runc-v2 ctr openssl ip ping systemd-analyze
+          ansible-playbook runc iptables iptables-save iptables-restore conntrack ipset nsenter sysctl strace)
 STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
 DAEMONS=(etcd nginx containerd keepalived)
 

@@ -204,7 +204,7 @@ describe('checkers', () => {
 
   test('underscore/dash equivalence only for Kubernetes components', () => {
     expect(checkFlags('kube-controller-manager', ['--concurrent_rc_syncs', '--concurrent-rc-syncs'])).toEqual([]);
-    expect(checkFlags('kube-proxy', ['--log-dir', '--log_dir'])).toEqual([]);
+    expect(checkFlags('kube-proxy', ['--cluster-cidr', '--cluster_cidr'])).toEqual([]);
     expect(checkFlags('flanneld', ['--log_backtrace_at'])).toEqual([]);
     expect(checkFlags('flanneld', ['--log-backtrace-at']).map((p) => p.kind)).toEqual(['unknown']);
   });

@@ -182,22 +182,27 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     kubeconfig: { path: `${PATHS.k8sCfg}/kube-proxy.kubeconfig`, identity: 'kube-proxy', server: 'endpoint' },
     label: () => 'kube-proxy',
   }),
+  // Masters run it too: the apiserver dials pod IPs itself (webhooks, aggregated APIs, its pod and service proxy),
+  // and without a lease a master has no route to the pod network (test/cluster showed 'network is unreachable').
   'flanneld': {
     description: 'flanneld overlay network agent',
-    roles: ['node'],
+    roles: ['master', 'node'],
     order: 20,
     options: { file: `${PATHS.k8sCfg}/flanneld`, variable: 'FLANNEL_OPTIONS' },
-    binaries: [`${PATHS.k8sBin}/flanneld`, ...FLANNEL_CNI_PLUGINS.map((p) => `${PATHS.cniBin}/${p}`)],
-    source: () => 'flannel v0.22 release (flanneld), flannel CNI plugin v1.2 release (flannel), CNI plugins v1.3 release tarball (bridge, host-local, portmap, loopback)',
-    directories: ['cniBin', 'cniConf'],
+    binaries: [`${PATHS.k8sBin}/flanneld`],
+    source: () => 'flannel v0.22 release (flanneld)',
     label: () => 'flanneld',
   },
+  // Pods' networks are made by the CNI plugins containerd runs.
   'containerd': {
     description: 'containerd container runtime',
     roles: ['node'],
     order: 30,
-    binaries: ['/usr/local/bin/containerd', '/usr/local/bin/containerd-shim-runc-v2', '/usr/local/sbin/runc'],
-    source: () => 'containerd v1.7 release tarball (bin/ into /usr/local/bin) and runc release binary (/usr/local/sbin/runc)',
+    binaries: ['/usr/local/bin/containerd', '/usr/local/bin/containerd-shim-runc-v2', '/usr/local/sbin/runc',
+      ...FLANNEL_CNI_PLUGINS.map((p) => `${PATHS.cniBin}/${p}`)],
+    source: () => 'containerd v1.7 release tarball (bin/ into /usr/local/bin), runc release binary (/usr/local/sbin/runc), '
+      + 'flannel CNI plugin (flannel) and CNI plugins v1.3 release tarball (bridge, host-local, portmap, loopback)',
+    directories: ['cniBin', 'cniConf'],
     label: () => 'containerd',
   },
 };

@@ -157,7 +157,8 @@ const ROWS: { readonly [I in PkiId]: Row<I> } = {
     usages: ['client'],
     certPath: `${ETCD_SSL}/flannel-etcd-client.pem`,
     keyPath: `${ETCD_SSL}/flannel-etcd-client-key.pem`,
-    on: ['node'],
+    // Masters run flanneld too.
+    on: ['node', 'master'],
   }),
   'apiserver': cert({
     description: 'kube-apiserver serving certificate; every master, the VIP and the kubernetes Service',

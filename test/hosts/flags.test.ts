@@ -14,6 +14,7 @@ afterAll(cleanupTempDirs);
 const CONFIG_REFERENCE: Partial<Record<Component, FieldReferenceName>> = {
   kubelet: 'kubelet-config.v1beta1',
   'kube-proxy': 'kube-proxy-config.v1alpha1',
+  'kube-scheduler': 'kube-scheduler-config.v1',
 };
 
 interface Invocation {
@@ -84,7 +85,7 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster: every flag and fi
     for (const r of removed) expect(used).not.toContain(`${r.component} --${r.name}`);
   });
 
-  test('every KubeletConfiguration and KubeProxyConfiguration field exists in 1.27', () => {
+  test('every KubeletConfiguration, KubeProxyConfiguration and KubeSchedulerConfiguration field exists in 1.27', () => {
     let checked = 0;
     for (const i of all) {
       const ref = CONFIG_REFERENCE[i.component as Component];
@@ -96,7 +97,7 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster: every flag and fi
       expect(checkFields(ref, paths).map((p) => `${i.host} ${config}: ${p.message}`)).toEqual([]);
       checked++;
     }
-    expect(checked).toBe(2 * s.result.model.nodes.length);
+    expect(checked).toBe(2 * s.result.model.nodes.length + s.result.model.masters.length);
   });
 });
 

@@ -43,13 +43,19 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
       .toMatchSnapshot();
   });
 
-  test('every node, and only nodes, runs flanneld', () => {
+  test('every node and every master runs flanneld; only nodes get the CNI config and plugins', () => {
+    // Masters are on the pod network: their apiserver dials pod IPs (webhooks, aggregated APIs, proxy);
+    // test/cluster showed "connect: network is unreachable" from a master without flanneld.
     for (const b of cluster.bundles) {
       const isNode = b.host.has('node');
-      for (const f of Object.values(FLANNEL_FILES).filter((p) => p !== FLANNEL_FILES.flanneld)) {
-        expect([b.host.name, f, b.hasFile(f)]).toEqual([b.host.name, f, isNode]);
-      }
-      expect(b.services.map((s) => s.unit)).toEqual(isNode ? ['flanneld.service'] : []);
+      const runsFlannel = isNode || b.host.has('master');
+      for (const f of [FLANNEL_FILES.options, FLANNEL_FILES.unit]) expect([b.host.name, f, b.hasFile(f)]).toEqual([b.host.name, f, runsFlannel]);
+      expect([b.host.name, b.hasFile(FLANNEL_FILES.cniConfig)]).toEqual([b.host.name, isNode]);
+      const flannel = b.services.filter((s) => s.unit === 'flanneld.service');
+      expect(flannel.map((s) => s.unit)).toEqual(runsFlannel ? ['flanneld.service'] : []);
+      // The CNI plugins are what containerd runs for pods: on nodes only, with containerd.
+      expect(componentSpec('containerd').binaries.filter((x) => x.startsWith('/opt/cni/bin/')).length).toBeGreaterThan(0);
+      expect([b.host.name, cluster.runs(b.host, 'containerd')]).toEqual([b.host.name, isNode]);
     }
   });
 
@@ -90,8 +96,9 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
       expect(unit).not.toContain('mk-docker-opts');
       const service = bundle.services.find((s) => s.unit === 'flanneld.service')!;
       expect(service.order).toBe(componentSpec('flanneld').order);
-      expect(service.binaries).toEqual(expect.arrayContaining([
-        FLANNEL_FILES.flanneld, `${PATHS.cniBin}/flannel`, `${PATHS.cniBin}/bridge`, `${PATHS.cniBin}/portmap`,
+      expect(service.binaries).toEqual([FLANNEL_FILES.flanneld]);
+      expect(componentSpec('containerd').binaries).toEqual(expect.arrayContaining([
+        `${PATHS.cniBin}/flannel`, `${PATHS.cniBin}/bridge`, `${PATHS.cniBin}/portmap`,
       ]));
     }
   });

@@ -454,6 +454,7 @@ const canChroot = (() => {
       '  firewall-cmd --permanent --add-port=6443/tcp',
       '  firewall-cmd --permanent --add-port=6444/tcp',
       '  firewall-cmd --permanent --add-rich-rule=\'rule protocol value="vrrp" accept\'',
+      '  firewall-cmd --permanent --add-port=8472/udp',
       '  firewall-cmd --reload',
     ]);
     expect(r.stdout).toContain('SELinux enforces; this host needs:\n  setsebool -P httpd_can_network_connect 1\n'

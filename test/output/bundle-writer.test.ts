@@ -80,7 +80,7 @@ describe('key placement', () => {
   // The apiserver's etcd, kubelet and front-proxy client certificates use its serving key (sharesKeyWith): 4 files, 1 key.
   const MASTER_KEYS = [
     'ca-key kubernetes-ca', 'key admin', 'key apiserver', 'key apiserver', 'key apiserver', 'key apiserver',
-    'key kube-controller-manager', 'key kube-scheduler', 'key service-account',
+    'key flannel-etcd-client', 'key kube-controller-manager', 'key kube-scheduler', 'key service-account',
   ];
 
   test('each host holds exactly the keys its roles need', () => {

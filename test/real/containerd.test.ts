@@ -82,8 +82,8 @@ describeIf(tools.ok)('containerd config dump of the emitted config', () => {
       defaultRuntime: 'runc',
       runcType: 'io.containerd.runc.v2',
       systemdCgroup: true,
-      // Where flannel's service wants its CNI plugins and where its conflist lies.
-      cniBinDir: path.dirname(c.s.result.cluster.bundle(host).services.find((s) => s.unit === 'flanneld.service')!.binaries.find((b) => b.endsWith('/flannel'))!),
+      // Where containerd's service wants the CNI plugins and where flannel's conflist lies.
+      cniBinDir: path.dirname(c.s.result.cluster.bundle(host).services.find((s) => s.unit === 'containerd.service')!.binaries.find((b) => b.endsWith('/flannel'))!),
       cniConfDir: path.dirname(FLANNEL_FILES.cniConfig),
     };
   }

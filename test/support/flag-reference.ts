@@ -16,7 +16,7 @@ export const COMPONENTS = [
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
 
-export const FIELD_REFERENCES = ['kubelet-config.v1beta1', 'kube-proxy-config.v1alpha1'] as const;
+export const FIELD_REFERENCES = ['kubelet-config.v1beta1', 'kube-proxy-config.v1alpha1', 'kube-scheduler-config.v1'] as const;
 export type FieldReferenceName = (typeof FIELD_REFERENCES)[number];
 
 export interface FlagReference {

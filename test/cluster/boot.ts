@@ -1,0 +1,144 @@
+/**
+ * Booting BOOT_CLUSTER for real: every bundle laid out by its own install.sh --root, the upstream
+ * binaries (scripts/build-components.sh) and Debian's containerd/runc linked at the paths the units
+ * name, one network namespace + one shared mount namespace per host (host-view.ts), and every
+ * service started with the command line and environment of its unit.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse, stringify } from 'yaml';
+import { CONTAINERD_FILES, ETCD_FILES, FLANNEL_CNI_PLUGINS, FLANNEL_FILES, KUBELET } from '../../hosts';
+import { PATHS } from '../../lib/model';
+import { Components } from '../support/components';
+import { HostView, startHostView } from '../support/host-view';
+import { Proc, run, RunResult } from '../support/processes';
+import { which } from '../support/programs';
+import { hostNetwork, HostNetwork, installCluster, InstalledCluster } from '../support/real-cluster';
+import { unitCommand, UnitCommand } from '../support/units';
+import { createCgroups } from './cgroups';
+import { BOOT_CLUSTER, SANDBOX } from './definition';
+
+/** The kubelet cgroupRoot of a node in this run (definition.ts SANDBOX). */
+export const cgroupRootOf = (label: string, host: string): string => `/kubesmith-${label}-${process.pid}-${host}`;
+
+/** Units of OS packages (nginx, keepalived): their commands come from the package's unit. */
+export const packagedUnit = (name: string): string =>
+  ['/usr/lib/systemd/system', '/lib/systemd/system'].map((d) => `${d}/${name}`).find((p) => fs.existsSync(p)) ?? `/usr/lib/systemd/system/${name}`;
+
+/** Debian programs standing in where kubesmith expects the containerd 1.7 release layout (the 1.6 in Debian 12 reads the same config v2). */
+const DEBIAN_AT: Readonly<Record<string, string>> = {
+  [CONTAINERD_FILES.containerd]: 'containerd',
+  [CONTAINERD_FILES.shim]: 'containerd-shim-runc-v2',
+  [CONTAINERD_FILES.runc]: 'runc',
+};
+
+/** Where each host's mount namespace shows its bundle root. */
+function mountPoints(roles: readonly string[]): string[] {
+  const points = ['/opt', '/run', '/var/lib/etcd'];
+  if (roles.includes('lb')) points.push('/etc/nginx/nginx.conf', '/var/log/nginx', '/etc/keepalived');
+  if (roles.includes('node')) {
+    points.push('/etc/cni', '/etc/containerd', '/var/lib/kubelet', '/var/lib/containerd', '/var/lib/cni',
+      '/var/log/pods', '/var/log/containers', '/usr/local/bin', '/usr/local/sbin');
+  }
+  return points;
+}
+
+/**
+ * The sandbox differences (definition.ts SANDBOX), applied to the installed files: the only edits
+ * made to anything kubesmith emitted. Each edit must change the file (a no-op means the compiler
+ * changed and this needs a look).
+ */
+export function sandboxFiles(c: InstalledCluster, cgroupRoot: (host: string) => string): void {
+  const edit = (file: string, fn: (s: string) => string): void => {
+    const before = fs.readFileSync(file, 'utf8');
+    const after = fn(before);
+    if (after === before) throw new Error(`sandbox edit of ${file} changed nothing`);
+    fs.writeFileSync(file, after);
+  };
+  for (const n of c.model.nodes) {
+    edit(c.file(n.name, KUBELET.config), (s) => {
+      const cfg = parse(s);
+      if (cfg.cgroupDriver !== 'systemd') throw new Error(`kubelet cgroupDriver is ${cfg.cgroupDriver}, expected systemd`);
+      return stringify({ ...cfg, cgroupDriver: SANDBOX.cgroupDriver, cgroupRoot: cgroupRoot(n.name) });
+    });
+    edit(c.file(n.name, CONTAINERD_FILES.config), (s) => s
+      .replace(/^(\s*SystemdCgroup\s*=\s*)true$/m, '$1false')
+      .replace(/^(\[plugins\."io\.containerd\.grpc\.v1\.cri"\]\n)/m, '$1  restrict_oom_score_adj = true\n'));
+  }
+}
+
+export interface BootedHosts {
+  readonly c: InstalledCluster;
+  readonly net: HostNetwork;
+  readonly views: Map<string, HostView>;
+  view(host: string): HostView;
+  /** A unit of a host, read from its root as systemd would. */
+  unit(host: string, unitPath: string): UnitCommand;
+  /** Starts a host's unit (ExecStartPre lines first; a '-' one may fail); the process of ExecStart. */
+  startUnit(host: string, unitPath: string, opts?: { extraArgs?: string[]; name?: string }): Promise<Proc>;
+  /** Runs a short command on a host (its namespaces, its files). */
+  exec(host: string, argv: readonly string[], opts?: { timeoutMs?: number; env?: Record<string, string>; input?: string }): Promise<RunResult>;
+}
+
+/** Installs every host, links binaries, applies the sandbox edits, makes the network and the host views. */
+export async function bootHosts(comp: Components, logDir: string, label: string): Promise<BootedHosts> {
+  const c = await installCluster(BOOT_CLUSTER, { standIns: false });
+  sandboxFiles(c, (h) => cgroupRootOf(label, h));
+  createCgroups(c.model.nodes.map((n) => cgroupRootOf(label, n.name)));
+  for (const host of c.model.hosts) {
+    const links: Record<string, string> = {};
+    for (const svc of c.s.result.cluster.bundle(host.name).services) {
+      for (const bin of svc.binaries) {
+        const base = path.basename(bin);
+        if (DEBIAN_AT[bin]) {
+          const p = which(DEBIAN_AT[bin]);
+          if (!p) throw new Error(`${DEBIAN_AT[bin]} is not installed (bash scripts/install-test-deps.sh)`);
+          links[bin] = p;
+        } else if (!svc.packaged) {
+          links[bin] = comp.path(base);
+        }
+      }
+    }
+    for (const [bin, target] of Object.entries(links)) {
+      const at = c.file(host.name, bin);
+      fs.mkdirSync(path.dirname(at), { recursive: true });
+      fs.symlinkSync(target, at);
+    }
+  }
+  const net = hostNetwork(c.model, label);
+  const views = new Map<string, HostView>();
+  for (const h of c.model.hosts) {
+    views.set(h.name, await startHostView(h.name, net.nsOf(h.name), c.root(h.name), mountPoints(h.roles), logDir));
+  }
+  const view = (host: string): HostView => {
+    const v = views.get(host);
+    if (!v) throw new Error(`no host ${host}`);
+    return v;
+  };
+  const unit = (host: string, unitPath: string) => unitCommand(c.root(host), unitPath);
+  const exec: BootedHosts['exec'] = (host, argv, opts = {}) =>
+    run(view(host).wrap(argv), { timeoutMs: opts.timeoutMs ?? 20000, env: opts.env ?? { PATH: process.env.PATH ?? '' }, input: opts.input });
+  return {
+    c, net, views, view, unit, exec,
+    async startUnit(host, unitPath, opts = {}) {
+      const cmd = unit(host, unitPath);
+      for (const pre of cmd.pre) {
+        if (pre.ignoreFailure && !fs.existsSync(pre.argv[0])) continue;
+        const r = await exec(host, pre.argv, { env: cmd.env, timeoutMs: 60000 });
+        if (r.code !== 0 && !pre.ignoreFailure) throw new Error(`${host} ${unitPath}: ExecStartPre ${pre.argv.join(' ')} failed (${r.code}): ${r.stderr}`);
+      }
+      return view(host).start([...cmd.argv, ...(opts.extraArgs ?? [])], { name: opts.name ?? `${host}-${path.basename(unitPath, '.service')}`, env: cmd.env });
+    },
+  };
+}
+
+/** Unit install paths of the bundles' own units. */
+export const UNITS = {
+  etcd: ETCD_FILES.unit,
+  networkConfig: ETCD_FILES.networkConfigUnit,
+  flanneld: FLANNEL_FILES.unit,
+  containerd: CONTAINERD_FILES.unit,
+  component: (unit: string) => `${PATHS.systemdUnits}/${unit}`,
+} as const;
+
+export { FLANNEL_CNI_PLUGINS };

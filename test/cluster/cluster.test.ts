@@ -1,0 +1,614 @@
+/**
+ * The seed topology booted for real (issue #11): Kubernetes 1.27.16, etcd 3.5 and flannel 0.22 built
+ * from Go modules by scripts/build-components.sh, nginx/keepalived/containerd/runc from Debian. Every
+ * host is a network namespace with one shared mount namespace showing its bundle at the install
+ * paths (boot.ts); every program starts with its unit's command line and environment. The only
+ * differences from the emitted files are SANDBOX in definition.ts.
+ *
+ * In order, each test needing the previous ones:
+ *  a. control plane: etcd members, apiservers, the VIP + nginx L4 port with dist/admin.kubeconfig,
+ *     leader leases, the API through the VIP with one apiserver stopped;
+ *  b. addons: server-side apply of dist/addons, every object stored, a second apply changes nothing;
+ *     the authorization matrix;
+ *  c. nodes join: flannel leases (nodes and masters), containerd + kubelet bootstrap, CSRs auto-approved,
+ *     Nodes Ready with their InternalIP, the kubelet's client certificate from the cluster CA, the kubelet
+ *     API from the apiserver, kube-proxy rules;
+ *  d. pods run: pause and CoreDNS images built from Go modules and imported, CoreDNS Ready, cluster DNS,
+ *     pod to pod across nodes over vxlan, a Service by name, apiservers reaching pods.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse, parseAllDocuments } from 'yaml';
+import {
+  CONTAINERD_FILES, CONTAINERD_SOCKET, ETCD_FILES, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_PROXY, KUBE_SCHEDULER, KUBELET,
+} from '../../hosts';
+import { FLANNEL_NETWORK_CONFIG_KEY, flannelNetworkConfig } from '../../hosts';
+import { certPath } from '../../lib/pki';
+import { requireComponents } from '../support/components';
+import { cleanupHostViews } from '../support/host-view';
+import { addressesOf, cleanupAll } from '../support/netns';
+import { parseEnvironmentFile, Proc, RunResult, stop, stopAll } from '../support/processes';
+import { describeIf, NGINX_STREAM_MODULE, requireFile, requirePrograms, requireRoot } from '../support/programs';
+import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { cleanupTempDirs } from '../support/tmp';
+import { flagsOf, unitCommand } from '../support/units';
+import { waitFor } from '../support/wait';
+import { BootedHosts, bootHosts, cgroupRootOf, packagedUnit, UNITS } from './boot';
+import { removeCgroups } from './cgroups';
+import { restoreKernelTunables, saveKernelTunables } from './kernel-tunables';
+import { ImageSpec, writeOciArchive } from './oci';
+
+const tools = requirePrograms(
+  ['nginx', 'keepalived', 'containerd', 'containerd-shim-runc-v2', 'ctr', 'runc', 'iptables', 'iptables-save', 'iptables-restore', 'conntrack',
+    'openssl', 'ip', 'sysctl', 'nsenter', 'unshare', 'mount'],
+  [requireRoot(), requireFile(NGINX_STREAM_MODULE, 'libnginx-mod-stream')],
+);
+const comp = requireComponents();
+
+/** Bounds, printed with the measured times. */
+const BOUND = {
+  etcdHealthy: 60000,
+  apiserverReady: 120000,
+  vip: 30000,
+  leases: 90000,
+  nodeJoin: 180000,
+  proxyRules: 90000,
+  flannel: 60000,
+  pods: 180000,
+};
+
+describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kubernetes 1.27.16, etcd 3.5, flannel 0.22)', () => {
+  jest.setTimeout(300000);
+  let b: BootedHosts;
+  let logDir: string;
+  let distDir: string;
+  const procs = new Map<string, Proc>();
+  /** Which stages passed: a later test needs the earlier ones and says so instead of timing out again. */
+  const passed = new Set<string>();
+  const needs = (stage: string) => {
+    if (!passed.has(stage)) throw new Error(`needs stage "${stage}", which failed (see above)`);
+  };
+
+  beforeAll(async () => {
+    logDir = makeTempDir('cluster-logs');
+    b = await bootHosts(comp, logDir, 'boot');
+    distDir = path.join(b.c.s.dir, 'dist');
+  });
+
+  afterAll(async () => {
+    // Nodes first (kubelet before containerd), then the control plane; etcd last, followers before the leader.
+    const order = ['kube-proxy', 'kubelet', 'flanneld', 'containerd', 'keepalived', 'nginx', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
+    for (const kind of order) {
+      for (const [name, p] of procs) if (name.endsWith(`-${kind}`)) await stop(p, { graceMs: kind === 'etcd' ? 15000 : 10000 }).catch(() => undefined);
+    }
+    await stopAll({ graceMs: 5000 }).catch(() => undefined);
+    try {
+      cleanupAll();
+    } finally {
+      const restored = restoreKernelTunables();
+      if (restored.length > 0) console.log(`kernel settings the kubelets changed, restored: ${restored.join(', ')}`);
+      if (b) removeCgroups(b.c.model.nodes.map((n) => cgroupRootOf('boot', n.name)));
+      cleanupHostViews();
+      if (process.env.KS_KEEP_TMP !== '1') {
+        removeTempDirs();
+        cleanupTempDirs();
+      } else {
+        console.log(`KS_KEEP_TMP=1: logs in ${logDir}`);
+      }
+    }
+  });
+
+  const model = () => b.c.model;
+  const masters = () => model().masters.map((h) => h.name);
+  const nodes = () => model().nodes.map((h) => h.name);
+  const lbHosts = () => model().lbHosts.map((h) => h.name);
+  const kubectlBin = () => comp.path('kubectl');
+
+  async function startUnit(host: string, unitPath: string, extraArgs: string[] = []): Promise<Proc> {
+    const name = `${host}-${path.basename(unitPath, '.service')}`;
+    const p = await b.startUnit(host, unitPath, { extraArgs, name });
+    procs.set(name, p);
+    return p;
+  }
+
+  /** kubectl with dist/admin.kubeconfig as shipped, run from a node's namespace (the VIP is on the LAN). */
+  function kubectl(args: string[], opts: { host?: string; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    const host = opts.host ?? nodes()[1];
+    return b.exec(host, [kubectlBin(), `--kubeconfig=${path.join(distDir, 'admin.kubeconfig')}`, '--request-timeout=20s', ...args], {
+      timeoutMs: opts.timeoutMs ?? 60000, input: opts.input,
+    });
+  }
+  async function kubectlOk(args: string[], opts: { host?: string; input?: string; timeoutMs?: number } = {}): Promise<string> {
+    const r = await kubectl(args, opts);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+  async function getJson<T = any>(args: string[]): Promise<T> {
+    return JSON.parse(await kubectlOk([...args, '-o', 'json']));
+  }
+
+  function etcdctl(host: string, args: string[]): Promise<RunResult> {
+    return b.exec(host, [comp.path('etcdctl'), '--dial-timeout=2s', '--command-timeout=5s', ...args], {
+      // The member's own etcdctl settings, from the etcdctl.env its bundle gives operators.
+      env: { PATH: '/usr/bin:/bin', ...parseEnvironmentFile(fs.readFileSync(b.c.file(host, ETCD_FILES.etcdctlEnvironment), 'utf8')) },
+    });
+  }
+
+  // ------------------------------------------------------------------ a
+  describe('a. control plane', () => {
+    test('3 etcd 3.5 members from etcd.service get healthy; the install step stores flannel\'s network config', async () => {
+      const t0 = Date.now();
+      for (const h of model().etcdMembers) await startUnit(h.name, UNITS.etcd);
+      const first = model().etcdMembers[0].name;
+      await waitFor(async () => (await etcdctl(first, ['endpoint', 'health', '--cluster'])).code === 0, {
+        what: 'every etcd member healthy', timeoutMs: BOUND.etcdHealthy, intervalMs: 1000, proc: procs.get(`${first}-etcd`),
+      });
+      console.log(`etcd: ${model().etcdMembers.length} members healthy ${Date.now() - t0} ms after start (bound ${BOUND.etcdHealthy} ms)`);
+      const status = await etcdctl(first, ['endpoint', 'status', '--cluster', '-w', 'json']);
+      const versions = (JSON.parse(status.stdout.replace(/:(\d{16,})/g, ':"$1"')) as { Status: { version: string } }[]).map((s) => s.Status.version);
+      expect(versions).toHaveLength(3);
+      for (const v of versions) expect(v).toMatch(/^3\.5\./);
+      // flannel-network-config.service (oneshot) on the first member.
+      const nc = b.unit(first, UNITS.networkConfig);
+      const r = await b.exec(first, nc.argv, { env: nc.env, timeoutMs: 60000 });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      const stored = await etcdctl(first, ['get', '--print-value-only', FLANNEL_NETWORK_CONFIG_KEY]);
+      expect(stored.stdout.trim()).toBe(flannelNetworkConfig(model()));
+      passed.add('etcd');
+    });
+
+    test('both apiservers answer /readyz; controller-manager and scheduler start on both masters', async () => {
+      needs('etcd');
+      const t0 = Date.now();
+      for (const m of masters()) await startUnit(m, UNITS.component(KUBE_APISERVER.unit));
+      for (const m of masters()) {
+        await waitFor(async () => (await b.exec(m, [kubectlBin(), `--kubeconfig=/opt/kubernetes/cfg/admin.kubeconfig`, 'get', '--raw', '/readyz'], { timeoutMs: 15000 })).stdout.trim() === 'ok', {
+          what: `${m}'s apiserver /readyz`, timeoutMs: BOUND.apiserverReady, intervalMs: 1000, proc: procs.get(`${m}-kube-apiserver`),
+        });
+      }
+      console.log(`kube-apiserver: both /readyz ok ${Date.now() - t0} ms after start (bound ${BOUND.apiserverReady} ms)`);
+      // Each readyz answered by that master's own apiserver: its admin.kubeconfig points at 127.0.0.1.
+      for (const m of masters()) {
+        const kc = parse(fs.readFileSync(b.c.file(m, '/opt/kubernetes/cfg/admin.kubeconfig'), 'utf8'));
+        expect(kc.clusters[0].cluster.server).toBe(`https://127.0.0.1:${model().apiServerPort}`);
+      }
+      for (const m of masters()) {
+        await startUnit(m, UNITS.component(KUBE_CONTROLLER_MANAGER.unit));
+        await startUnit(m, UNITS.component(KUBE_SCHEDULER.unit));
+      }
+      passed.add('apiservers');
+    });
+
+    test('nginx + keepalived on the lb pair: kubectl with dist/admin.kubeconfig through the VIP gets /readyz and v1.27.16', async () => {
+      needs('apiservers');
+      const nginxUnit = packagedUnit('nginx.service');
+      const keepalivedUnit = packagedUnit('keepalived.service');
+      for (const h of lbHosts()) {
+        // The package's unit as systemd runs it, in the foreground so the PID is tracked (systemd reads PIDFile).
+        const u = unitCommand('/', nginxUnit);
+        const pre = await b.exec(h, u.pre[0].argv, { env: u.env });
+        expect([h, pre.code, pre.stderr]).toEqual([h, 0, '']);
+        const argv = u.argv.map((a) => a.replace('daemon on;', 'daemon off;'));
+        procs.set(`${h}-nginx`, b.view(h).start(argv, { name: `${h}-nginx`, env: u.env }));
+      }
+      const t0 = Date.now();
+      for (const h of lbHosts()) {
+        const u = unitCommand('/', keepalivedUnit);
+        procs.set(`${h}-keepalived`, b.view(h).start([...u.argv, '--log-console', '--log-detail'], { name: `${h}-keepalived`, env: u.env }));
+      }
+      const vip = model().loadBalancer!.vip;
+      const holder = lbHosts()[0];
+      await waitFor(() => addressesOf(b.net.nsOf(holder), model().host(holder).interface).includes(vip), {
+        what: `the VIP ${vip} on ${holder}`, timeoutMs: BOUND.vip, proc: procs.get(`${holder}-keepalived`),
+      });
+      console.log(`keepalived: VIP on ${holder} ${Date.now() - t0} ms after start (bound ${BOUND.vip} ms)`);
+      const kc = parse(fs.readFileSync(path.join(distDir, 'admin.kubeconfig'), 'utf8'));
+      expect(kc.clusters[0].cluster.server).toBe(`https://${vip}:${model().loadBalancer!.port}`);
+      expect((await kubectlOk(['get', '--raw', '/readyz'])).trim()).toBe('ok');
+      const version = JSON.parse(await kubectlOk(['version', '-o', 'json']));
+      expect(version.serverVersion.gitVersion).toBe('v1.27.16');
+      expect(version.clientVersion.gitVersion).toBe('v1.27.16');
+      // nginx's access log on the VIP holder shows the node's connection.
+      const accessLog = fs.readFileSync(b.c.file(holder, '/var/log/nginx/k8s-access.log'), 'utf8');
+      expect(accessLog).toContain(model().host(nodes()[1]).ip);
+      passed.add('vip');
+    });
+
+    test('one controller-manager and one scheduler hold their leader Leases', async () => {
+      needs('vip');
+      const t0 = Date.now();
+      for (const lease of ['kube-controller-manager', 'kube-scheduler']) {
+        const holder = await waitFor(async () => {
+          const l = await getJson(['-n', 'kube-system', 'get', 'lease', lease]);
+          const renew = Date.parse(l.spec.renewTime);
+          return l.spec.holderIdentity && Date.now() - renew < 30000 ? String(l.spec.holderIdentity) : undefined;
+        }, { what: `the ${lease} leader Lease to be held and renewed`, timeoutMs: BOUND.leases, intervalMs: 2000 });
+        console.log(`${lease}: leader ${holder} (${Date.now() - t0} ms)`);
+      }
+      for (const m of masters()) {
+        for (const c of ['kube-controller-manager', 'kube-scheduler']) expect([m, c, procs.get(`${m}-${c}`)!.isRunning()]).toEqual([m, c, true]);
+      }
+      passed.add('leases');
+    });
+
+    test('with one master\'s apiserver stopped, the API is still served through the VIP', async () => {
+      needs('vip');
+      const down = masters()[0];
+      await stop(procs.get(`${down}-kube-apiserver`)!, { graceMs: 15000 });
+      try {
+        for (let i = 0; i < 6; i++) {
+          const r = await kubectl(['get', '--raw', '/readyz']);
+          expect([i, r.code, r.stdout.trim()]).toEqual([i, 0, 'ok']);
+          expect((await kubectlOk(['get', 'namespace', 'kube-system', '-o', 'name'])).trim()).toBe('namespace/kube-system');
+        }
+      } finally {
+        await startUnit(down, UNITS.component(KUBE_APISERVER.unit));
+      }
+      await waitFor(async () => (await b.exec(down, [kubectlBin(), `--kubeconfig=/opt/kubernetes/cfg/admin.kubeconfig`, 'get', '--raw', '/readyz'], { timeoutMs: 15000 })).stdout.trim() === 'ok', {
+        what: `${down}'s apiserver back`, timeoutMs: BOUND.apiserverReady, intervalMs: 1000, proc: procs.get(`${down}-kube-apiserver`),
+      });
+      passed.add('control-plane');
+    });
+  });
+
+  // ------------------------------------------------------------------ b
+  describe('b. addons', () => {
+    /** Every object of dist/addons: kind, namespace, name. */
+    function addonObjects(): { kind: string; apiVersion: string; namespace?: string; name: string }[] {
+      const dir = path.join(distDir, 'addons');
+      return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().flatMap((f) =>
+        parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()).filter(Boolean).map((o: any) => ({
+          kind: o.kind, apiVersion: o.apiVersion, namespace: o.metadata.namespace, name: o.metadata.name,
+        })));
+    }
+
+    test('kubectl apply --server-side -f dist/addons succeeds; every object is stored; a second (server dry-run) apply changes nothing', async () => {
+      needs('control-plane');
+      const addons = path.join(distDir, 'addons');
+      const applied = await kubectl(['apply', '--server-side', '-f', addons], { timeoutMs: 120000 });
+      expect([applied.code, applied.stderr.trim()]).toEqual([0, '']);
+      const objects = addonObjects();
+      expect(objects.length).toBeGreaterThan(20);
+      // kubectl get -f exits non-zero if any object of the files is missing.
+      const stored = (await kubectlOk(['get', '-f', addons, '-o', 'name'])).trim().split('\n');
+      expect(stored).toHaveLength(objects.length);
+      // A second apply, as a server-side dry run, would change nothing: objects with a spec keep their generation,
+      // the others their resourceVersion (controllers' status writes move a Deployment's resourceVersion, not its generation).
+      // Controllers still settle what was just created (the PV binder writes the PVs and PVCs), so the pair
+      // "dry-run apply, then read" is repeated until nothing moved in between (bounded); a real change repeats every time.
+      const version = (list: any) => (list.items ?? [list]).map((o: any) =>
+        `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name} ${o.metadata.generation !== undefined ? `generation ${o.metadata.generation}` : `resourceVersion ${o.metadata.resourceVersion}`}`);
+      let last: { wouldBe: string[]; current: string[] } | undefined;
+      const same = await waitFor(async () => {
+        const again = await kubectl(['apply', '--server-side', '--dry-run=server', '-f', addons, '-o', 'json'], { timeoutMs: 120000 });
+        expect([again.code, again.stderr.trim()]).toEqual([0, '']);
+        last = { wouldBe: version(JSON.parse(again.stdout)), current: version(await getJson(['get', '-f', addons])) };
+        return JSON.stringify(last.wouldBe) === JSON.stringify(last.current);
+      }, { what: 'a server dry-run apply that changes nothing', timeoutMs: 60000, intervalMs: 3000 }).catch(() => false);
+      expect(same ? [] : last!.wouldBe.filter((v, i) => v !== last!.current[i])).toEqual([]);
+      expect(last!.current).toHaveLength(objects.length);
+      const diff = await kubectl(['diff', '--server-side', '-f', addons], { timeoutMs: 120000 });
+      expect([diff.code, diff.stdout, diff.stderr]).toEqual([0, '', '']);
+      passed.add('addons');
+    });
+
+    test('authorization matrix: anonymous nothing; bootstrappers their CSRs only; a node no unrelated Secret; the apiserver\'s kubelet client the kubelet API', async () => {
+      needs('addons');
+      const token = parse(fs.readFileSync(b.c.file(nodes()[0], KUBELET.bootstrapKubeconfig), 'utf8')).users[0].user.token as string;
+      const bootstrapUser = `system:bootstrap:${token.split('.')[0]}`;
+      const kubeletClientCert = certPath('apiserver-kubelet-client');
+      /**
+       * One SubjectAccessReview, created as the admin: the apiserver's own answer (Node authorizer, then RBAC) for
+       * that user and those groups. (SelfSubjectAccessReview through impersonation would not do for anonymous:
+       * system:anonymous may not even create one.)
+       */
+      interface Who { readonly user: string; readonly groups: readonly string[] }
+      interface Attrs { verb: string; resource: string; subresource?: string; group?: string; namespace?: string; name?: string }
+      const can = async (who: Who, a: Attrs): Promise<string> => {
+        const review = {
+          apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
+          spec: { user: who.user, groups: who.groups, resourceAttributes: { group: a.group ?? '', ...a } },
+        };
+        const out = JSON.parse(await kubectlOk(['create', '-f', '-', '-o', 'json'], { input: JSON.stringify(review) }));
+        return out.status.allowed ? 'yes' : 'no';
+      };
+      const anonymous: Who = { user: 'system:anonymous', groups: ['system:unauthenticated'] };
+      const bootstrapper: Who = { user: bootstrapUser, groups: ['system:bootstrappers', 'system:authenticated'] };
+      const node: Who = { user: `system:node:${nodes()[0]}`, groups: ['system:nodes', 'system:authenticated'] };
+      // The identity in the apiserver's --kubelet-client-certificate as installed on a master.
+      const subject = certSubject(b.c.file(masters()[0], kubeletClientCert));
+      const apiserver: Who = { user: subject.CN[0], groups: [...(subject.O ?? []), 'system:authenticated'] };
+      const secret = `bootstrap-token-${token.split('.')[0]}`;
+      const csr = { group: 'certificates.k8s.io', resource: 'certificatesigningrequests' };
+      const matrix: [string, Who, Attrs, string][] = [
+        ['anonymous', anonymous, { verb: 'get', resource: 'pods' }, 'no'],
+        ['anonymous', anonymous, { verb: 'list', resource: 'secrets', namespace: 'kube-system' }, 'no'],
+        ['anonymous', anonymous, { verb: 'create', ...csr }, 'no'],
+        ['anonymous', anonymous, { verb: 'get', resource: 'namespaces' }, 'no'],
+        ['anonymous', anonymous, { verb: '*', group: '*', resource: '*' }, 'no'],
+        ['bootstrapper', bootstrapper, { verb: 'create', ...csr }, 'yes'],
+        ['bootstrapper', bootstrapper, { verb: 'get', ...csr }, 'yes'],
+        ['bootstrapper', bootstrapper, { verb: 'list', ...csr }, 'yes'],
+        ['bootstrapper', bootstrapper, { verb: 'create', ...csr, subresource: 'nodeclient' }, 'yes'],
+        ['bootstrapper', bootstrapper, { verb: 'update', ...csr, subresource: 'approval' }, 'no'],
+        ['bootstrapper', bootstrapper, { verb: 'delete', ...csr }, 'no'],
+        ['bootstrapper', bootstrapper, { verb: 'get', resource: 'secrets', namespace: 'kube-system', name: secret }, 'no'],
+        ['bootstrapper', bootstrapper, { verb: 'get', resource: 'nodes' }, 'no'],
+        ['bootstrapper', bootstrapper, { verb: 'create', resource: 'pods', namespace: 'default' }, 'no'],
+        ['node', node, { verb: 'get', resource: 'secrets', namespace: 'kube-system', name: secret }, 'no'],
+        ['node', node, { verb: 'list', resource: 'secrets', namespace: 'kube-system' }, 'no'],
+        ['node', node, { verb: 'get', resource: 'nodes', name: nodes()[0] }, 'yes'],
+        ['apiserver kubelet client', apiserver, { verb: 'get', resource: 'nodes', subresource: 'proxy', name: nodes()[0] }, 'yes'],
+        ['apiserver kubelet client', apiserver, { verb: 'create', resource: 'nodes', subresource: 'proxy', name: nodes()[0] }, 'yes'],
+        ['apiserver kubelet client', apiserver, { verb: 'get', resource: 'nodes', subresource: 'log', name: nodes()[0] }, 'yes'],
+        ['apiserver kubelet client', apiserver, { verb: 'get', resource: 'nodes', subresource: 'stats', name: nodes()[0] }, 'yes'],
+        ['apiserver kubelet client', apiserver, { verb: 'get', resource: 'secrets', namespace: 'kube-system' }, 'no'],
+      ];
+      const show = (who: string, a: Attrs) => `${who}: ${a.verb} ${a.group ? `${a.group}/` : ''}${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.name ? ` ${a.name}` : ''}${a.namespace ? ` -n ${a.namespace}` : ''}`;
+      const got: string[] = [];
+      for (const [who, w, a] of matrix) got.push(`${show(who, a)} → ${await can(w, a)}`);
+      expect(got).toEqual(matrix.map(([who, , a, want]) => `${show(who, a)} → ${want}`));
+      passed.add('authz');
+    });
+  });
+
+  // ------------------------------------------------------------------ c
+  describe('c. nodes join', () => {
+    test('flanneld on every node and master leases a subnet from etcd and writes subnet.env', async () => {
+      needs('etcd');
+      const t0 = Date.now();
+      // Every host whose bundle has flanneld.service: the nodes and (for the apiservers' sake) the masters.
+      const flannelHosts = model().hosts.map((h) => h.name).filter((h) => fs.existsSync(b.c.file(h, UNITS.flanneld)));
+      expect(flannelHosts).toEqual([...new Set([...masters(), ...nodes()])]);
+      for (const n of flannelHosts) {
+        // systemd-sysctl at boot: the bundle's sysctl.d (net.* keys: per network namespace), on the hosts that have one.
+        const sysctl = b.c.file(n, '/etc/sysctl.d/99-kubernetes.conf');
+        if (fs.existsSync(sysctl)) {
+          const r = await b.exec(n, ['sysctl', '-p', sysctl]);
+          expect([n, r.code, r.stderr]).toEqual([n, 0, '']);
+        }
+        await startUnit(n, UNITS.flanneld);
+      }
+      const subnets = new Map<string, string>();
+      for (const n of flannelHosts) {
+        const env = await waitFor(() => {
+          const f = b.c.file(n, '/run/flannel/subnet.env');
+          return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
+        }, { what: `${n}'s /run/flannel/subnet.env`, timeoutMs: BOUND.flannel, proc: procs.get(`${n}-flanneld`) });
+        expect(env).toContain(`FLANNEL_NETWORK=${model().network.podCidr.text}`);
+        const subnet = /FLANNEL_SUBNET=(\S+)/.exec(env)![1];
+        expect(subnet).toMatch(/^172\.20\.\d+\.1\/24$/);
+        subnets.set(n, subnet);
+        const links = await b.exec(n, ['ip', '-o', 'link', 'show', 'flannel.1']);
+        expect([n, links.code]).toEqual([n, 0]);
+      }
+      expect(new Set(subnets.values()).size).toBe(flannelHosts.length);
+      const leases = await etcdctl(model().etcdMembers[0].name, ['get', '--prefix', '--keys-only', '/coreos.com/network/subnets/']);
+      expect(leases.stdout.split('\n').filter(Boolean)).toHaveLength(flannelHosts.length);
+      console.log(`flanneld: ${[...subnets].map(([n, s]) => `${n} ${s}`).join(', ')} ${Date.now() - t0} ms after start`);
+      passed.add('flannel');
+    });
+
+    test('containerd and kubelet bootstrap with the bundle\'s bootstrap kubeconfig; CSRs approved automatically; Nodes register with their InternalIP', async () => {
+      needs('authz');
+      const t0 = Date.now();
+      for (const n of nodes()) {
+        const ctr = await startUnit(n, UNITS.containerd);
+        await waitFor(() => fs.existsSync(b.c.file(n, '/run/containerd/containerd.sock')), { what: `${n}'s containerd socket`, timeoutMs: 30000, proc: ctr });
+        expect(fs.existsSync(b.c.file(n, KUBELET.kubeconfig))).toBe(false);
+        saveKernelTunables(); // the kubelet changes machine-wide settings (kernel-tunables.ts)
+        await startUnit(n, UNITS.component(KUBELET.unit));
+      }
+      for (const n of nodes()) {
+        const node = await waitFor(async () => {
+          const r = await kubectl(['get', 'node', n, '-o', 'json']);
+          return r.code === 0 ? JSON.parse(r.stdout) : undefined;
+        }, { what: `Node ${n} to register`, timeoutMs: BOUND.nodeJoin, intervalMs: 2000, proc: procs.get(`${n}-kubelet`) });
+        const internal = node.status.addresses.filter((a: any) => a.type === 'InternalIP').map((a: any) => a.address);
+        expect([n, internal]).toEqual([n, [model().host(n).ip]]);
+        expect([n, node.status.nodeInfo.kubeletVersion, node.status.nodeInfo.containerRuntimeVersion]).toEqual([n, 'v1.27.16', expect.stringMatching(/^containerd:\/\/1\.[67]\./)]);
+      }
+      // Ready: containerd found flannel's CNI config, the kubelet its runtime.
+      for (const n of nodes()) {
+        await waitFor(async () => {
+          const node = await getJson(['get', 'node', n]);
+          return node.status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True');
+        }, { what: `Node ${n} Ready`, timeoutMs: 60000, intervalMs: 2000, proc: procs.get(`${n}-kubelet`) });
+      }
+      console.log(`kubelet: ${nodes().join(', ')} registered ${Date.now() - t0} ms after start (bound ${BOUND.nodeJoin} ms)`);
+      const csrs = (await getJson(['get', 'csr'])).items as any[];
+      const token = parse(fs.readFileSync(b.c.file(nodes()[0], KUBELET.bootstrapKubeconfig), 'utf8')).users[0].user.token as string;
+      for (const n of nodes()) {
+        const mine = csrs.filter((c) => c.spec.username === `system:bootstrap:${token.split('.')[0]}` && Buffer.from(c.spec.request, 'base64').toString().length > 0)
+          .filter((c) => decodeCsrSubject(c.spec.request).includes(`CN=system:node:${n}`) || decodeCsrSubject(c.spec.request).includes(`CN = system:node:${n}`));
+        expect([n, mine.length]).toEqual([n, 1]);
+        const csr = mine[0];
+        expect(csr.spec.signerName).toBe('kubernetes.io/kube-apiserver-client-kubelet');
+        expect(csr.status.conditions.map((c: any) => `${c.type} ${c.status} ${c.reason}`)).toEqual(['Approved True AutoApproved']);
+        expect(csr.status.certificate).toBeTruthy();
+      }
+      passed.add('nodes');
+    });
+
+    test('the kubelet\'s client certificate is signed by the cluster CA; the apiserver reaches the kubelet API with its kubelet client certificate', async () => {
+      needs('nodes');
+      for (const n of nodes()) {
+        // A symlink the kubelet made, to an absolute path on the host: resolved inside the host's root.
+        const cert = await waitFor(() => {
+          const f = b.c.file(n, `${KUBELET.certDir}/kubelet-client-current.pem`);
+          if (!fs.existsSync(f) && !fs.lstatSync(f, { throwIfNoEntry: false })?.isSymbolicLink()) return undefined;
+          const target = fs.lstatSync(f).isSymbolicLink() ? b.c.file(n, fs.readlinkSync(f)) : f;
+          return fs.existsSync(target) ? target : undefined;
+        }, { what: `${n}'s kubelet-client-current.pem`, timeoutMs: 30000 });
+        const ca = b.c.file(n, certPath('kubernetes-ca'));
+        const v = spawnSync('openssl', ['verify', '-CAfile', ca, '-purpose', 'sslclient', cert], { encoding: 'utf8', timeout: 10000 });
+        expect([n, v.status, v.stdout.trim()]).toEqual([n, 0, `${cert}: OK`]);
+        // The key the kubelet generated is in the same file, and matches.
+        const certKey = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-pubkey'], { encoding: 'utf8' }).stdout;
+        const fileKey = spawnSync('openssl', ['pkey', '-in', cert, '-pubout'], { encoding: 'utf8' }).stdout;
+        expect(certKey).toBe(fileKey);
+        const subj = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-subject', '-nameopt', 'RFC2253'], { encoding: 'utf8' }).stdout.trim();
+        expect(subj).toBe(`subject=CN=system:node:${n},O=system:nodes`);
+        // The kubelet's own kubeconfig now uses that certificate.
+        expect(fs.readFileSync(b.c.file(n, KUBELET.kubeconfig), 'utf8')).toContain(`${KUBELET.certDir}/kubelet-client-current.pem`);
+        // apiserver → kubelet: authenticated by --kubelet-client-certificate, authorized by the kubelet's webhook (SubjectAccessReview).
+        const health = await kubectl(['get', '--raw', `/api/v1/nodes/${n}/proxy/healthz`]);
+        expect([n, health.code, health.stdout.trim(), health.stderr.trim()]).toEqual([n, 0, 'ok', '']);
+      }
+      // The audit policy at work: both apiservers logged request metadata (and never a Secret's data).
+      const events: any[] = [];
+      for (const m of masters()) {
+        const audit = fs.readFileSync(b.c.file(m, KUBE_APISERVER.auditLog), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        expect([m, audit.length > 10]).toEqual([m, true]);
+        for (const e of audit) expect([m, e.kind, e.level, e.requestObject, e.responseObject]).toEqual([m, 'Event', 'Metadata', undefined, undefined]);
+        events.push(...audit);
+      }
+      // The kubelets' CSRs went through one apiserver or the other.
+      expect(events.some((e) => e.objectRef?.resource === 'certificatesigningrequests' && e.verb === 'create' && e.user.username.startsWith('system:bootstrap:'))).toBe(true);
+      const apiFlags = flagsOf(b.unit(masters()[0], UNITS.component(KUBE_APISERVER.unit)).argv);
+      expect(apiFlags.get('kubelet-client-certificate')).toBe(certPath('apiserver-kubelet-client'));
+    });
+
+    test('kube-proxy starts and syncs its rules (iptables) for the kubernetes Service', async () => {
+      needs('nodes');
+      const t0 = Date.now();
+      for (const n of nodes()) await startUnit(n, UNITS.component(KUBE_PROXY.unit));
+      const svc = await getJson(['-n', 'default', 'get', 'service', 'kubernetes']);
+      for (const n of nodes()) {
+        await waitFor(async () => {
+          const r = await b.exec(n, ['iptables-save', '-t', 'nat']);
+          return r.code === 0 && r.stdout.includes(`-d ${svc.spec.clusterIP}/32`) && /KUBE-SVC-\S+ -m comment --comment "default\/kubernetes:https/.test(r.stdout)
+            && /KUBE-SEP-/.test(r.stdout);
+        }, { what: `${n}'s kube-proxy rules for default/kubernetes ${svc.spec.clusterIP}`, timeoutMs: BOUND.proxyRules, intervalMs: 2000, proc: procs.get(`${n}-kube-proxy`) });
+        const nat = (await b.exec(n, ['iptables-save', '-t', 'nat'])).stdout;
+        for (const m of model().masters) expect([n, nat.includes(`--to-destination ${m.ip}:${model().apiServerPort}`)]).toEqual([n, true]);
+        expect(procs.get(`${n}-kube-proxy`)!.stderr()).toMatch(/Using iptables Proxier/);
+      }
+      console.log(`kube-proxy: rules for ${svc.spec.clusterIP} on ${nodes().join(', ')} ${Date.now() - t0} ms after start`);
+    });
+  });
+
+  // ------------------------------------------------------------------ d
+  describe('d. pods run', () => {
+    const NETCHECK_IMAGE = 'kubesmith.test/netcheck:1';
+    const ctr = (n: string, args: string[]) =>
+      b.exec(n, ['ctr', `--address=${CONTAINERD_SOCKET.replace('unix://', '')}`, '--namespace=k8s.io', ...args], { timeoutMs: 120000 });
+
+    test('the pause and CoreDNS images (built from Go modules) are imported under the manifests\' names; CoreDNS runs on the pod network', async () => {
+      needs('nodes');
+      // The names exactly as emitted: containerd's sandbox_image and the CoreDNS Deployment's image.
+      const sandboxImage = /sandbox_image = "([^"]+)"/.exec(fs.readFileSync(b.c.file(nodes()[0], CONTAINERD_FILES.config), 'utf8'))![1];
+      const corednsDeployment = parseAllDocuments(fs.readFileSync(path.join(distDir, 'addons', '20-coredns.yaml'), 'utf8'))
+        .map((d) => d.toJS()).find((o: any) => o?.kind === 'Deployment');
+      const corednsImage = corednsDeployment.spec.template.spec.containers[0].image as string;
+      expect([sandboxImage, corednsImage]).toEqual(['registry.k8s.io/pause:3.9', 'registry.k8s.io/coredns/coredns:v1.10.1']);
+      const images: ImageSpec[] = [
+        { name: sandboxImage, binaries: { '/pause': comp.path('pause') }, entrypoint: ['/pause'] },
+        { name: corednsImage, binaries: { '/coredns': comp.path('coredns') }, entrypoint: ['/coredns'] },
+        { name: NETCHECK_IMAGE, binaries: { '/netcheck': comp.path('netcheck') }, entrypoint: ['/netcheck'] },
+      ];
+      for (const img of images) {
+        const file = path.join(logDir, `${img.name.replace(/[^A-Za-z0-9.-]/g, '_')}.oci.tar`);
+        await writeOciArchive(img, file);
+        for (const n of nodes()) {
+          const r = await ctr(n, ['images', 'import', '--no-unpack=false', file]);
+          expect([n, img.name, r.code, r.stderr.trim()]).toEqual([n, img.name, 0, '']);
+        }
+      }
+      for (const n of nodes()) {
+        const listed = (await ctr(n, ['images', 'ls', '-q'])).stdout.split('\n');
+        for (const img of images) expect([n, listed.includes(img.name)]).toEqual([n, true]);
+      }
+      // The CoreDNS pods created before the images existed back off; new ones start at once.
+      await kubectlOk(['-n', 'kube-system', 'delete', 'pod', '-l', 'k8s-app=kube-dns', '--wait=false']);
+      const t0 = Date.now();
+      await waitFor(async () => {
+        const d = await getJson(['-n', 'kube-system', 'get', 'deployment', 'coredns']);
+        return d.status.readyReplicas === d.spec.replicas;
+      }, { what: 'every CoreDNS replica Ready', timeoutMs: BOUND.pods, intervalMs: 2000 });
+      console.log(`coredns: ready ${Date.now() - t0} ms after its pods were recreated`);
+      const pods = (await getJson(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns'])).items as any[];
+      for (const p of pods.filter((x) => x.status.phase === 'Running')) expect(p.status.podIP).toMatch(/^172\.20\./);
+      passed.add('images');
+    });
+
+    test('a pod resolves kubernetes.default through the cluster DNS and reaches a pod on the other node over flannel\'s vxlan', async () => {
+      needs('images');
+      const [n1, n2] = nodes();
+      const pod = (name: string, node: string) => ({
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: { name, namespace: 'default', labels: { app: name } },
+        spec: {
+          nodeName: node,
+          containers: [{ name: 'netcheck', image: NETCHECK_IMAGE, imagePullPolicy: 'Never', args: ['serve', ':8080'], ports: [{ containerPort: 8080 }] }],
+        },
+      });
+      const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'netcheck-b', namespace: 'default' }, spec: { selector: { app: 'netcheck-b' }, ports: [{ port: 80, targetPort: 8080 }] } };
+      await kubectlOk(['apply', '-f', '-'], { input: [pod('netcheck-a', n1), pod('netcheck-b', n2), svc].map((o) => JSON.stringify(o)).join('\n') });
+      const ips = new Map<string, string>();
+      for (const name of ['netcheck-a', 'netcheck-b']) {
+        const p = await waitFor(async () => {
+          const x = await getJson(['-n', 'default', 'get', 'pod', name]);
+          return x.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ? x : undefined;
+        }, { what: `pod ${name} Ready`, timeoutMs: BOUND.pods, intervalMs: 2000 });
+        ips.set(name, p.status.podIP);
+      }
+      // Each pod's address is in its own node's flannel subnet.
+      for (const [name, node] of [['netcheck-a', n1], ['netcheck-b', n2]]) {
+        const subnet = /FLANNEL_SUBNET=172\.20\.(\d+)\.1\/24/.exec(fs.readFileSync(b.c.file(node, '/run/flannel/subnet.env'), 'utf8'))![1];
+        expect([name, ips.get(name)]).toEqual([name, expect.stringMatching(new RegExp(`^172\\.20\\.${subnet}\\.\\d+$`))]);
+      }
+      const exec = (args: string[]) => kubectl(['-n', 'default', 'exec', 'netcheck-a', '--', '/netcheck', ...args]);
+      const resolv = await exec(['cat', '/etc/resolv.conf']);
+      expect(resolv.stdout).toMatch(new RegExp(`^nameserver ${model().network.clusterDns.replace(/\./g, '\\.')}$`, 'm'));
+      expect(resolv.stdout).toMatch(/^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/m);
+      const lookup = await exec(['lookup', `kubernetes.default.svc.${model().network.dnsDomain}`]);
+      expect([lookup.code, lookup.stdout.trim(), lookup.stderr.trim()]).toEqual([0, '10.0.0.1', '']);
+      // Packets sent by the node's vxlan device (netlink: the host views keep this machine's /sys, whose class/net is not the namespace's).
+      const vxlanTx = async () => {
+        const r = await b.exec(n1, ['ip', '-j', '-s', 'link', 'show', 'dev', 'flannel.1']);
+        const link = JSON.parse(r.stdout)[0];
+        expect(link.linkinfo?.info_kind ?? 'vxlan').toBe('vxlan');
+        return Number(link.stats64.tx.packets);
+      };
+      const before = await vxlanTx();
+      const direct = await exec(['get', `http://${ips.get('netcheck-b')}:8080/`]);
+      expect([direct.code, direct.stdout.trim(), direct.stderr.trim()]).toEqual([0, 'netcheck netcheck-b', '']);
+      expect(await vxlanTx()).toBeGreaterThan(before);
+      // And through the Service, by its DNS name: cluster DNS + kube-proxy + vxlan together.
+      const viaService = await exec(['get', 'http://netcheck-b.default.svc.cluster.local/']);
+      expect([viaService.code, viaService.stdout.trim(), viaService.stderr.trim()]).toEqual([0, 'netcheck netcheck-b', '']);
+      passed.add('pods');
+    });
+
+    test('the apiservers reach pods on the pod network (as admission webhooks and aggregated APIs need)', async () => {
+      needs('pods');
+      // The apiserver's pod and service proxies dial the pod IP from the master itself, as its webhook and
+      // aggregator clients do with --enable-aggregator-routing. Both masters, each through its own apiserver.
+      for (const m of masters()) {
+        for (const url of ['/api/v1/namespaces/default/pods/netcheck-b:8080/proxy/', '/api/v1/namespaces/default/services/netcheck-b:80/proxy/']) {
+          const r = await b.exec(m, [kubectlBin(), '--kubeconfig=/opt/kubernetes/cfg/admin.kubeconfig', '--request-timeout=15s', 'get', '--raw', url], { timeoutMs: 30000 });
+          expect([m, url, r.code, r.stdout.trim(), r.stderr.trim()]).toEqual([m, url, 0, 'netcheck netcheck-b', '']);
+        }
+      }
+    });
+  });
+});
+
+/** The subject of a PEM CSR (base64 of the PEM, as in CertificateSigningRequest.spec.request). */
+function decodeCsrSubject(b64: string): string {
+  const r = spawnSync('openssl', ['req', '-noout', '-subject', '-nameopt', 'RFC2253'], { input: Buffer.from(b64, 'base64'), encoding: 'utf8', timeout: 10000 });
+  return r.stdout.trim();
+}
+
+/** RDN values of a certificate's subject, by attribute (openssl, RFC 2253). */
+function certSubject(file: string): Record<string, string[]> {
+  const r = spawnSync('openssl', ['x509', '-in', file, '-noout', '-subject', '-nameopt', 'RFC2253'], { encoding: 'utf8', timeout: 10000 });
+  const out: Record<string, string[]> = {};
+  for (const part of r.stdout.trim().replace(/^subject=/, '').split(',')) {
+    const [k, v] = part.split('=');
+    (out[k] ??= []).push(v);
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+/**
+ * The cluster test/cluster boots: main.ts's seed (2 masters that are the lb pair, 3 etcd members,
+ * 2 nodes, its addons and app), moved to test addresses that exist only inside the network
+ * namespaces the suite makes (10.78.0.0/24), with ECDSA keys (same files, generated in milliseconds).
+ *
+ * Every difference this sandbox forces is in SANDBOX below, with its reason; nothing else differs
+ * from what kubesmith emits.
+ */
+import { ClusterDefinition } from '../../lib';
+import { SEED, withChanges } from '../support/clusters';
+
+const IP: Readonly<Record<string, string>> = {
+  k8s1: '10.78.0.10', k8s2: '10.78.0.20', k8s3: '10.78.0.30', k8s4: '10.78.0.40',
+};
+const SEED_IP: Readonly<Record<string, string>> = Object.fromEntries(SEED.hosts.map((h) => [h.ip, IP[h.name]]));
+
+/**
+ * What this sandbox forces, in one place:
+ *  - kubeProxyMode 'iptables': this kernel has no IPVS (/proc/net/ip_vs is absent), so kube-proxy's ipvs
+ *    mode cannot run (the seed says ipvs).
+ *  - kubelet cgroupDriver and containerd's SystemdCgroup: cgroupfs, because there is no systemd as PID 1
+ *    to create the cgroups (applied to the installed files by sandboxFiles() in boot.ts).
+ *  - kubelet cgroupRoot /kubesmith-<label>-<pid>-<host>: both kubelets share one kernel's cgroup tree; with
+ *    the default root each would take the other's pod cgroups for orphans (also in sandboxFiles()).
+ *  - containerd restrict_oom_score_adj = true: this sandbox withholds CAP_SYS_RESOURCE even from root, so runc
+ *    cannot lower a container's oom_score_adj (the pause container asks for -998: "failed to update
+ *    /proc/self/oom_score_adj: Permission denied"); containerd then clamps scores to its own (also in sandboxFiles()).
+ */
+export const SANDBOX = {
+  kubeProxyMode: 'iptables',
+  cgroupDriver: 'cgroupfs',
+} as const;
+
+export const BOOT_CLUSTER: ClusterDefinition = withChanges(SEED, {
+  name: 'boot',
+  hosts: SEED.hosts.map((h) => ({ ...h, ip: IP[h.name] })),
+  loadBalancer: { ...SEED.loadBalancer, vip: '10.78.0.50/24' },
+  network: { ...SEED.network, kubeProxyMode: SANDBOX.kubeProxyMode },
+  certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' },
+  apps: (SEED.apps ?? []).map((a) => ({
+    ...a, volumes: (a.volumes ?? []).map((v) => ({ ...v, server: SEED_IP[v.server] ?? v.server })),
+  })),
+});

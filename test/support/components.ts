@@ -1,0 +1,96 @@
+/**
+ * The upstream programs test/cluster boots, built from Go modules by
+ * scripts/build-components.sh into ${KUBESMITH_COMPONENTS:-~/.cache/kubesmith/components}.
+ * Same CI/local rule as programs.ts: with CI=true a missing component fails the
+ * run; locally the suite is skipped with a message saying how to build them.
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { inCi } from './programs';
+
+/** Directory names and versions: keep in step with scripts/build-components.sh. */
+export const COMPONENT_DIRS = {
+  kubernetes: 'kubernetes-v1.27.16',
+  etcd: 'etcd-v3.5.15',
+  flannel: 'flannel-v0.22.2',
+  cniPlugins: 'cni-plugins-v1.3.0',
+  flannelCni: 'flannel-cni-v0.9.1',
+  configFields: 'config-fields-v1.27.16',
+  coredns: 'coredns-v1.10.1',
+  testImages: testImagesDir(),
+} as const;
+
+/** test-images-<md5 of scripts/images/*\/main.go, concatenated in name order>, as scripts/build-components.sh names it. */
+function testImagesDir(): string {
+  const src = path.join(__dirname, '..', '..', 'scripts', 'images');
+  const files = fs.readdirSync(src).sort().map((d) => path.join(src, d, 'main.go')).filter((f) => fs.existsSync(f));
+  const hash = crypto.createHash('md5');
+  for (const f of files) hash.update(fs.readFileSync(f));
+  return `test-images-${hash.digest('hex').slice(0, 12)}`;
+}
+
+/** Program → the component directory that holds it (in <dir>/bin). */
+export const COMPONENT_PROGRAMS: Readonly<Record<string, keyof typeof COMPONENT_DIRS>> = {
+  'kube-apiserver': 'kubernetes',
+  'kube-controller-manager': 'kubernetes',
+  'kube-scheduler': 'kubernetes',
+  kubelet: 'kubernetes',
+  'kube-proxy': 'kubernetes',
+  kubectl: 'kubernetes',
+  etcd: 'etcd',
+  etcdctl: 'etcd',
+  flanneld: 'flannel',
+  bridge: 'cniPlugins',
+  'host-local': 'cniPlugins',
+  loopback: 'cniPlugins',
+  portmap: 'cniPlugins',
+  flannel: 'flannelCni',
+  'config-fields': 'configFields',
+  coredns: 'coredns',
+  pause: 'testImages',
+  netcheck: 'testImages',
+};
+
+export function componentsDir(): string {
+  return process.env.KUBESMITH_COMPONENTS || path.join(os.homedir(), '.cache', 'kubesmith', 'components');
+}
+
+export function componentPath(program: string): string {
+  const dir = COMPONENT_PROGRAMS[program];
+  if (!dir) throw new Error(`unknown component program ${program}`);
+  return path.join(componentsDir(), COMPONENT_DIRS[dir], 'bin', program);
+}
+
+export interface Components {
+  readonly ok: boolean;
+  readonly missing: readonly string[];
+  path(program: string): string;
+}
+
+/** Checks that every program is built; CI=true: throws when one is missing; locally: warns (skip). */
+export function requireComponents(programs: readonly string[] = Object.keys(COMPONENT_PROGRAMS)): Components {
+  const missing = programs.filter((p) => {
+    try {
+      fs.accessSync(componentPath(p), fs.constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) {
+    const message = `upstream components missing in ${componentsDir()}: ${missing.join(' ')}; ` +
+      'build them with: bash scripts/build-components.sh (cold: about 17 minutes on 2 cores; needs Go and the module proxy)';
+    if (inCi()) throw new Error(`CI=true and ${message}`);
+    console.warn(`\n${'!'.repeat(78)}\n!! SKIPPING tests: ${message}\n${'!'.repeat(78)}\n`);
+  }
+  return {
+    ok: missing.length === 0,
+    missing,
+    path(program: string): string {
+      if (missing.includes(program)) throw new Error(`component ${program} is missing`);
+      return componentPath(program);
+    },
+  };
+}
