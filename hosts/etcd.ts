@@ -1,10 +1,9 @@
 import { Construct } from 'constructs';
 import {
-  Cluster, HostBundle, componentSpec, renderEnvironmentFile, renderUnit, unitOf,
+  Cluster, componentSpec, renderEnvironmentFile, renderUnit, unitOf,
 } from '../lib/components';
 import { Host, PATHS, PORTS } from '../lib/model';
 import { certPath, keyPath } from '../lib/pki';
-import { FLANNEL_NETWORK_CONFIG_KEY, flannelNetworkConfig } from './flannel';
 
 const [ETCD, ETCDCTL] = componentSpec('etcd').binaries;
 
@@ -14,16 +13,11 @@ export const ETCD_FILES = {
   etcd: ETCD,
   etcdctl: ETCDCTL,
   unit: `${PATHS.systemdUnits}/${unitOf('etcd')}`,
-  networkConfigScript: `${PATHS.etcdBin}/flannel-network-config.sh`,
-  networkConfigUnit: `${PATHS.systemdUnits}/${unitOf('flannel-network-config')}`,
 } as const;
-
-/** How often the network-config unit tries to reach etcd (5 s apart) while the cluster forms: two minutes. */
-export const NETWORK_CONFIG_ATTEMPTS = 24;
 
 /**
  * etcdctl's TLS flags with a member's own serving certificate (it has client usage too, as in the tutorial):
- * what operators, the network-config unit, Ansible and deploy.sh run etcdctl with.
+ * what operators, Ansible and deploy.sh run etcdctl with.
  */
 export const ETCDCTL_TLS: readonly (readonly [string, string])[] = [
   ['cacert', certPath('etcd-ca')],
@@ -33,8 +27,8 @@ export const ETCDCTL_TLS: readonly (readonly [string, string])[] = [
 
 /**
  * etcd members: the ETCD_* environment file (no flags: etcd 3.5 refuses a setting given both ways),
- * etcd.service, an etcdctl environment for operators, and on the first member a oneshot unit that
- * stores flannel's network config with the v3 API.
+ * etcd.service and an etcdctl environment for operators. Only the members and the apiservers hold certificates
+ * etcd trusts: flannel uses the Kubernetes API (hosts/flannel.ts).
  */
 export class Etcd extends Construct {
   constructor(scope: Construct, id: string) {
@@ -114,9 +108,6 @@ export class Etcd extends Construct {
       }]));
     }
 
-    for (const bundle of cluster.placeComponent('flannel-network-config')) {
-      addNetworkConfig(bundle, flannelNetworkConfig(model), NETWORK_CONFIG_ATTEMPTS);
-    }
   }
 }
 
@@ -126,54 +117,4 @@ function peerUrl(host: Host): string {
 
 function clientUrl(ip: string): string {
   return `https://${ip}:${PORTS.etcdClient}`;
-}
-
-/** Writes flannel's network config once, on one member; flanneld >= 0.18 reads only the v3 API. */
-function addNetworkConfig(bundle: HostBundle, value: string, attempts: number): void {
-  if (value.includes("'")) throw new Error(`flannel network config ${value} cannot be single-quoted`);
-  bundle.addFile(ETCD_FILES.networkConfigScript, [
-    '#!/bin/sh',
-    `# Stores flannel's network config in etcd (v3 API) unless it already holds it.`,
-    'set -eu',
-    'set -a',
-    `. ${ETCD_FILES.etcdctlEnvironment}`,
-    'set +a',
-    `ETCDCTL=${ETCD_FILES.etcdctl}`,
-    `KEY=${FLANNEL_NETWORK_CONFIG_KEY}`,
-    `VALUE='${value}'`,
-    'attempt=1',
-    'while :; do',
-    '  if current=$("$ETCDCTL" get --print-value-only "$KEY"); then',
-    '    if [ "$current" = "$VALUE" ]; then',
-    '      echo "$KEY is up to date: $VALUE"',
-    '      exit 0',
-    '    fi',
-    '    if "$ETCDCTL" put "$KEY" "$VALUE" >/dev/null; then',
-    '      echo "$KEY set to $VALUE"',
-    '      exit 0',
-    '    fi',
-    '  fi',
-    `  if [ "$attempt" -ge ${attempts} ]; then`,
-    '    echo "etcd did not answer after $attempt attempts; is a quorum of members running?" >&2',
-    '    exit 1',
-    '  fi',
-    '  attempt=$((attempt + 1))',
-    '  sleep 5',
-    'done',
-    '',
-  ].join('\n'), { mode: 0o755 });
-  bundle.addFile(ETCD_FILES.networkConfigUnit, renderUnit({
-    unit: {
-      Description: componentSpec('flannel-network-config').description,
-      After: unitOf('etcd'),
-      Requires: unitOf('etcd'),
-    },
-    service: {
-      Type: 'oneshot',
-      RemainAfterExit: 'yes',
-      ExecStart: ETCD_FILES.networkConfigScript,
-      // An attempt takes at most 15 s: get and put (5 s command timeout each), then 5 s asleep.
-      TimeoutStartSec: `${attempts * 15}s`,
-    },
-  }));
 }

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import {
   Cluster, componentSpec, renderOptionFile,
 } from '../lib/components';
+import { FLANNEL_SUBNET_LEN } from '../lib/model';
 import { certPath, keyPath } from '../lib/pki';
 import { VERBOSITY } from './kube-apiserver';
 import { addKubernetesComponent, kubernetesComponent, kubernetesUnit } from './kubernetes-component';
@@ -35,8 +36,10 @@ export class KubeControllerManager extends Construct {
       ['use-service-account-credentials', true],
       // bootstrapsigner and tokencleaner are off by default; tokencleaner removes expired bootstrap tokens.
       ['controllers', '*,bootstrapsigner,tokencleaner'],
-      // flanneld leases each node's subnet from etcd itself (no kube subnet manager), so Node.spec.podCIDR stays unused.
-      ['allocate-node-cidrs', false],
+      // Each Node's podCIDR, one /24 of the pod network: flanneld (kube subnet manager) routes it.
+      ['allocate-node-cidrs', true],
+      ['cluster-cidr', model.network.podCidr.text],
+      ['node-cidr-mask-size', FLANNEL_SUBNET_LEN],
       ['service-cluster-ip-range', model.network.serviceCidr.text],
       ['requestheader-client-ca-file', certPath('front-proxy-ca')],
       ['v', VERBOSITY],

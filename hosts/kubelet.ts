@@ -20,6 +20,9 @@ export const KUBELET = {
   port: PORTS.kubelet,
 } as const;
 
+/** kubeadm's taint on control-plane nodes. */
+export const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' } as const;
+
 /** The kubelet's default hard eviction thresholds, written out so operators see them. */
 export const DEFAULT_EVICTION_HARD: Readonly<Record<string, string>> = {
   'memory.available': '100Mi',
@@ -63,6 +66,9 @@ export class Kubelet extends Construct {
         // them, so the kubelet keeps its self-signed one and the apiserver does not verify kubelets.
         serverTLSBootstrap: false,
         failSwapOn: true,
+        // A master runs only what tolerates it (its own node components are processes), as kubeadm's.
+        // A master runs the node components (it is on the pod network) but takes pods only with the node role too.
+        ...(host.has('master') && !host.has('node') ? { registerWithTaints: [CONTROL_PLANE_TAINT] } : {}),
         evictionHard: { ...DEFAULT_EVICTION_HARD },
       });
       const options = renderOptionFile(KUBELET.optionVariable, [

@@ -7,6 +7,9 @@ import { CHART_PROPS, roleRef } from './common';
 /** The user of the apiserver's kubelet client certificate (--kubelet-client-certificate): its CN in the table. */
 export const APISERVER_KUBELET_CLIENT_USER = userOf('apiserver-kubelet-client');
 
+/** The user of flanneld's certificate. */
+export const FLANNEL_USER = userOf('flanneld');
+
 export interface BootstrapTokenSecret {
   /** 6 characters [a-z0-9]. */
   readonly id: string;
@@ -72,6 +75,17 @@ export class RbacChart extends Chart {
     // kubectl logs/exec/port-forward: the apiserver calls kubelets as this user.
     bind('apiserver-kubelet-client', 'kubesmith:apiserver-kubelet-client', 'system:kubelet-api-admin',
       { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: APISERVER_KUBELET_CLIENT_USER });
+
+    // flanneld's Kubernetes subnet manager, as in flannel's own manifest: its Node's podCIDR, its annotations.
+    new k8s.KubeClusterRole(this, 'flannel-role', {
+      metadata: { name: 'kubesmith:flannel' },
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] },
+      ],
+    });
+    bind('flannel', 'kubesmith:flannel', 'kubesmith:flannel', { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: FLANNEL_USER });
   }
 }
 

@@ -13,7 +13,7 @@ import { CertId } from '../pki';
 
 export type ComponentId =
   | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler'
-  | 'etcd' | 'flannel-network-config'
+  | 'etcd'
   | 'nginx' | 'keepalived'
   | 'kubelet' | 'kubelet-bootstrap-cleanup' | 'kube-proxy' | 'flanneld' | 'containerd';
 
@@ -133,14 +133,6 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     directories: ['etcdBin', 'etcdCfg', 'etcdSsl', 'etcdData'],
     label: () => `etcd :${PORTS.etcdClient}`,
   },
-  'flannel-network-config': {
-    description: 'Store the flannel network config in etcd',
-    roles: ['etcd'],
-    placement: 'first',
-    order: 15,
-    binaries: [`${PATHS.etcdBin}/etcdctl`],
-    source: ETCD_SOURCE,
-  },
   'nginx': {
     description: 'nginx L4 load balancer in front of the kube-apiservers',
     roles: ['lb'],
@@ -162,33 +154,36 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     config: [PATHS.keepalivedConf],
     label: (model, host) => `keepalived ${model.lbHosts[0] === host ? 'MASTER' : 'BACKUP'}`,
   },
+  // Masters run pods' components too, tainted: they are on the pod network, as kubeadm's are.
   'kubelet': kubernetes('kubelet', 'KUBELET_OPTS', {
     description: 'Kubernetes Kubelet',
-    roles: ['node'],
+    roles: ['master', 'node'],
     order: 80,
     label: () => 'kubelet',
   }),
   // kubeadm join's last step: the bootstrap token leaves the node once the kubelet has its own certificate.
   'kubelet-bootstrap-cleanup': {
     description: 'Remove the bootstrap kubeconfig once the kubelet has its own certificate',
-    roles: ['node'],
+    roles: ['master', 'node'],
     order: 85,
     source: () => 'kubesmith (the script is in the bundle)',
   },
   'kube-proxy': kubernetes('kube-proxy', 'KUBE_PROXY_OPTS', {
     description: 'Kubernetes Kube-Proxy',
-    roles: ['node'],
+    roles: ['master', 'node'],
     order: 80,
     kubeconfig: { path: `${PATHS.k8sCfg}/kube-proxy.kubeconfig`, identity: 'kube-proxy', server: 'endpoint' },
     label: () => 'kube-proxy',
   }),
   // Masters run it too: the apiserver dials pod IPs itself (webhooks, aggregated APIs, its pod and service proxy),
-  // and without a lease a master has no route to the pod network (test/cluster showed 'network is unreachable').
+  // and without a subnet a master has no route to the pod network (test/cluster showed 'network is unreachable').
+  // After the kubelet: its subnet is the podCIDR of the Node the kubelet registers.
   'flanneld': {
     description: 'flanneld overlay network agent',
     roles: ['master', 'node'],
-    order: 20,
+    order: 82,
     options: { file: `${PATHS.k8sCfg}/flanneld`, variable: 'FLANNEL_OPTIONS' },
+    kubeconfig: { path: `${PATHS.k8sCfg}/flanneld.kubeconfig`, identity: 'flanneld', server: 'endpoint' },
     binaries: [`${PATHS.k8sBin}/flanneld`],
     source: () => 'flannel v0.22 release (flanneld)',
     label: () => 'flanneld',
@@ -196,7 +191,7 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
   // Pods' networks are made by the CNI plugins containerd runs.
   'containerd': {
     description: 'containerd container runtime',
-    roles: ['node'],
+    roles: ['master', 'node'],
     order: 30,
     binaries: ['/usr/local/bin/containerd', '/usr/local/bin/containerd-shim-runc-v2', '/usr/local/sbin/runc',
       ...FLANNEL_CNI_PLUGINS.map((p) => `${PATHS.cniBin}/${p}`)],

@@ -18,7 +18,11 @@ export interface HostDefinition {
    * @default DEFAULTS.host.interface
    */
   readonly interface?: string;
-  /** Roles of this host. */
+  /**
+   * Roles of this host. Masters and nodes both run the kubelet, kube-proxy and flanneld (masters are on the pod
+   * network, for webhooks and aggregated APIs); a master registers with the node-role.kubernetes.io/control-plane
+   * NoSchedule taint unless it has the node role too.
+   */
   readonly roles: readonly HostRole[];
 }
 

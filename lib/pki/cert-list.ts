@@ -9,7 +9,7 @@ import { ExtendedKeyUsage } from './x509';
 
 export type CaId = 'etcd-ca' | 'kubernetes-ca' | 'front-proxy-ca' | 'ingress-ca';
 export type CertId =
-  | 'etcd-server' | 'etcd-peer' | 'flannel-etcd-client'
+  | 'etcd-server' | 'etcd-peer' | 'flanneld'
   | 'apiserver' | 'apiserver-etcd-client' | 'apiserver-kubelet-client' | 'front-proxy-client'
   | 'kube-controller-manager' | 'kube-scheduler' | 'admin' | 'kube-proxy';
 export type KeyPairId = 'service-account';
@@ -100,7 +100,8 @@ const ROWS: { readonly [I in PkiId]: Row<I> } = {
     description: 'signs etcd serving, peer and client certificates',
     certPath: `${ETCD_SSL}/ca.pem`,
     keyPath: `${ETCD_SSL}/ca-key.pem`,
-    certOn: ['etcd', 'master', 'node'],
+    // Only etcd's peers and clients: no node holds anything etcd trusts.
+    certOn: ['etcd', 'master'],
     keyOn: [],
   }),
   'kubernetes-ca': ca('kubernetes', {
@@ -149,16 +150,6 @@ const ROWS: { readonly [I in PkiId]: Row<I> } = {
     certPath: `${ETCD_SSL}/peer.pem`,
     keyPath: `${ETCD_SSL}/peer-key.pem`,
     on: ['etcd'],
-  }),
-  'flannel-etcd-client': cert({
-    description: 'flanneld client certificate for etcd',
-    signer: 'etcd-ca',
-    commonName: () => 'flanneld',
-    usages: ['client'],
-    certPath: `${ETCD_SSL}/flannel-etcd-client.pem`,
-    keyPath: `${ETCD_SSL}/flannel-etcd-client-key.pem`,
-    // Masters run flanneld too.
-    on: ['node', 'master'],
   }),
   'apiserver': cert({
     description: 'kube-apiserver serving certificate; every master, the VIP and the kubernetes Service',
@@ -243,6 +234,15 @@ const ROWS: { readonly [I in PkiId]: Row<I> } = {
     keyPath: `${K8S_SSL}/admin-key.pem`,
     on: ['master'],
   }),
+  'flanneld': cert({
+    description: 'flanneld client certificate for the apiserver (its Node, podCIDRs); flannel has no etcd credential',
+    signer: 'kubernetes-ca',
+    commonName: () => 'system:flanneld',
+    usages: ['client'],
+    certPath: `${K8S_SSL}/flanneld.pem`,
+    keyPath: `${K8S_SSL}/flanneld-key.pem`,
+    on: ['master', 'node'],
+  }),
   'kube-proxy': cert({
     description: 'kube-proxy client certificate',
     signer: 'kubernetes-ca',
@@ -250,7 +250,7 @@ const ROWS: { readonly [I in PkiId]: Row<I> } = {
     usages: ['client'],
     certPath: `${K8S_SSL}/kube-proxy.pem`,
     keyPath: `${K8S_SSL}/kube-proxy-key.pem`,
-    on: ['node'],
+    on: ['master', 'node'],
   }),
   'service-account': {
     description: 'signs (apiserver, controller-manager) and verifies service account tokens',

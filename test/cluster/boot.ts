@@ -32,11 +32,17 @@ const DEBIAN_AT: Readonly<Record<string, string>> = {
   [CONTAINERD_FILES.runc]: 'runc',
 };
 
+/** The hosts whose bundle runs the kubelet (nodes and masters), as the compiler placed it. */
+export function kubeletHosts(c: InstalledCluster): string[] {
+  const cluster = c.s.result.cluster;
+  return c.model.hosts.filter((h) => cluster.runs(h, 'kubelet')).map((h) => h.name);
+}
+
 /** Where each host's mount namespace shows its bundle root. */
-function mountPoints(roles: readonly string[]): string[] {
+function mountPoints(roles: readonly string[], runsKubelet: boolean): string[] {
   const points = ['/opt', '/run', '/var/lib/etcd'];
   if (roles.includes('lb')) points.push('/etc/nginx/nginx.conf', '/var/log/nginx', '/etc/keepalived');
-  if (roles.includes('node')) {
+  if (runsKubelet) {
     points.push('/etc/cni', '/etc/containerd', '/var/lib/kubelet', '/var/lib/containerd', '/var/lib/cni',
       '/var/log/pods', '/var/log/containers', '/usr/local/bin', '/usr/local/sbin');
   }
@@ -55,13 +61,13 @@ export function sandboxFiles(c: InstalledCluster, cgroupRoot: (host: string) => 
     if (after === before) throw new Error(`sandbox edit of ${file} changed nothing`);
     fs.writeFileSync(file, after);
   };
-  for (const n of c.model.nodes) {
-    edit(c.file(n.name, KUBELET.config), (s) => {
+  for (const n of kubeletHosts(c)) {
+    edit(c.file(n, KUBELET.config), (s) => {
       const cfg = parse(s);
       if (cfg.cgroupDriver !== 'systemd') throw new Error(`kubelet cgroupDriver is ${cfg.cgroupDriver}, expected systemd`);
-      return stringify({ ...cfg, cgroupDriver: SANDBOX.cgroupDriver, cgroupRoot: cgroupRoot(n.name) });
+      return stringify({ ...cfg, cgroupDriver: SANDBOX.cgroupDriver, cgroupRoot: cgroupRoot(n) });
     });
-    edit(c.file(n.name, CONTAINERD_FILES.config), (s) => s
+    edit(c.file(n, CONTAINERD_FILES.config), (s) => s
       .replace(/^(\s*SystemdCgroup\s*=\s*)true$/m, '$1false')
       .replace(/^(\[plugins\."io\.containerd\.grpc\.v1\.cri"\]\n)/m, '$1  restrict_oom_score_adj = true\n'));
   }
@@ -84,7 +90,7 @@ export interface BootedHosts {
 export async function bootHosts(comp: Components, logDir: string, label: string): Promise<BootedHosts> {
   const c = await installCluster(BOOT_CLUSTER, { standIns: false });
   sandboxFiles(c, (h) => cgroupRootOf(label, h));
-  createCgroups(c.model.nodes.map((n) => cgroupRootOf(label, n.name)));
+  createCgroups(kubeletHosts(c).map((n) => cgroupRootOf(label, n)));
   for (const host of c.model.hosts) {
     const links: Record<string, string> = {};
     for (const svc of c.s.result.cluster.bundle(host.name).services) {
@@ -107,8 +113,9 @@ export async function bootHosts(comp: Components, logDir: string, label: string)
   }
   const net = hostNetwork(c.model, label);
   const views = new Map<string, HostView>();
+  const withKubelet = new Set(kubeletHosts(c));
   for (const h of c.model.hosts) {
-    views.set(h.name, await startHostView(h.name, net.nsOf(h.name), c.root(h.name), mountPoints(h.roles), logDir));
+    views.set(h.name, await startHostView(h.name, net.nsOf(h.name), c.root(h.name), mountPoints(h.roles, withKubelet.has(h.name)), logDir));
   }
   const view = (host: string): HostView => {
     const v = views.get(host);
@@ -135,7 +142,6 @@ export async function bootHosts(comp: Components, logDir: string, label: string)
 /** Unit install paths of the bundles' own units. */
 export const UNITS = {
   etcd: ETCD_FILES.unit,
-  networkConfig: ETCD_FILES.networkConfigUnit,
   flanneld: FLANNEL_FILES.unit,
   containerd: CONTAINERD_FILES.unit,
   component: (unit: string) => `${PATHS.systemdUnits}/${unit}`,

@@ -10,9 +10,10 @@
  *     leader leases, the API through the VIP with one apiserver stopped;
  *  b. addons: server-side apply of dist/addons, every object stored, a second apply changes nothing;
  *     the authorization matrix;
- *  c. nodes join: flannel leases (nodes and masters), containerd + kubelet bootstrap, CSRs auto-approved,
- *     Nodes Ready with their InternalIP, the kubelet's client certificate from the cluster CA, the kubelet
- *     API from the apiserver, kube-proxy rules;
+ *  c. nodes join: containerd + kubelet bootstrap on nodes and masters, CSRs auto-approved, Nodes Ready with
+ *     their InternalIP and a podCIDR, masters tainted; flanneld (Kubernetes subnet manager) on each taking
+ *     its Node's podCIDR; the kubelet's client certificate from the cluster CA, the kubelet API from the
+ *     apiserver, kube-proxy rules;
  *  d. pods run: pause and CoreDNS images built from Go modules and imported, CoreDNS Ready, cluster DNS,
  *     pod to pod across nodes over vxlan, a Service by name, apiservers reaching pods.
  */
@@ -23,7 +24,6 @@ import { parse, parseAllDocuments } from 'yaml';
 import {
   CONTAINERD_FILES, CONTAINERD_SOCKET, ETCD_FILES, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_PROXY, KUBE_SCHEDULER, KUBELET,
 } from '../../hosts';
-import { FLANNEL_NETWORK_CONFIG_KEY, flannelNetworkConfig } from '../../hosts';
 import { certPath } from '../../lib/pki';
 import { requireComponents } from '../support/components';
 import { cleanupHostViews } from '../support/host-view';
@@ -34,7 +34,7 @@ import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { cleanupTempDirs } from '../support/tmp';
 import { flagsOf, unitCommand } from '../support/units';
 import { waitFor } from '../support/wait';
-import { BootedHosts, bootHosts, cgroupRootOf, packagedUnit, UNITS } from './boot';
+import { BootedHosts, bootHosts, cgroupRootOf, kubeletHosts, packagedUnit, UNITS } from './boot';
 import { removeCgroups } from './cgroups';
 import { restoreKernelTunables, saveKernelTunables } from './kernel-tunables';
 import { ImageSpec, writeOciArchive } from './oci';
@@ -64,6 +64,8 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
   let logDir: string;
   let distDir: string;
   const procs = new Map<string, Proc>();
+  /** flanneld started on a node before its kubelet (a first boot): systemd would restart it until it succeeds. */
+  const FIRST_TRY = 'flanneld-first-try';
   /** Which stages passed: a later test needs the earlier ones and says so instead of timing out again. */
   const passed = new Set<string>();
   const needs = (stage: string) => {
@@ -88,7 +90,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
     } finally {
       const restored = restoreKernelTunables();
       if (restored.length > 0) console.log(`kernel settings the kubelets changed, restored: ${restored.join(', ')}`);
-      if (b) removeCgroups(b.c.model.nodes.map((n) => cgroupRootOf('boot', n.name)));
+      if (b) removeCgroups(kubeletHosts(b.c).map((n) => cgroupRootOf('boot', n)));
       cleanupHostViews();
       if (process.env.KS_KEEP_TMP !== '1') {
         removeTempDirs();
@@ -137,7 +139,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
 
   // ------------------------------------------------------------------ a
   describe('a. control plane', () => {
-    test('3 etcd 3.5 members from etcd.service get healthy; the install step stores flannel\'s network config', async () => {
+    test('3 etcd 3.5 members from etcd.service get healthy', async () => {
       const t0 = Date.now();
       for (const h of model().etcdMembers) await startUnit(h.name, UNITS.etcd);
       const first = model().etcdMembers[0].name;
@@ -149,12 +151,6 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
       const versions = (JSON.parse(status.stdout.replace(/:(\d{16,})/g, ':"$1"')) as { Status: { version: string } }[]).map((s) => s.Status.version);
       expect(versions).toHaveLength(3);
       for (const v of versions) expect(v).toMatch(/^3\.5\./);
-      // flannel-network-config.service (oneshot) on the first member.
-      const nc = b.unit(first, UNITS.networkConfig);
-      const r = await b.exec(first, nc.argv, { env: nc.env, timeoutMs: 60000 });
-      expect([r.code, r.stderr]).toEqual([0, '']);
-      const stored = await etcdctl(first, ['get', '--print-value-only', FLANNEL_NETWORK_CONFIG_KEY]);
-      expect(stored.stdout.trim()).toBe(flannelNetworkConfig(model()));
       passed.add('etcd');
     });
 
@@ -355,12 +351,71 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
 
   // ------------------------------------------------------------------ c
   describe('c. nodes join', () => {
-    test('flanneld on every node and master leases a subnet from etcd and writes subnet.env', async () => {
-      needs('etcd');
+    test('containerd and kubelet (nodes and masters) bootstrap with the bundle\'s bootstrap kubeconfig; CSRs approved automatically; Nodes register with their InternalIP, masters tainted, each with a podCIDR', async () => {
+      needs('authz');
+      const t0 = Date.now();
+      const hosts = kubeletHosts(b.c);
+      expect(hosts).toEqual([...new Set([...masters(), ...nodes()])]);
+      // A host's first boot starts flanneld before its Node exists: it must fail, so that Restart=on-failure retries.
+      const early = nodes()[1];
+      procs.set(FIRST_TRY, await b.startUnit(early, UNITS.flanneld, { name: FIRST_TRY }));
+      for (const n of hosts) {
+        const ctr = await startUnit(n, UNITS.containerd);
+        await waitFor(() => fs.existsSync(b.c.file(n, '/run/containerd/containerd.sock')), { what: `${n}'s containerd socket`, timeoutMs: 30000, proc: ctr });
+        expect(fs.existsSync(b.c.file(n, KUBELET.kubeconfig))).toBe(false);
+        saveKernelTunables(); // the kubelet changes machine-wide settings (kernel-tunables.ts)
+        await startUnit(n, UNITS.component(KUBELET.unit));
+      }
+      const podCidrs = new Map<string, string>();
+      for (const n of hosts) {
+        const node = await waitFor(async () => {
+          const r = await kubectl(['get', 'node', n, '-o', 'json']);
+          const x = r.code === 0 ? JSON.parse(r.stdout) : undefined;
+          // The controller-manager (--allocate-node-cidrs) gives each Node its podCIDR right after it registers.
+          return x?.spec.podCIDR ? x : undefined;
+        }, { what: `Node ${n} to register and get a podCIDR`, timeoutMs: BOUND.nodeJoin, intervalMs: 2000, proc: procs.get(`${n}-kubelet`) });
+        const internal = node.status.addresses.filter((a: any) => a.type === 'InternalIP').map((a: any) => a.address);
+        expect([n, internal]).toEqual([n, [model().host(n).ip]]);
+        expect([n, node.status.nodeInfo.kubeletVersion, node.status.nodeInfo.containerRuntimeVersion]).toEqual([n, 'v1.27.16', expect.stringMatching(/^containerd:\/\/1\.[67]\./)]);
+        const taints = (node.spec.taints ?? []).map((t: any) => `${t.key}:${t.effect}`);
+        const isMaster = model().host(n).has('master');
+        expect([n, taints.includes('node-role.kubernetes.io/control-plane:NoSchedule')]).toEqual([n, isMaster]);
+        expect([n, node.spec.podCIDR]).toEqual([n, expect.stringMatching(/^172\.20\.\d+\.0\/24$/)]);
+        podCidrs.set(n, node.spec.podCIDR);
+      }
+      expect(new Set(podCidrs.values()).size).toBe(hosts.length);
+      // Ready: containerd found flannel's CNI config, the kubelet its runtime.
+      for (const n of hosts) {
+        await waitFor(async () => {
+          const node = await getJson(['get', 'node', n]);
+          return node.status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True');
+        }, { what: `Node ${n} Ready`, timeoutMs: 60000, intervalMs: 2000, proc: procs.get(`${n}-kubelet`) });
+      }
+      console.log(`kubelet: ${hosts.join(', ')} registered with podCIDRs ${[...podCidrs.values()].join(', ')} ${Date.now() - t0} ms after start (bound ${BOUND.nodeJoin} ms)`);
+      const csrs = (await getJson(['get', 'csr'])).items as any[];
+      const token = parse(fs.readFileSync(b.c.file(nodes()[0], KUBELET.bootstrapKubeconfig), 'utf8')).users[0].user.token as string;
+      for (const n of hosts) {
+        const mine = csrs.filter((c) => c.spec.username === `system:bootstrap:${token.split('.')[0]}` && Buffer.from(c.spec.request, 'base64').toString().length > 0)
+          .filter((c) => decodeCsrSubject(c.spec.request).includes(`CN=system:node:${n}`) || decodeCsrSubject(c.spec.request).includes(`CN = system:node:${n}`));
+        expect([n, mine.length]).toEqual([n, 1]);
+        const csr = mine[0];
+        expect(csr.spec.signerName).toBe('kubernetes.io/kube-apiserver-client-kubelet');
+        expect(csr.status.conditions.map((c: any) => `${c.type} ${c.status} ${c.reason}`)).toEqual(['Approved True AutoApproved']);
+        expect(csr.status.certificate).toBeTruthy();
+      }
+      passed.add('nodes');
+    });
+
+    test('flanneld on every node and master takes its Node\'s podCIDR (Kubernetes subnet manager), writes subnet.env; etcd holds no flannel state', async () => {
+      needs('nodes');
       const t0 = Date.now();
       // Every host whose bundle has flanneld.service: the nodes and (for the apiservers' sake) the masters.
       const flannelHosts = model().hosts.map((h) => h.name).filter((h) => fs.existsSync(b.c.file(h, UNITS.flanneld)));
-      expect(flannelHosts).toEqual([...new Set([...masters(), ...nodes()])]);
+      expect(flannelHosts).toEqual(kubeletHosts(b.c));
+      const firstTry = procs.get(FIRST_TRY)!;
+      await waitFor(() => !firstTry.isRunning(), { what: 'flanneld started before its Node existed to give up', timeoutMs: BOUND.flannel });
+      expect(firstTry.exitInfo()!.code).not.toBe(0);
+      console.log(`flanneld before its Node had a podCIDR: exit ${firstTry.exitInfo()!.code}: ${firstTry.stderr().split('\n').filter((l) => /^[EF]\d{4} /.test(l)).pop() ?? ''}`);
       for (const n of flannelHosts) {
         // systemd-sysctl at boot: the bundle's sysctl.d (net.* keys: per network namespace), on the hosts that have one.
         const sysctl = b.c.file(n, '/etc/sysctl.d/99-kubernetes.conf');
@@ -378,57 +433,22 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
         }, { what: `${n}'s /run/flannel/subnet.env`, timeoutMs: BOUND.flannel, proc: procs.get(`${n}-flanneld`) });
         expect(env).toContain(`FLANNEL_NETWORK=${model().network.podCidr.text}`);
         const subnet = /FLANNEL_SUBNET=(\S+)/.exec(env)![1];
-        expect(subnet).toMatch(/^172\.20\.\d+\.1\/24$/);
+        const node = await getJson(['get', 'node', n]);
+        // The Node's podCIDR, its first address on the bridge.
+        expect([n, subnet]).toEqual([n, node.spec.podCIDR.replace(/\.0\/24$/, '.1/24')]);
         subnets.set(n, subnet);
         const links = await b.exec(n, ['ip', '-o', 'link', 'show', 'flannel.1']);
         expect([n, links.code]).toEqual([n, 0]);
+        // flanneld published this host's address and VTEP on its Node (nodes/status patch of kubesmith:flannel).
+        await waitFor(async () => (await getJson(['get', 'node', n])).metadata.annotations?.['flannel.alpha.coreos.com/public-ip'] === model().host(n).ip, {
+          what: `${n}'s flannel public-ip annotation`, timeoutMs: BOUND.flannel, intervalMs: 1000, proc: procs.get(`${n}-flanneld`),
+        });
       }
       expect(new Set(subnets.values()).size).toBe(flannelHosts.length);
-      const leases = await etcdctl(model().etcdMembers[0].name, ['get', '--prefix', '--keys-only', '/coreos.com/network/subnets/']);
-      expect(leases.stdout.split('\n').filter(Boolean)).toHaveLength(flannelHosts.length);
+      const flannelKeys = await etcdctl(model().etcdMembers[0].name, ['get', '--prefix', '--keys-only', '/coreos.com/']);
+      expect([flannelKeys.code, flannelKeys.stdout.trim()]).toEqual([0, '']);
       console.log(`flanneld: ${[...subnets].map(([n, s]) => `${n} ${s}`).join(', ')} ${Date.now() - t0} ms after start`);
       passed.add('flannel');
-    });
-
-    test('containerd and kubelet bootstrap with the bundle\'s bootstrap kubeconfig; CSRs approved automatically; Nodes register with their InternalIP', async () => {
-      needs('authz');
-      const t0 = Date.now();
-      for (const n of nodes()) {
-        const ctr = await startUnit(n, UNITS.containerd);
-        await waitFor(() => fs.existsSync(b.c.file(n, '/run/containerd/containerd.sock')), { what: `${n}'s containerd socket`, timeoutMs: 30000, proc: ctr });
-        expect(fs.existsSync(b.c.file(n, KUBELET.kubeconfig))).toBe(false);
-        saveKernelTunables(); // the kubelet changes machine-wide settings (kernel-tunables.ts)
-        await startUnit(n, UNITS.component(KUBELET.unit));
-      }
-      for (const n of nodes()) {
-        const node = await waitFor(async () => {
-          const r = await kubectl(['get', 'node', n, '-o', 'json']);
-          return r.code === 0 ? JSON.parse(r.stdout) : undefined;
-        }, { what: `Node ${n} to register`, timeoutMs: BOUND.nodeJoin, intervalMs: 2000, proc: procs.get(`${n}-kubelet`) });
-        const internal = node.status.addresses.filter((a: any) => a.type === 'InternalIP').map((a: any) => a.address);
-        expect([n, internal]).toEqual([n, [model().host(n).ip]]);
-        expect([n, node.status.nodeInfo.kubeletVersion, node.status.nodeInfo.containerRuntimeVersion]).toEqual([n, 'v1.27.16', expect.stringMatching(/^containerd:\/\/1\.[67]\./)]);
-      }
-      // Ready: containerd found flannel's CNI config, the kubelet its runtime.
-      for (const n of nodes()) {
-        await waitFor(async () => {
-          const node = await getJson(['get', 'node', n]);
-          return node.status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True');
-        }, { what: `Node ${n} Ready`, timeoutMs: 60000, intervalMs: 2000, proc: procs.get(`${n}-kubelet`) });
-      }
-      console.log(`kubelet: ${nodes().join(', ')} registered ${Date.now() - t0} ms after start (bound ${BOUND.nodeJoin} ms)`);
-      const csrs = (await getJson(['get', 'csr'])).items as any[];
-      const token = parse(fs.readFileSync(b.c.file(nodes()[0], KUBELET.bootstrapKubeconfig), 'utf8')).users[0].user.token as string;
-      for (const n of nodes()) {
-        const mine = csrs.filter((c) => c.spec.username === `system:bootstrap:${token.split('.')[0]}` && Buffer.from(c.spec.request, 'base64').toString().length > 0)
-          .filter((c) => decodeCsrSubject(c.spec.request).includes(`CN=system:node:${n}`) || decodeCsrSubject(c.spec.request).includes(`CN = system:node:${n}`));
-        expect([n, mine.length]).toEqual([n, 1]);
-        const csr = mine[0];
-        expect(csr.spec.signerName).toBe('kubernetes.io/kube-apiserver-client-kubelet');
-        expect(csr.status.conditions.map((c: any) => `${c.type} ${c.status} ${c.reason}`)).toEqual(['Approved True AutoApproved']);
-        expect(csr.status.certificate).toBeTruthy();
-      }
-      passed.add('nodes');
     });
 
     test('the kubelet\'s client certificate is signed by the cluster CA; the apiserver reaches the kubelet API with its kubelet client certificate', async () => {
@@ -473,9 +493,10 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
     test('kube-proxy starts and syncs its rules (iptables) for the kubernetes Service', async () => {
       needs('nodes');
       const t0 = Date.now();
-      for (const n of nodes()) await startUnit(n, UNITS.component(KUBE_PROXY.unit));
+      const hosts = kubeletHosts(b.c);
+      for (const n of hosts) await startUnit(n, UNITS.component(KUBE_PROXY.unit));
       const svc = await getJson(['-n', 'default', 'get', 'service', 'kubernetes']);
-      for (const n of nodes()) {
+      for (const n of hosts) {
         await waitFor(async () => {
           const r = await b.exec(n, ['iptables-save', '-t', 'nat']);
           return r.code === 0 && r.stdout.includes(`-d ${svc.spec.clusterIP}/32`) && /KUBE-SVC-\S+ -m comment --comment "default\/kubernetes:https/.test(r.stdout)
@@ -485,7 +506,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
         for (const m of model().masters) expect([n, nat.includes(`--to-destination ${m.ip}:${model().apiServerPort}`)]).toEqual([n, true]);
         expect(procs.get(`${n}-kube-proxy`)!.stderr()).toMatch(/Using iptables Proxier/);
       }
-      console.log(`kube-proxy: rules for ${svc.spec.clusterIP} on ${nodes().join(', ')} ${Date.now() - t0} ms after start`);
+      console.log(`kube-proxy: rules for ${svc.spec.clusterIP} on ${hosts.join(', ')} ${Date.now() - t0} ms after start`);
     });
   });
 
@@ -496,7 +517,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
       b.exec(n, ['ctr', `--address=${CONTAINERD_SOCKET.replace('unix://', '')}`, '--namespace=k8s.io', ...args], { timeoutMs: 120000 });
 
     test('the pause and CoreDNS images (built from Go modules) are imported under the manifests\' names; CoreDNS runs on the pod network', async () => {
-      needs('nodes');
+      needs('flannel');
       // The names exactly as emitted: containerd's sandbox_image and the CoreDNS Deployment's image.
       const sandboxImage = /sandbox_image = "([^"]+)"/.exec(fs.readFileSync(b.c.file(nodes()[0], CONTAINERD_FILES.config), 'utf8'))![1];
       const corednsDeployment = parseAllDocuments(fs.readFileSync(path.join(distDir, 'addons', '20-coredns.yaml'), 'utf8'))

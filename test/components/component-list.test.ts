@@ -62,8 +62,8 @@ test('the roll-out goes phase by phase: etcd members, masters, lb hosts, nodes',
   ]);
 });
 
-test('start order: etcd, its network config, flanneld, containerd, the control plane, the load balancer, kubelet and kube-proxy, the bootstrap cleanup', () => {
+test('start order: etcd, containerd, the control plane, the load balancer, kubelet and kube-proxy, flanneld (its Node\'s podCIDR), the bootstrap cleanup', () => {
   const order = [...COMPONENT_LIST].sort((a, b) => a.order - b.order || (a.unit < b.unit ? -1 : 1)).map((c) => c.id);
-  expect(order).toEqual(['etcd', 'flannel-network-config', 'flanneld', 'containerd', 'kube-apiserver', 'kube-controller-manager',
-    'kube-scheduler', 'nginx', 'keepalived', 'kube-proxy', 'kubelet', 'kubelet-bootstrap-cleanup']);
+  expect(order).toEqual(['etcd', 'containerd', 'kube-apiserver', 'kube-controller-manager',
+    'kube-scheduler', 'nginx', 'keepalived', 'kube-proxy', 'kubelet', 'flanneld', 'kubelet-bootstrap-cleanup']);
 });

@@ -34,9 +34,9 @@ describe.each([
       .toMatchSnapshot();
   });
 
-  test('every node, and only nodes, runs containerd', () => {
+  test('every node and master, and only they, runs containerd', () => {
     for (const b of cluster.bundles) {
-      const isNode = b.host.has('node');
+      const isNode = b.host.has('node') || b.host.has('master');
       for (const f of [CONTAINERD_FILES.config, CONTAINERD_FILES.unit, CONTAINERD_FILES.crictlConfig]) {
         expect([b.host.name, f, b.hasFile(f)]).toEqual([b.host.name, f, isNode]);
       }

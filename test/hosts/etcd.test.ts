@@ -1,17 +1,12 @@
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
-import { FLANNEL_NETWORK_CONFIG_KEY } from '../../hosts';
 import { ClusterDefinition } from '../../lib';
-import { componentSpec } from '../../lib/components';
 import { Cluster, renderEnvironmentFile } from '../../lib/components';
 import { PATHS } from '../../lib/model';
-import { ETCD_FILES, Etcd, NETWORK_CONFIG_ATTEMPTS } from '../../hosts/etcd';
+import { ETCD_FILES, Etcd } from '../../hosts/etcd';
 import { LARGE, withChanges } from '../support/clusters';
 import {
   SEED_ECDSA, componentCluster, emittedFiles, fileText, parseEnvironmentFile, unitValue,
 } from '../support/component-cluster';
-import { cleanupTempDirs, tempDir } from '../support/tmp';
+import { cleanupTempDirs } from '../support/tmp';
 
 afterAll(cleanupTempDirs);
 
@@ -115,108 +110,15 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
     }
   });
 
-  test('only the first etcd member writes the flannel network config, after etcd', () => {
-    const [first, ...others] = cluster.model.etcdMembers;
-    const bundle = cluster.bundle(first.name);
-    expect(bundle.hasFile(ETCD_FILES.networkConfigScript)).toBe(true);
-    expect(bundle.files.find((f) => `/${f.path}` === ETCD_FILES.networkConfigScript)!.mode).toBe(0o755);
-    const unit = fileText(bundle, ETCD_FILES.networkConfigUnit);
-    expect(unitValue(unit, 'Unit', 'After')).toEqual(['etcd.service']);
-    expect(unitValue(unit, 'Unit', 'Requires')).toEqual(['etcd.service']);
-    expect(unitValue(unit, 'Service', 'Type')).toEqual(['oneshot']);
-    expect(unitValue(unit, 'Service', 'ExecStart')).toEqual([ETCD_FILES.networkConfigScript]);
-    const service = bundle.services.find((s) => s.unit === 'flannel-network-config.service')!;
-    expect(service.order).toBe(componentSpec('flannel-network-config').order);
-    expect(service.order).toBeGreaterThan(componentSpec('etcd').order);
-    expect(service.order).toBeLessThan(componentSpec('flanneld').order);
-    for (const b of cluster.bundles.filter((x) => x.host.name !== first.name)) {
-      expect([b.host.name, b.hasFile(ETCD_FILES.networkConfigScript), b.hasFile(ETCD_FILES.networkConfigUnit)]).toEqual([b.host.name, false, false]);
+  test('etcd holds no flannel state, and only etcd members and masters hold an etcd credential', () => {
+    // flanneld uses the Kubernetes subnet manager: a node's subnet is its Node's podCIDR.
+    for (const b of cluster.bundles) {
+      const etcdFiles = b.files.map((f) => `/${f.path}`).filter((f) => f.startsWith(`${PATHS.etcdSsl}/`));
+      const holds = b.host.has('etcd') || b.host.has('master');
+      expect([b.host.name, etcdFiles.length > 0]).toEqual([b.host.name, holds]);
       expect(b.services.map((s) => s.unit)).not.toContain('flannel-network-config.service');
+      for (const f of b.files) expect([b.host.name, f.path, /coreos\.com\/network/.test(f.content.toString())]).toEqual([b.host.name, f.path, false]);
     }
-    expect(others.length).toBe(cluster.model.etcdMembers.length - 1);
-  });
-
-  test('the network config is the pod CIDR and the backend of the definition, for the v3 API', () => {
-    const script = fileText(cluster.bundle(cluster.model.etcdMembers[0].name), ETCD_FILES.networkConfigScript);
-    const value = /^VALUE='(.*)'$/m.exec(script)![1];
-    expect(JSON.parse(value)).toEqual({ Network: def.network.podCidr, Backend: { Type: def.network.flannelBackend } });
-    expect(script).toContain(`KEY=${FLANNEL_NETWORK_CONFIG_KEY}`);
-    expect(FLANNEL_NETWORK_CONFIG_KEY).toBe('/coreos.com/network/config');
-    expect(script).not.toMatch(/etcdctl[^\n]* set /);
-  });
-});
-
-describe('flannel-network-config.sh', () => {
-  let script: string;
-  let etcdctlEnv: string;
-  beforeAll(async () => {
-    const cluster = await etcdCluster(SEED_ECDSA);
-    const bundle = cluster.bundle('k8s1');
-    script = fileText(bundle, ETCD_FILES.networkConfigScript);
-    etcdctlEnv = fileText(bundle, ETCD_FILES.etcdctlEnvironment);
-  });
-
-  /** A fake etcdctl keeping one value in a file; it fails while <dir>/down counts down. */
-  function setup(): string {
-    const dir = tempDir('kubesmith-netconf-');
-    fs.writeFileSync(path.join(dir, 'etcdctl.env'), etcdctlEnv);
-    fs.writeFileSync(path.join(dir, 'etcdctl'), [
-      '#!/bin/sh',
-      'D=$(dirname "$0")',
-      '[ "$ETCDCTL_API" = 3 ] && [ -n "$ETCDCTL_ENDPOINTS" ] && [ -n "$ETCDCTL_CERT" ] || { echo "etcdctl settings not loaded" >&2; exit 2; }',
-      'echo "$*" >> "$D/calls"',
-      'if [ -f "$D/down" ]; then n=$(cat "$D/down"); if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$D/down"; echo "context deadline exceeded" >&2; exit 1; fi; fi',
-      'case "$1" in',
-      '  get) [ "$2" = --print-value-only ] || exit 3; if [ -f "$D/value" ]; then cat "$D/value"; fi ;;',
-      '  put) printf "%s\\n" "$3" > "$D/value"; echo OK ;;',
-      '  *) exit 4 ;;',
-      'esac',
-      '',
-    ].join('\n'), { mode: 0o755 });
-    const local = script
-      .split(ETCD_FILES.etcdctlEnvironment).join(path.join(dir, 'etcdctl.env'))
-      .split(ETCD_FILES.etcdctl).join(path.join(dir, 'etcdctl'))
-      .replace('sleep 5', 'sleep 0');
-    fs.writeFileSync(path.join(dir, 'run.sh'), local, { mode: 0o755 });
-    return dir;
-  }
-
-  const run = (dir: string) => spawnSync('sh', [path.join(dir, 'run.sh')], { encoding: 'utf8', env: { PATH: process.env.PATH } });
-  const calls = (dir: string) => fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
-  const expected = '{"Network":"172.20.0.0/16","Backend":{"Type":"vxlan"}}';
-
-  test('writes the config when etcd has none, then leaves it alone', () => {
-    const dir = setup();
-    const first = run(dir);
-    expect(first.status).toBe(0);
-    expect(fs.readFileSync(path.join(dir, 'value'), 'utf8')).toBe(`${expected}\n`);
-    expect(calls(dir)).toEqual(['get', 'put']);
-    const second = run(dir);
-    expect(second.status).toBe(0);
-    expect(second.stdout).toContain('up to date');
-    expect(calls(dir)).toEqual(['get', 'put', 'get']);
-  });
-
-  test('replaces a different config', () => {
-    const dir = setup();
-    fs.writeFileSync(path.join(dir, 'value'), '{"Network":"10.1.0.0/16","Backend":{"Type":"udp"}}\n');
-    expect(run(dir).status).toBe(0);
-    expect(fs.readFileSync(path.join(dir, 'value'), 'utf8')).toBe(`${expected}\n`);
-  });
-
-  test('retries while etcd does not answer, and gives up after the attempts', () => {
-    const dir = setup();
-    fs.writeFileSync(path.join(dir, 'down'), '2');
-    expect(run(dir).status).toBe(0);
-    expect(calls(dir)).toEqual(['get', 'get', 'get', 'put']);
-
-    const dead = setup();
-    fs.writeFileSync(path.join(dead, 'down'), '100');
-    const r = run(dead);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`after ${NETWORK_CONFIG_ATTEMPTS} attempts`);
-    expect(calls(dead)).toEqual(Array(NETWORK_CONFIG_ATTEMPTS).fill('get'));
-    expect(fs.existsSync(path.join(dead, 'value'))).toBe(false);
   });
 });
 
@@ -232,7 +134,7 @@ describe('options', () => {
     });
     const cluster = await etcdCluster(def);
     expect(etcdVars(cluster, 'k8s3').get('ETCD_INITIAL_CLUSTER')).toBe('k8s3=https://192.168.100.30:2380');
-    expect(cluster.bundle('k8s3').hasFile(ETCD_FILES.networkConfigUnit)).toBe(true);
+    expect(cluster.bundle('k8s3').hasFile(ETCD_FILES.unit)).toBe(true);
     expect(cluster.bundle('k8s1').hasFile(ETCD_FILES.environment)).toBe(false);
   });
 });

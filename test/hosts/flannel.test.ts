@@ -1,9 +1,8 @@
-import { FLANNEL_ETCD_PREFIX, FLANNEL_NETWORK_CONFIG_KEY } from '../../hosts';
 import { ClusterDefinition } from '../../lib';
 import { componentSpec } from '../../lib/components';
 import { Cluster } from '../../lib/components';
 import { PATHS } from '../../lib/model';
-import { FLANNEL_FILES, Flannel } from '../../hosts/flannel';
+import { FLANNEL_FILES, Flannel, flannelNetworkConfig } from '../../hosts/flannel';
 import { LARGE } from '../support/clusters';
 import { SEED_ECDSA, componentCluster, emittedFiles, fileText, unitValue } from '../support/component-cluster';
 import { cleanupTempDirs } from '../support/tmp';
@@ -43,46 +42,50 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
       .toMatchSnapshot();
   });
 
-  test('every node and every master runs flanneld; only nodes get the CNI config and plugins', () => {
+  test('every node and every master runs flanneld, with the CNI config and plugins (masters run pods too)', () => {
     // Masters are on the pod network: their apiserver dials pod IPs (webhooks, aggregated APIs, proxy);
     // test/cluster showed "connect: network is unreachable" from a master without flanneld.
     for (const b of cluster.bundles) {
-      const isNode = b.host.has('node');
-      const runsFlannel = isNode || b.host.has('master');
-      for (const f of [FLANNEL_FILES.options, FLANNEL_FILES.unit]) expect([b.host.name, f, b.hasFile(f)]).toEqual([b.host.name, f, runsFlannel]);
-      expect([b.host.name, b.hasFile(FLANNEL_FILES.cniConfig)]).toEqual([b.host.name, isNode]);
-      const flannel = b.services.filter((s) => s.unit === 'flanneld.service');
-      expect(flannel.map((s) => s.unit)).toEqual(runsFlannel ? ['flanneld.service'] : []);
-      // The CNI plugins are what containerd runs for pods: on nodes only, with containerd.
-      expect(componentSpec('containerd').binaries.filter((x) => x.startsWith('/opt/cni/bin/')).length).toBeGreaterThan(0);
-      expect([b.host.name, cluster.runs(b.host, 'containerd')]).toEqual([b.host.name, isNode]);
+      const runsPods = b.host.has('node') || b.host.has('master');
+      for (const f of [FLANNEL_FILES.options, FLANNEL_FILES.unit, FLANNEL_FILES.kubeconfig, FLANNEL_FILES.netConfig, FLANNEL_FILES.cniConfig]) {
+        expect([b.host.name, f, b.hasFile(f)]).toEqual([b.host.name, f, runsPods]);
+      }
+      expect([b.host.name, b.services.filter((s) => s.unit === 'flanneld.service').length]).toEqual([b.host.name, runsPods ? 1 : 0]);
+      expect([b.host.name, cluster.runs(b.host, 'containerd')]).toEqual([b.host.name, runsPods]);
     }
+    expect(componentSpec('containerd').binaries.filter((x) => x.startsWith(`${PATHS.cniBin}/`)).length).toBeGreaterThan(0);
   });
 
-  test('flanneld flags: known in 0.22, every etcd member, certificates in the bundle, this host', () => {
-    for (const host of cluster.model.nodes) {
+  test('flanneld flags: known in 0.22, the Kubernetes subnet manager, no etcd, this host', () => {
+    for (const host of [...cluster.model.nodes, ...cluster.model.masters]) {
       const bundle = cluster.bundle(host.name);
-      const flags = flannelFlags(fileText(bundle, FLANNEL_FILES.options));
+      const text = fileText(bundle, FLANNEL_FILES.options);
+      const flags = flannelFlags(text.split('\n').filter((l) => !l.startsWith('NODE_NAME=')).join('\n'));
       const names = flags.map(([n]) => n);
       expect(new Set(names).size).toBe(names.length);
       for (const n of names) expect([n, FLANNELD_0_22_FLAGS.has(n)]).toEqual([n, true]);
+      expect(names.filter((n) => n.startsWith('etcd-'))).toEqual([]);
       const get = (n: string) => flags.find(([x]) => x === n)?.[1];
-      expect(String(get('etcd-endpoints')).split(',').sort())
-        .toEqual(cluster.model.etcdMembers.map((m) => `https://${m.ip}:2379`).sort());
-      for (const n of ['etcd-cafile', 'etcd-certfile', 'etcd-keyfile']) {
-        const file = String(get(n));
-        expect([host.name, n, file, bundle.hasFile(file)]).toEqual([host.name, n, file, true]);
-      }
-      expect(get('etcd-certfile')).toBe('/opt/etcd/ssl/flannel-etcd-client.pem');
-      expect(get('etcd-prefix')).toBe(FLANNEL_ETCD_PREFIX);
-      expect(FLANNEL_NETWORK_CONFIG_KEY).toBe(`${get('etcd-prefix')}/config`);
+      expect(get('kube-subnet-mgr')).toBe(true);
+      expect(get('kubeconfig-file')).toBe(FLANNEL_FILES.kubeconfig);
+      expect(get('net-config-path')).toBe(FLANNEL_FILES.netConfig);
       expect(get('iface')).toBe(host.interface);
       expect(get('public-ip')).toBe(host.ip);
       expect(get('ip-masq')).toBe(true);
+      // flanneld finds its Node by NODE_NAME, which is the kubelet's --hostname-override.
+      expect(/^NODE_NAME="(.*)"$/m.exec(text)![1]).toBe(host.name);
+      expect(bundle.files.find((f) => `/${f.path}` === FLANNEL_FILES.kubeconfig)!.mode).toBe(0o600);
     }
   });
 
-  test('flanneld.service: notify, after etcd without requiring it, before containerd', () => {
+  test('the network config is the pod CIDR and the backend of the definition', () => {
+    const host = cluster.model.nodes[0];
+    const conf = JSON.parse(fileText(cluster.bundle(host.name), FLANNEL_FILES.netConfig));
+    expect(conf).toEqual({ Network: def.network!.podCidr, Backend: { Type: def.network!.flannelBackend } });
+    expect(flannelNetworkConfig(cluster.model)).toBe(JSON.stringify(conf));
+  });
+
+  test('flanneld.service: notify, after the network, not before containerd, restarted until the Node has a podCIDR', () => {
     for (const host of cluster.model.nodes) {
       const bundle = cluster.bundle(host.name);
       const unit = fileText(bundle, FLANNEL_FILES.unit);
@@ -90,9 +93,9 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
       expect(unitValue(unit, 'Service', 'EnvironmentFile')).toEqual([FLANNEL_FILES.options]);
       expect(unitValue(unit, 'Service', 'ExecStart')).toEqual([`${FLANNEL_FILES.flanneld} $FLANNEL_OPTIONS`]);
       expect(unitValue(unit, 'Service', 'Restart')).toEqual(['on-failure']);
-      expect(unitValue(unit, 'Unit', 'After')[0].split(' ')).toEqual(expect.arrayContaining(['network-online.target', 'etcd.service']));
-      expect(unitValue(unit, 'Unit', 'Before')).toEqual(['containerd.service']);
-      expect(unit).not.toMatch(/^(Requires|BindsTo|Requisite)=.*etcd/m);
+      expect(unitValue(unit, 'Unit', 'After')).toEqual(['network-online.target']);
+      expect(unit).not.toMatch(/^Before=/m);
+      expect(unit).not.toMatch(/etcd/);
       expect(unit).not.toContain('mk-docker-opts');
       const service = bundle.services.find((s) => s.unit === 'flanneld.service')!;
       expect(service.order).toBe(componentSpec('flanneld').order);

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { HostBundle } from '../../lib/components';
 import { packBundle, sha256 } from '../../lib/output';
 import { hostDirectories, INSTALL_SCRIPT } from '../../hosts';
-import { LARGE, SEED } from '../support/clusters';
+import { LARGE, SEED, withChanges } from '../support/clusters';
 import { synthBundles, SynthesizedBundles } from '../support/synth-bundles';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
 
@@ -197,11 +197,13 @@ describe('install.sh --root, run for real on every SEED host', () => {
     for (const mode of ['4755', '2755', '1755', '0666', '0777', '0602']) {
       const bundleDir = unpack(s.archive('k8s1'));
       const text = fs.readFileSync(path.join(bundleDir, 'MANIFEST'), 'utf8');
-      fs.writeFileSync(path.join(bundleDir, 'MANIFEST'), text.replace(/^0755 (\S+ opt\/etcd\/bin\/flannel-network-config\.sh)$/m, `${mode} $1`));
+      const edited = text.replace(/^0755 (\S+ etc\/keepalived\/check_nginx\.sh)$/m, `${mode} $1`);
+      expect(edited).not.toBe(text);
+      fs.writeFileSync(path.join(bundleDir, 'MANIFEST'), edited);
       const root = path.join(tempDir(), 'root');
       const r = install(bundleDir, ['--root', root], stubs);
       expect([mode, r.status]).toEqual([mode, 1]);
-      expect(r.stderr).toContain(`MANIFEST: opt/etcd/bin/flannel-network-config.sh has mode ${mode}; only 0600 0640 0644 0700 0750 0755 are allowed`);
+      expect(r.stderr).toContain(`MANIFEST: etc/keepalived/check_nginx.sh has mode ${mode}; only 0600 0640 0644 0700 0750 0755 are allowed`);
       expect(tree(root)).toEqual([]);
     }
   });
@@ -309,7 +311,8 @@ describe('root files of a bundle', () => {
     const dirs = (host: string) => hostDirectories(s.result.model.host(host), s.result.model).map((d) => `${d.mode.toString(8)} ${d.path}`);
     expect(dirs('k8s1')).toEqual([
       '755 /opt/etcd/bin', '755 /opt/etcd/cfg', '755 /opt/etcd/ssl', '700 /var/lib/etcd',
-      '755 /opt/kubernetes/bin', '755 /opt/kubernetes/cfg', '755 /opt/kubernetes/ssl', '755 /opt/kubernetes/logs', '755 /var/log/nginx',
+      '755 /opt/kubernetes/bin', '755 /opt/kubernetes/cfg', '755 /opt/kubernetes/ssl', '755 /opt/kubernetes/logs',
+      '755 /opt/cni/bin', '755 /etc/cni/net.d', '755 /var/log/nginx',
     ]);
     expect(dirs('k8s4')).toEqual([
       '755 /opt/kubernetes/bin', '755 /opt/kubernetes/cfg', '755 /opt/kubernetes/ssl', '755 /opt/kubernetes/logs', '755 /opt/cni/bin', '755 /etc/cni/net.d',
@@ -406,14 +409,19 @@ const canChroot = (() => {
 
     const first = host.install();
     expect([first.status, first.stderr]).toEqual([0, expect.stringContaining('not enabling keepalived.service: its binary is missing')]);
+    // kubelet-bootstrap-cleanup runs a script of the bundle: it has no binary to wait for.
     expect(host.calls()).toEqual([
       'systemctl daemon-reload',
       'modprobe -- br_netfilter',
       'modprobe -- ip_vs',
+      // The bundle's own prerequisites (a master runs the kubelet and kube-proxy).
+      ...['overlay', 'br_netfilter', 'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack'].map((m) => `modprobe -- ${m}`),
       'sysctl --system',
-      'systemctl enable --quiet -- nginx.service',
+      'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service',
       'systemctl is-active --quiet nginx.service',
       'systemctl start --no-block nginx.service',
+      'systemctl is-active --quiet kubelet-bootstrap-cleanup.service',
+      'systemctl start --no-block kubelet-bootstrap-cleanup.service',
     ]);
     expect(first.stdout).toContain('starting nginx.service');
     expect(fs.readFileSync(path.join(host.root, 'etc/nginx/nginx.conf'), 'utf8')).toContain('upstream k8s-apiserver');
@@ -425,16 +433,25 @@ const canChroot = (() => {
     expect(second.status).toBe(0);
     expect(second.stdout).toContain('k8s1: nothing changed');
     expect(host.calls()).toEqual([
-      'systemctl daemon-reload', 'modprobe -- br_netfilter', 'modprobe -- ip_vs', 'sysctl --system',
-      'systemctl enable --quiet -- nginx.service',
+      'systemctl daemon-reload',
+      'modprobe -- br_netfilter',
+      'modprobe -- ip_vs',
+      // The bundle's own prerequisites (a master runs the kubelet and kube-proxy).
+      ...['overlay', 'br_netfilter', 'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack'].map((m) => `modprobe -- ${m}`),
+      'sysctl --system',
+      'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service',
       'systemctl is-active --quiet nginx.service',
+      'systemctl is-active --quiet kubelet-bootstrap-cleanup.service',
     ]);
 
     // A changed file restarts the running services so they read it.
     fs.writeFileSync(path.join(host.root, 'etc/nginx/nginx.conf'), 'drifted\n');
     const third = host.install();
     expect(third.status).toBe(0);
-    expect(host.calls().slice(-2)).toEqual(['systemctl is-active --quiet nginx.service', 'systemctl restart --no-block nginx.service']);
+    expect(host.calls().filter((c) => c.includes('nginx'))).toEqual([
+      'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service',
+      'systemctl is-active --quiet nginx.service', 'systemctl restart --no-block nginx.service',
+    ]);
 
     // --no-start enables but starts nothing.
     fs.writeFileSync(path.join(host.root, 'etc/nginx/nginx.conf'), 'drifted again\n');
@@ -454,7 +471,11 @@ const canChroot = (() => {
       '  firewall-cmd --permanent --add-port=6443/tcp',
       '  firewall-cmd --permanent --add-port=6444/tcp',
       '  firewall-cmd --permanent --add-rich-rule=\'rule protocol value="vrrp" accept\'',
+      // A master runs the kubelet, flannel and kube-proxy (NodePorts answer on every kube-proxy host).
+      '  firewall-cmd --permanent --add-port=10250/tcp',
       '  firewall-cmd --permanent --add-port=8472/udp',
+      '  firewall-cmd --permanent --add-port=30000-50000/tcp',
+      '  firewall-cmd --permanent --add-port=30000-50000/udp',
       '  firewall-cmd --reload',
     ]);
     expect(r.stdout).toContain('SELinux enforces; this host needs:\n  setsebool -P httpd_can_network_connect 1\n'
@@ -497,12 +518,11 @@ const canChroot = (() => {
     host.install();
     expect(host.calls().filter((c) => c.startsWith('systemctl restart'))).toEqual([
       'systemctl restart --no-block etcd.service',
-      'systemctl restart --no-block flannel-network-config.service',
       'systemctl restart --no-block kube-apiserver.service',
     ]);
   });
 
-  test('swap on a node host stops the run before anything is installed; with --no-start it is a warning', () => {
+  test('swap on a kubelet host stops the run before anything is installed; with --no-start it is a warning', async () => {
     const swaps = '/swapfile                               file\t\t1048572\t\t0\t\t-2\n';
     const host = new ChrootHost(unpack(s.archive('k8s4')), swaps);
     const r = host.install();
@@ -513,8 +533,12 @@ const canChroot = (() => {
     expect([noStart.status, noStart.stderr]).toEqual([0, expect.stringContaining('warning: swap is on')]);
     expect(fs.existsSync(path.join(host.root, 'opt/kubernetes/ssl/kube-proxy.pem'))).toBe(true);
 
-    // A host without kubelet does not care about swap.
+    // Masters run the kubelet too; a host without it (an etcd- or lb-only host) does not care about swap.
     const master = new ChrootHost(unpack(s.archive('k8s2')), swaps);
-    expect(master.install().status).toBe(0);
+    expect(master.install().status).toBe(1);
+    const withLbOnly = withChanges(SEED, { hosts: [...SEED.hosts, { name: 'lb3', ip: '192.168.100.60', interface: 'ens33', roles: ['lb'] }] });
+    const other = await synthBundles(withLbOnly);
+    const lbOnly = new ChrootHost(unpack(other.archive('lb3')), swaps);
+    expect(lbOnly.install().status).toBe(0);
   });
 });

@@ -23,14 +23,15 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
     expect(running).toEqual(model.masters.map((h) => h.name));
   });
 
-  test('signs kubelet certificates with the cluster CA for the leaf validity; allocates no node CIDRs', () => {
+  test('signs kubelet certificates with the cluster CA for the leaf validity; allocates each Node a /24 of the pod network (its flannel subnet)', () => {
     const { model } = s.result;
     const flags = flagMap(mustFileText(s.result, model.masters[0].name, KUBE_CONTROLLER_MANAGER.optionFile));
     expect(flags.get('cluster-signing-cert-file')).toBe(certPath('kubernetes-ca'));
     expect(flags.get('cluster-signing-key-file')).toBe(keyPath('kubernetes-ca'));
     expect(flags.get('cluster-signing-duration')).toBe(`${model.certificates.validityDays * 24}h`);
-    expect(flags.get('allocate-node-cidrs')).toBe('false');
-    expect(flags.has('cluster-cidr')).toBe(false);
+    expect(flags.get('allocate-node-cidrs')).toBe('true');
+    expect(flags.get('cluster-cidr')).toBe(model.network.podCidr.text);
+    expect(flags.get('node-cidr-mask-size')).toBe('24');
     expect(flags.get('controllers')!.split(',')).toEqual(expect.arrayContaining(['*', 'bootstrapsigner', 'tokencleaner']));
     expect(flags.get('service-cluster-ip-range')).toBe(model.network.serviceCidr.text);
     expect(flags.get('cluster-name')).toBe(model.name);

@@ -17,15 +17,15 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
     expect(snapshotFiles(s.result, FILES)).toMatchSnapshot();
   });
 
-  test('hosts with the node role, and only they, run kube-proxy', () => {
+  test('nodes and masters, and only they, run kube-proxy (the apiservers reach Services, masters run pods)', () => {
     for (const b of s.result.cluster.bundles) {
-      expect([b.host.name, b.services.some((x) => x.unit === KUBE_PROXY.unit)]).toEqual([b.host.name, b.host.has('node')]);
+      expect([b.host.name, b.services.some((x) => x.unit === KUBE_PROXY.unit)]).toEqual([b.host.name, b.host.has('node') || b.host.has('master')]);
     }
   });
 
   test('clusterCIDR is the pod network (not the Service range); mode and node name from the model', () => {
     const { model } = s.result;
-    for (const node of model.nodes) {
+    for (const node of [...model.nodes, ...model.masters]) {
       const config = parse(mustFileText(s.result, node.name, KUBE_PROXY.config));
       expect(config.apiVersion).toBe('kubeproxy.config.k8s.io/v1alpha1');
       expect(config.kind).toBe('KubeProxyConfiguration');

@@ -20,10 +20,10 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
     expect(snapshotFiles(s.result, FILES)).toMatchSnapshot();
   });
 
-  test('hosts with the node role, and only they, run kubelet', () => {
+  test('nodes and masters, and only they, run kubelet', () => {
     const { model, cluster } = s.result;
     for (const b of cluster.bundles) {
-      const has = b.host.has('node');
+      const has = b.host.has('node') || b.host.has('master');
       expect([b.host.name, b.services.some((x) => x.unit === KUBELET.unit)]).toEqual([b.host.name, has]);
       expect([b.host.name, b.hasFile(KUBELET.config), b.hasFile(KUBELET.bootstrapKubeconfig)]).toEqual([b.host.name, has, has]);
     }
@@ -32,7 +32,7 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
 
   test('KubeletConfiguration: cluster DNS, domain, webhook auth with the cluster CA, containerd endpoint', () => {
     const { model } = s.result;
-    for (const node of model.nodes) {
+    for (const node of [...model.nodes, ...model.masters]) {
       const config = parse(mustFileText(s.result, node.name, KUBELET.config));
       expect(config.apiVersion).toBe('kubelet.config.k8s.io/v1beta1');
       expect(config.kind).toBe('KubeletConfiguration');
@@ -52,7 +52,7 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
 
   test('the kubelet names itself after the host and bootstraps with the cluster bootstrap token through the apiserver endpoint', () => {
     const { model, pki, cluster } = s.result;
-    for (const node of model.nodes) {
+    for (const node of [...model.nodes, ...model.masters]) {
       const flags = flagMap(mustFileText(s.result, node.name, KUBELET.optionFile));
       expect(flags.get('hostname-override')).toBe(node.name);
       expect(flags.get('node-ip')).toBe(node.ip);
@@ -67,7 +67,7 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
   });
 
   test('the bootstrap kubeconfig (holds the token) is readable by root only', () => {
-    for (const b of s.result.cluster.bundles.filter((x) => x.host.has('node'))) {
+    for (const b of s.result.cluster.bundles.filter((x) => x.hasFile(KUBELET.bootstrapKubeconfig))) {
       expect(b.files.find((f) => `/${f.path}` === KUBELET.bootstrapKubeconfig)!.mode).toBe(0o600);
     }
   });
@@ -77,15 +77,24 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
     expect(unit).toContain('After=containerd.service');
     expect(unit).toContain('Requires=containerd.service');
   });
+
+  test('masters register with the control-plane NoSchedule taint; nodes with none', () => {
+    for (const host of [...s.result.model.nodes, ...s.result.model.masters]) {
+      const config = parse(mustFileText(s.result, host.name, KUBELET.config));
+      const tainted = host.has('master') && !host.has('node');
+      expect([host.name, config.registerWithTaints]).toEqual([host.name, tainted ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : undefined]);
+    }
+  });
 });
 
-test('a master that also has the node role runs kubelet and kube-proxy', async () => {
+test('a master that also has the node role takes pods: no taint; the other master keeps it', async () => {
   const def = withChanges(ecdsa(SEED), {
     hosts: SEED.hosts.map((h) => (h.name === 'k8s1' ? { ...h, roles: [...h.roles, 'node'] } : h)),
   });
   const s = await synth(def);
   const units = (host: string) => s.result.cluster.bundle(host).services.map((x) => x.unit);
-  expect(units('k8s1')).toEqual(expect.arrayContaining(['kube-apiserver.service', 'kubelet.service', 'kube-proxy.service']));
-  expect(units('k8s2')).not.toContain('kubelet.service');
-  expect(units('k8s2')).not.toContain('kube-proxy.service');
+  for (const m of ['k8s1', 'k8s2']) expect(units(m)).toEqual(expect.arrayContaining(['kube-apiserver.service', 'kubelet.service', 'kube-proxy.service']));
+  const taints = (host: string) => parse(mustFileText(s.result, host, KUBELET.config)).registerWithTaints;
+  expect(taints('k8s1')).toBeUndefined();
+  expect(taints('k8s2')).toEqual([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
 });

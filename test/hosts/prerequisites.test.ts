@@ -19,9 +19,9 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
       .toMatchSnapshot();
   });
 
-  test('every node, and only nodes, gets the sysctl and module files', () => {
+  test('every node and master (they run the kubelet), and only they, gets the sysctl and module files', () => {
     for (const b of cluster.bundles) {
-      const isNode = b.host.has('node');
+      const isNode = b.host.has('node') || b.host.has('master');
       expect([b.host.name, b.hasFile(PREREQUISITE_FILES.sysctl), b.hasFile(PREREQUISITE_FILES.modulesLoad)])
         .toEqual([b.host.name, isNode, isNode]);
       expect(b.services).toEqual([]);

@@ -78,17 +78,19 @@ describe('key placement', () => {
   }
 
   // The apiserver's etcd, kubelet and front-proxy client certificates use its serving key (sharesKeyWith): 4 files, 1 key.
+  // Masters run the node components too (kube-proxy, flanneld; the kubelet bootstraps its own key).
   const MASTER_KEYS = [
     'ca-key kubernetes-ca', 'key admin', 'key apiserver', 'key apiserver', 'key apiserver', 'key apiserver',
-    'key flannel-etcd-client', 'key kube-controller-manager', 'key kube-scheduler', 'key service-account',
+    'key flanneld', 'key kube-controller-manager', 'key kube-proxy', 'key kube-scheduler', 'key service-account',
   ];
 
   test('each host holds exactly the keys its roles need', () => {
     // The peer certificate uses the member's serving key (cert table: sharesKeyWith), so that key is there twice.
     expect(keysOf('k8s1')).toEqual([...MASTER_KEYS, 'key etcd-server@k8s1', 'key etcd-server@k8s1'].sort());
     expect(keysOf('k8s2')).toEqual([...MASTER_KEYS, 'key etcd-server@k8s2', 'key etcd-server@k8s2'].sort());
-    expect(keysOf('k8s3')).toEqual(['key etcd-server@k8s3', 'key etcd-server@k8s3', 'key flannel-etcd-client', 'key kube-proxy']);
-    expect(keysOf('k8s4')).toEqual(['key flannel-etcd-client', 'key kube-proxy']);
+    expect(keysOf('k8s3')).toEqual(['key etcd-server@k8s3', 'key etcd-server@k8s3', 'key flanneld', 'key kube-proxy']);
+    // A plain node holds no etcd credential at all.
+    expect(keysOf('k8s4')).toEqual(['key flanneld', 'key kube-proxy']);
   });
 
   test('the etcd and front-proxy CA keys are on no host', () => {

@@ -3,12 +3,10 @@
  * namespace with the command line and environment of its emitted etcd.service
  * + EnvironmentFile (Debian's etcd 3.4 standing in at /opt/etcd/bin/etcd), the
  * host's root shown at the install paths. Clients use the files the bundles
- * give them: the apiserver's --etcd-* flags, flanneld's --etcd-* flags, the
- * flannel-network-config unit.
+ * give them: the apiserver's --etcd-* flags and each member's etcdctl.env.
  */
 import * as fs from 'fs';
-import { ETCD_FILES, FLANNEL_FILES, KUBE_APISERVER } from '../../hosts';
-import { FLANNEL_NETWORK_CONFIG_KEY, flannelNetworkConfig } from '../../hosts';
+import { ETCD_FILES, KUBE_APISERVER } from '../../hosts';
 import { certPath, keyPath } from '../../lib/pki';
 import { PATHS } from '../../lib/model';
 import { cleanupAll } from '../support/netns';
@@ -101,16 +99,19 @@ describeIf(tools.ok)('etcd: three members from their emitted units, over mTLS', 
     for (const p of members.values()) expect(p.stderr()).not.toMatch(/unrecognized environment variable/);
   });
 
-  test('a client without a certificate, and one with a cluster-CA certificate, are refused', async () => {
+  test('a client without a certificate, and ones with cluster-CA certificates (admin, flanneld), are refused', async () => {
     needsCluster();
     const f = apiserverEtcdFlags();
-    const [noCert, wrongCa] = await Promise.all([
+    const [noCert, wrongCa, flanneld] = await Promise.all([
       etcdctl('m1', ['put', '/refused', 'x'], { endpoints: f.servers, cacert: f.cafile }),
       // admin.pem: a client certificate of kubernetes-ca, not of etcd-ca.
       etcdctl('m1', ['put', '/refused', 'x'], { endpoints: f.servers, cacert: f.cafile, cert: certPath('admin'), key: keyPath('admin') }),
+      // flanneld's identity (it uses the Kubernetes subnet manager, never etcd).
+      etcdctl('m1', ['put', '/refused', 'x'], { endpoints: f.servers, cacert: f.cafile, cert: certPath('flanneld'), key: keyPath('flanneld') }),
     ]);
     expect(noCert.code).not.toBe(0);
     expect(wrongCa.code).not.toBe(0);
+    expect(flanneld.code).not.toBe(0);
     // Refused by the servers' TLS, not for want of a server.
     const logs = [...members.values()].map((p) => p.stderr()).join('\n');
     expect(logs).toMatch(/client didn't provide a certificate/);
@@ -118,32 +119,15 @@ describeIf(tools.ok)('etcd: three members from their emitted units, over mTLS', 
     expect((await asApiserver(['get', '/refused', '--print-value-only'])).stdout).toBe('');
   });
 
-  test('the install step stores flannel\'s network config; flanneld\'s certificate reads it back', async () => {
+  test('every member\'s etcdctl.env (what operators use on the host) reaches the whole cluster', async () => {
     needsCluster();
-    const first = c.model.etcdMembers[0].name;
-    const cmd = unitCommand(c.root(first), ETCD_FILES.networkConfigUnit);
-    const runUnit = () => run(inRootView(c.root(first), unitPaths(cmd), cmd.argv), { netns: net.nsOf(first), env: cmd.env, timeoutMs: 30000 });
-    const stored = await runUnit();
-    expect([stored.code, stored.stderr]).toEqual([0, '']);
-    expect(stored.stdout).toContain(`${FLANNEL_NETWORK_CONFIG_KEY} set to`);
-    const again = await runUnit();
-    expect(again.stdout).toContain('is up to date');
-
-    const value = await readFlannelConfig();
-    expect(JSON.parse(value)).toEqual({ Network: c.model.network.podCidr.text, Backend: { Type: c.model.network.flannelBackend } });
-    expect(value).toBe(flannelNetworkConfig(c.model));
+    for (const m of c.model.etcdMembers) {
+      const r = await etcdctl(m.name, ['endpoint', 'health'], memberIdentity(m.name));
+      // etcdctl reports health on stderr, one line per endpoint of ETCDCTL_ENDPOINTS.
+      const healthy = r.stderr.split('\n').filter((l) => / is healthy: /.test(l)).map((l) => l.split(' ')[0]).sort();
+      expect([m.name, r.code, healthy]).toEqual([m.name, 0, [...c.model.etcdEndpoints].sort()]);
+    }
   });
-
-  /** The network config as flanneld on the node would read it: its --etcd-* flags, its prefix. */
-  async function readFlannelConfig(): Promise<string> {
-    const node = c.model.nodes[0].name;
-    const flags = flagsOf(unitCommand(c.root(node), FLANNEL_FILES.unit).argv);
-    const r = await etcdctl(node, ['get', '--print-value-only', `${flags.get('etcd-prefix')}/config`], {
-      endpoints: flags.get('etcd-endpoints')!, cacert: flags.get('etcd-cafile')!, cert: flags.get('etcd-certfile')!, key: flags.get('etcd-keyfile')!,
-    });
-    expect([r.code, r.stderr]).toEqual([0, '']);
-    return r.stdout.trim();
-  }
 
   test('with the leader killed, writes still succeed and nothing written before is lost', async () => {
     needsCluster();
@@ -176,7 +160,6 @@ describeIf(tools.ok)('etcd: three members from their emitted units, over mTLS', 
     const decoded = new Map(kvs.map((kv) => [Buffer.from(kv.key, 'base64').toString(), Buffer.from(kv.value, 'base64').toString()]));
     expect(decoded).toEqual(new Map(Array.from({ length: 20 }, (_, i) => [`/before/${i}`, `v${i}`])));
     expect((await asApiserver(['get', '/after/', '--prefix', '--keys-only', '-w', 'json'])).stdout).toMatch(/"count":10\b/);
-    expect(JSON.parse(await readFlannelConfig()).Network).toBe(c.model.network.podCidr.text);
   });
 });
 

@@ -43,9 +43,10 @@ export function networkRules({ d, hosts, withRole, nodePorts, apiPort }: Definit
     issues.add('network.podCidr', n.podCidr, `leaves no room for per-node /${FLANNEL_SUBNET_LEN} subnets; use a prefix shorter than /${FLANNEL_SUBNET_LEN}, e.g. /16`);
   } else if (podCidr) {
     const subnets = 2 ** (FLANNEL_SUBNET_LEN - podCidr.prefix);
-    const nodes = withRole('node').length;
+    // Masters run a kubelet too: every master and node takes one subnet.
+    const nodes = new Set([...withRole('node'), ...withRole('master')]).size;
     if (nodes > subnets) {
-      issues.add('network.podCidr', n.podCidr, `has room for ${subnets} node subnets (/${FLANNEL_SUBNET_LEN}) but ${nodes} hosts have the node role; use a larger range`);
+      issues.add('network.podCidr', n.podCidr, `has room for ${subnets} node subnets (/${FLANNEL_SUBNET_LEN}) but ${nodes} hosts are masters or nodes; use a larger range, e.g. a /16`);
     }
   }
   hosts.forEach((h, i) => {

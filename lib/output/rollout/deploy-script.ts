@@ -1,4 +1,4 @@
-import { rolloutSteps, unitOf } from '../../components';
+import { rolloutSteps } from '../../components';
 import { ClusterModel } from '../../model';
 import { certPath } from '../../pki';
 import { etcdctlCommand } from './etcdctl';
@@ -13,7 +13,7 @@ export function renderDeployScript(model: ClusterModel): string {
   return `#!/usr/bin/env bash
 # kubesmith deploy.sh for cluster ${model.name}. Generated: edit the cluster definition instead.
 # Copies each host's bundle with scp and runs its install.sh over ssh, in the order of ansible/site.yml:
-# etcd members, the flannel network config, masters one at a time (each waits for its apiserver's /readyz),
+# etcd members, the etcd cluster's health, masters one at a time (each waits for its apiserver's /readyz),
 # lb hosts one at a time, nodes. Prints the plan; changes nothing without --yes.
 # --check: runs each host's install.sh --check (files that differ from the bundle, units not active); exit 3 on drift.
 set -euo pipefail
@@ -104,7 +104,6 @@ for step in "\${STEPS[@]}"; do
   if [ "$previous" = etcd ] && [ "$phase" != etcd ] && [ -z "$ONLY" ]; then
     read -r first first_ip <<< "$FIRST_ETCD"
     wait_for "$first_ip" "etcd cluster health (from $first)" "${etcdctl} --endpoints=${model.etcdEndpoints.join(',')} endpoint health"
-    wait_for "$first_ip" "flannel network config (on $first)" "systemctl is-active ${unitOf('flannel-network-config')}"
   fi
   previous=$phase
   if [ -z "\${DONE[$host]-}" ]; then

@@ -80,7 +80,7 @@ function recap(out: string): Record<string, Record<string, number>> {
     const plays = [...first.out.matchAll(/^PLAY \[(.+?)\]/gm)].map((m) => m[1]);
     expect(plays).toEqual([
       'etcd members', 'etcd members', 'etcd members',
-      'flannel network config, written once through the etcd v3 API',
+      'etcd cluster health',
       'masters', 'masters', 'load balancers', 'load balancers', 'nodes', 'nodes',
     ]);
 

@@ -61,7 +61,6 @@ describe('deploy.sh', () => {
       if (c.startsWith('scp')) return `copy ${c.split(' ')[1]}`;
       if (c.includes('install.sh')) return `install ${c.split(' ')[1]}`;
       if (c.includes('endpoint health')) return `etcd-health ${c.split(' ')[1]}`;
-      if (c.includes('flannel-network-config')) return `netconf ${c.split(' ')[1]}`;
       if (c.includes('/readyz')) return `readyz ${c.split(' ')[1]}`;
       if (c.includes('/dev/tcp/127.0.0.1/6444')) return `l4 ${c.split(' ')[1]}`;
       return undefined;
@@ -70,7 +69,7 @@ describe('deploy.sh', () => {
       'copy hosts/k8s1.tar.gz', 'install root@192.168.100.10',
       'copy hosts/k8s2.tar.gz', 'install root@192.168.100.20',
       'copy hosts/k8s3.tar.gz', 'install root@192.168.100.30',
-      'etcd-health root@192.168.100.10', 'netconf root@192.168.100.10',
+      'etcd-health root@192.168.100.10',
       'readyz root@192.168.100.10', 'readyz root@192.168.100.20',
       'l4 root@192.168.100.10', 'l4 root@192.168.100.20',
       'copy hosts/k8s4.tar.gz', 'install root@192.168.100.40',
