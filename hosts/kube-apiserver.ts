@@ -2,13 +2,14 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { Cluster, renderOptionFile } from '../lib/components';
 import { ClusterModel, PATHS } from '../lib/model';
-import { certPath, keyPath } from '../lib/pki';
+import { EncryptionKey, certPath, keyPath } from '../lib/pki';
 import { addKubernetesComponent, kubernetesComponent, kubernetesUnit } from './kubernetes-component';
 
 export const KUBE_APISERVER = {
   ...kubernetesComponent('kube-apiserver'),
   auditPolicy: `${PATHS.k8sCfg}/audit-policy.yaml`,
   auditLog: `${PATHS.k8sLogs}/kube-apiserver-audit.log`,
+  encryptionConfig: PATHS.encryptionConfig,
 } as const;
 
 /** klog verbosity (--v) of every Kubernetes component. */
@@ -26,6 +27,7 @@ export class KubeApiserver extends Construct {
     const { model } = cluster;
     const auditLog = model.auditLog;
     const net = model.network;
+    const encryptionConfig = renderEncryptionConfig(cluster.secrets.encryptionKeys);
 
     for (const bundle of cluster.placeComponent('kube-apiserver')) {
       const host = bundle.host;
@@ -64,9 +66,11 @@ export class KubeApiserver extends Construct {
         ['requestheader-extra-headers-prefix', 'X-Remote-Extra-'],
         ['requestheader-group-headers', 'X-Remote-Group'],
         ['requestheader-username-headers', 'X-Remote-User'],
-        // Masters run flanneld but not kube-proxy: reach aggregated API servers and webhooks at their
-        // endpoint (pod) addresses, routed by flannel, rather than through a Service cluster IP.
+        // Reach aggregated API servers at their endpoint (pod) addresses, routed by flannel, not through a
+        // Service cluster IP: the apiserver does not depend on its own host's kube-proxy.
         ['enable-aggregator-routing', true],
+        // Secrets are written to etcd encrypted with the first key of the state's encryption keys.
+        ['encryption-provider-config', KUBE_APISERVER.encryptionConfig],
       ];
       if (auditLog) {
         flags.push(
@@ -80,6 +84,7 @@ export class KubeApiserver extends Construct {
       flags.push(['v', VERBOSITY]);
 
       if (auditLog) bundle.addFile(KUBE_APISERVER.auditPolicy, renderAuditPolicy());
+      bundle.addFile(KUBE_APISERVER.encryptionConfig, encryptionConfig, { mode: 0o600 });
       addKubernetesComponent(bundle, KUBE_APISERVER, {
         options: renderOptionFile(KUBE_APISERVER.optionVariable, flags),
         // The apiserver reports READY=1 to systemd once it serves.
@@ -87,6 +92,21 @@ export class KubeApiserver extends Construct {
       });
     }
   }
+}
+
+/**
+ * The apiservers' EncryptionConfiguration: Secrets with secretbox under the first key, every key able to decrypt;
+ * identity last, so Secrets written before encryption was turned on still read (they are encrypted when next written).
+ */
+export function renderEncryptionConfig(keys: readonly EncryptionKey[]): string {
+  return stringify({
+    apiVersion: 'apiserver.config.k8s.io/v1',
+    kind: 'EncryptionConfiguration',
+    resources: [{
+      resources: ['secrets'],
+      providers: [{ secretbox: { keys: keys.map((k) => ({ name: k.name, secret: k.secret })) } }, { identity: {} }],
+    }],
+  });
 }
 
 /** Metadata of every request except the noisiest read-only ones; never request or response bodies (Secrets). */

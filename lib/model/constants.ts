@@ -19,6 +19,8 @@ export const PATHS = {
   nginxLogs: '/var/log/nginx',
   nginxConf: '/etc/nginx/nginx.conf',
   keepalivedConf: '/etc/keepalived/keepalived.conf',
+  /** The apiservers' EncryptionConfiguration (holds the keys: 0600). */
+  encryptionConfig: '/opt/kubernetes/cfg/encryption-config.yaml',
 } as const;
 
 /** Ports of the components, so configs, certificates and checks agree. */

@@ -261,7 +261,7 @@ async function generateAndSign(p: PkiPlan, model: ClusterModel, now: Date): Prom
   p.newCas.forEach((spec, i) => {
     const f = caFile(spec.id as CaId);
     files.push([f.key, newCas[i].keyPem], [f.cert, newCas[i].certPem]);
-    events.push({ action: 'created', name: spec.id, reason: p.state.fresh || !spec.newSince ? { kind: 'new-cluster' } : { kind: 'new-ca', why: spec.newSince } });
+    events.push({ action: 'created', name: spec.id, reason: p.state.fresh || !spec.newSince ? { kind: 'new-cluster' } : { kind: 'new-since', why: spec.newSince } });
   });
   const cas = new Map<CaId, KeyMaterial>();
   for (const [id, ready] of caReady) cas.set(id, await ready); // resolved already

@@ -1,7 +1,7 @@
 /** Why the PKI or the secrets store did something on this run: data, printed by formatReason alone. */
 export type Reason =
   | { readonly kind: 'new-cluster' }
-  | { readonly kind: 'new-ca'; readonly why: string }
+  | { readonly kind: 'new-since'; readonly why: string }
   | { readonly kind: 'new' }
   | { readonly kind: 'not-in-state' }
   | { readonly kind: 'renewal-requested' }
@@ -34,7 +34,7 @@ const changes = (added: readonly string[], removed: readonly string[]) => [...ad
 export function formatReason(r: Reason): string {
   switch (r.kind) {
     case 'new-cluster': return 'new cluster';
-    case 'new-ca': return `new since this state was made: ${r.why}`;
+    case 'new-since': return `new since this state was made: ${r.why}`;
     case 'new': return 'new';
     case 'not-in-state': return 'not in the state yet';
     case 'renewal-requested': return 'renewal requested';

@@ -4,6 +4,7 @@ import * as path from 'path';
 import type { App } from 'cdk8s';
 import { Cluster } from '../components/cluster';
 import { ClusterModel } from '../model/cluster-model';
+import { PATHS } from '../model/constants';
 import { ClusterDefinition } from '../model/definition';
 import { ArchiveWriter, WriteResult, writeBundles } from '../output/bundle-writer';
 import {
@@ -24,7 +25,7 @@ import { SynthModules, isColdRun, loadSynthModules } from './preload';
 import type { SynthesisResult, SynthesizeOptions } from './synthesize';
 
 /** The previous synth's record, kept in the state dir for the change plan. */
-const RECORD_FILE = 'last-synth.json';
+export const RECORD_FILE = 'last-synth.json';
 
 export function defaultStateDir(clusterName: string): string {
   return process.env.KUBESMITH_STATE_DIR || path.join('.kubesmith', clusterName);
@@ -123,7 +124,9 @@ export const PHASES: readonly Phase[] = [
       checkOwner(r, fresh);
       r.previous = readRecord(r.store);
       const now = r.options.now ?? new Date();
-      r.secrets = loadSecrets(r.store, { fresh, now, tokenTtlHours: r.model.addons.bootstrapToken.ttlHours });
+      r.secrets = loadSecrets(r.store, {
+        fresh, now, tokenTtlHours: r.model.addons.bootstrapToken.ttlHours, encryptionInUse: encryptionInUse(r.previous),
+      });
       r.loadingPki = ClusterPki.load(r.model, {
         stateDir, now, onProgress: (m) => r.log(`kubesmith: ${m}`), alsoWrite: r.secrets.write ? [r.secrets.write] : [],
       });
@@ -202,7 +205,13 @@ export const PHASES: readonly Phase[] = [
 ];
 
 /** The previous synth's record; damaged, it stops the synth with what to do (it is only the plan's baseline). */
-function readRecord(store: StateStore): SynthRecord | undefined {
+/** The last synth gave some host the apiservers' encryption config (Secrets in etcd may be encrypted). */
+export function encryptionInUse(record: SynthRecord | undefined): boolean {
+  const rel = PATHS.encryptionConfig.replace(/^\//, '');
+  return Object.values(record?.hosts ?? {}).some((h) => h.files[rel] !== undefined);
+}
+
+export function readRecord(store: StateStore): SynthRecord | undefined {
   const text = store.readText(RECORD_FILE);
   if (text === undefined) return undefined;
   const problem = (() => {

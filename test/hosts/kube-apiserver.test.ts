@@ -8,7 +8,7 @@ import { cleanupTempDirs } from '../support/tmp';
 
 afterAll(cleanupTempDirs);
 
-const FILES = [KUBE_APISERVER.optionFile, KUBE_APISERVER.auditPolicy, `${PATHS.systemdUnits}/${KUBE_APISERVER.unit}`];
+const FILES = [KUBE_APISERVER.optionFile, KUBE_APISERVER.auditPolicy, KUBE_APISERVER.encryptionConfig, `${PATHS.systemdUnits}/${KUBE_APISERVER.unit}`];
 
 describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => {
   let s: Synthesized;
@@ -26,6 +26,25 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
       expect(b.services.find((x) => x.unit === KUBE_APISERVER.unit)).toEqual({
         unit: 'kube-apiserver.service', order: 40, binaries: ['/opt/kubernetes/bin/kube-apiserver'],
         source: `kubernetes-server-linux-amd64.tar.gz v${model.kubernetesVersion}`,
+      });
+    }
+  });
+
+  test('Secrets are encrypted at rest: secretbox with the state\'s keys (first writes), identity last, on masters only, 0600', () => {
+    const { model, cluster } = s.result;
+    const keys = cluster.secrets.encryptionKeys;
+    expect(keys).toHaveLength(1);
+    expect(Buffer.from(keys[0].secret, 'base64')).toHaveLength(32);
+    for (const b of cluster.bundles) {
+      const file = b.files.find((f) => `/${f.path}` === KUBE_APISERVER.encryptionConfig);
+      expect([b.host.name, file?.mode]).toEqual([b.host.name, b.host.has('master') ? 0o600 : undefined]);
+    }
+    for (const m of model.masters) {
+      expect(flagMap(mustFileText(s.result, m.name, KUBE_APISERVER.optionFile)).get('encryption-provider-config')).toBe(KUBE_APISERVER.encryptionConfig);
+      expect(parse(mustFileText(s.result, m.name, KUBE_APISERVER.encryptionConfig))).toEqual({
+        apiVersion: 'apiserver.config.k8s.io/v1',
+        kind: 'EncryptionConfiguration',
+        resources: [{ resources: ['secrets'], providers: [{ secretbox: { keys: [{ name: keys[0].name, secret: keys[0].secret }] } }, { identity: {} }] }],
       });
     }
   });

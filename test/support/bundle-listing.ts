@@ -31,6 +31,8 @@ export function secretMasks(labels: Map<string, string>, secrets: ClusterSecrets
   ]);
   masks.push([secrets.bootstrapToken.token, '<bootstrap-token>']);
   masks.push([secrets.keepalivedAuthPass, '<keepalived-auth-pass>']);
+  // Key names carry the day and a random suffix; secrets are random.
+  secrets.encryptionKeys.forEach((k, i) => masks.push([k.secret, `<encryption-key-${i}>`], [k.name, `<encryption-key-name-${i}>`]));
   return masks.sort((a, b) => b[0].length - a[0].length);
 }
 

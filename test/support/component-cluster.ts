@@ -6,6 +6,7 @@ import { Cluster, HostBundle } from '../../lib/components';
 import { Certificates } from '../../hosts/certificates';
 import { SEED, withChanges } from './clusters';
 import { tempDir } from './tmp';
+import { maskSecrets, pkiLabels, secretMasks } from './bundle-listing';
 
 /** Install paths of every file of the certificate table. */
 export const PKI_PATHS: ReadonlySet<string> = new Set(PKI_TABLE.flatMap((row) => [row.certPath, row.keyPath]));
@@ -25,11 +26,16 @@ export async function componentCluster(def: ClusterDefinition, add: (cluster: Cl
   return cluster;
 }
 
-/** The bundle's files that are not from the certificate table: absolute path → mode and text. */
+/**
+ * The bundle's files that are not from the certificate table: absolute path → mode and text, with embedded PKI
+ * material (a kubeconfig's CA data) and secrets replaced by labels, so snapshots hold none and stay stable.
+ */
 export function emittedFiles(bundle: HostBundle): Record<string, { mode: string; content: string }> {
+  const cluster = Cluster.of(bundle);
+  const masks = secretMasks(pkiLabels(cluster.model, cluster.pki), cluster.secrets);
   return Object.fromEntries(bundle.files
     .filter((f) => !PKI_PATHS.has(`/${f.path}`))
-    .map((f) => [`/${f.path}`, { mode: f.mode.toString(8).padStart(4, '0'), content: f.content.toString('utf8') }]));
+    .map((f) => [`/${f.path}`, { mode: f.mode.toString(8).padStart(4, '0'), content: maskSecrets(f.content.toString('utf8'), masks) }]));
 }
 
 /** The text of a file in the bundle; fails the test when it is missing. */

@@ -8,7 +8,8 @@ import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ClusterDefinition } from '../../lib';
+import { ClusterDefinition, ClusterModel } from '../../lib';
+import { caIds } from '../../lib/pki';
 import { SEED, withChanges } from '../support/clusters';
 import { describeIf, requirePrograms } from '../support/programs';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
@@ -66,7 +67,7 @@ function recoverAndCheck(def: ClusterDefinition, d: Dirs, label: string, casBefo
   if (casBefore) expect([label, cas]).toEqual([label, casBefore]);
   expect([label, tempFiles(d.dir)]).toEqual([label, []]);
   const identity = JSON.parse(fs.readFileSync(path.join(d.outdir, 'cluster.json'), 'utf8'));
-  expect([label, identity.cas]).toEqual([label, Object.fromEntries(['etcd-ca', 'kubernetes-ca', 'front-proxy-ca'].map((id) => [id, cas[id]]))]);
+  expect([label, identity.cas]).toEqual([label, Object.fromEntries(caIds(ClusterModel.fromDefinition(def)).map((id) => [id, cas[id]]))]);
   const again = synth(def, d);
   expect([label, again.status, again.stderr.trim().split('\n').pop()]).toEqual([label, 0, 'kubesmith: cluster kubesmith: nothing changed']);
 }

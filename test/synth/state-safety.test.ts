@@ -10,6 +10,7 @@ import { KUBELET } from '../../hosts';
 import { serviceDependencies } from '../../lib/components';
 import { SEED, withChanges } from '../support/clusters';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
+import { parse as parseYaml } from 'yaml';
 
 afterAll(cleanupTempDirs);
 
@@ -42,6 +43,14 @@ function tree(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
+}
+
+/** Rewrites secrets.json of a state through fn. */
+function editSecrets(stateDir: string, fn: (secrets: any) => void): void {
+  const file = path.join(stateDir, 'secrets.json');
+  const secrets = JSON.parse(fs.readFileSync(file, 'utf8'));
+  fn(secrets);
+  fs.writeFileSync(file, JSON.stringify(secrets));
 }
 
 /** Runs a synth that must fail with PkiStateError and write nothing; returns its message. */
@@ -128,6 +137,12 @@ describe('a damaged state is an error naming the file and what to do, never a st
     ['secrets.json null', (s: string) => fs.writeFileSync(path.join(s, 'secrets.json'), 'null'), /secrets.json: holds null, not an object/],
     ['secrets.json with a bad token', (s: string) => fs.writeFileSync(path.join(s, 'secrets.json'), '{"bootstrapToken":{"id":"x"},"keepalivedAuthPass":"abc"}'), /bootstrapToken has no id of 6/],
     ['secrets.json not JSON', (s: string) => fs.writeFileSync(path.join(s, 'secrets.json'), '{'), /secrets.json: is not valid JSON/],
+    ['secrets.json without the encryption keys the apiservers were given', (s: string) => editSecrets(s, (x) => { delete x.encryptionKeys; }),
+      /secrets.json: has no encryptionKeys, but the last synth gave the apiservers an encryption config: without its keys the Secrets in etcd cannot be read/],
+    ['secrets.json with a short encryption key', (s: string) => editSecrets(s, (x) => { x.encryptionKeys[0].secret = 'c2hvcnQ='; }),
+      /secrets.json: encryptionKeys \[0\] \(key-\d{8}-[a-z0-9]{4}\) has no secret of 32 bytes in base64/],
+    ['secrets.json with two keys of one name', (s: string) => editSecrets(s, (x) => { x.encryptionKeys.push(x.encryptionKeys[0]); }),
+      /secrets.json: encryptionKeys \[1\] repeats the name key-/],
     ['last-synth.json {}', (s: string) => fs.writeFileSync(path.join(s, 'last-synth.json'), '{}'), /last-synth.json has no "hosts" object.*\n.*remove .*last-synth.json and synth again/],
     ['last-synth.json null', (s: string) => fs.writeFileSync(path.join(s, 'last-synth.json'), 'null'), /last-synth.json has no "hosts" object/],
     ['a CA certificate that is a directory', (s: string) => { fs.rmSync(path.join(s, 'ca/etcd-ca.crt')); fs.mkdirSync(path.join(s, 'ca/etcd-ca.crt')); }, /ca\/etcd-ca.crt is a directory, not a file/],
@@ -308,13 +323,72 @@ describe('npm run synth and the cdk8s CLI', () => {
     const run = (script: string, args: string[] = []) => spawnSync(process.execPath, ['--require', path.join(ROOT, 'lib/typescript-loader.js'), path.join(ROOT, script), ...args],
       { cwd: dir, env, encoding: 'utf8', timeout: 90000 });
     expect(run('main.ts').status).toBe(0);
-    fs.rmSync(path.join(dir, 'state/secrets.json'));
+    const secretsFile = path.join(dir, 'state/secrets.json');
+    const { encryptionKeys } = JSON.parse(fs.readFileSync(secretsFile, 'utf8'));
+    fs.rmSync(secretsFile);
     const refusedRun = run('main.ts');
     expect([refusedRun.status, refusedRun.stderr]).toEqual([1, expect.stringContaining('npm run certs -- new-secrets')]);
+    // The encryption keys the apiservers were given are never made anew: they must come back from a backup.
+    const noKeys = run('scripts/certs.ts', ['new-secrets']);
+    expect([noKeys.status, noKeys.stderr]).toEqual([1, expect.stringContaining('has no encryptionKeys, but the last synth gave the apiservers an encryption config')]);
+    expect(fs.existsSync(secretsFile)).toBe(false);
+    fs.writeFileSync(secretsFile, JSON.stringify({ encryptionKeys }), { mode: 0o600 });
     const made = run('scripts/certs.ts', ['new-secrets']);
     expect([made.status, made.stdout]).toEqual([0, expect.stringContaining('generated bootstrapToken: not in the state yet')]);
+    expect(JSON.parse(fs.readFileSync(secretsFile, 'utf8')).encryptionKeys).toEqual(encryptionKeys);
     const after = run('main.ts');
     expect(after.status).toBe(0);
     expect(after.stderr).toContain('~ /etc/keepalived/keepalived.conf');
+    expect(after.stderr).not.toContain('encryption-config.yaml');
+  });
+
+  test('encryption keys: a state from before them gets one (new since); a rotation goes add, promote, drop, each refused until the last synth carried the one before', () => {
+    const dir = tempDir();
+    const env = { ...process.env, KUBESMITH_STATE_DIR: path.join(dir, 'state') };
+    const run = (script: string, args: string[] = []) => spawnSync(process.execPath, ['--require', path.join(ROOT, 'lib/typescript-loader.js'), path.join(ROOT, script), ...args],
+      { cwd: dir, env, encoding: 'utf8', timeout: 90000 });
+    const secretsFile = path.join(dir, 'state/secrets.json');
+    const keyNames = () => (JSON.parse(fs.readFileSync(secretsFile, 'utf8')).encryptionKeys as { name: string }[]).map((k) => k.name);
+    /** The key names of k8s1's encryption config, writer first, as the apiserver reads them. */
+    const configured = () => {
+      const r = spawnSync('tar', ['-xzOf', path.join(dir, 'dist/hosts/k8s1.tar.gz'), 'opt/kubernetes/cfg/encryption-config.yaml'], { encoding: 'utf8' });
+      const providers = parseYaml(r.stdout).resources[0].providers;
+      expect(providers[1]).toEqual({ identity: {} });
+      return (providers[0].secretbox.keys as { name: string }[]).map((k) => k.name);
+    };
+    expect(run('main.ts').status).toBe(0);
+    // A state made before encryption at rest: no keys, no encryption config in the last synth.
+    editSecrets(path.join(dir, 'state'), (x) => { delete x.encryptionKeys; });
+    const record = JSON.parse(fs.readFileSync(path.join(dir, 'state/last-synth.json'), 'utf8'));
+    for (const h of Object.values(record.hosts) as { files: Record<string, string> }[]) delete h.files['opt/kubernetes/cfg/encryption-config.yaml'];
+    fs.writeFileSync(path.join(dir, 'state/last-synth.json'), JSON.stringify(record));
+    const upgraded = run('main.ts');
+    expect([upgraded.status, upgraded.stderr]).toEqual([0, expect.stringContaining('generated encryptionKeys: new since this state was made: Secrets are encrypted at rest')]);
+    const [first] = keyNames();
+    expect(configured()).toEqual([first]);
+
+    // Nothing to promote or drop yet.
+    expect(run('scripts/certs.ts', ['encryption-key', 'promote']).stderr).toContain('there is no new key to promote');
+    expect(run('scripts/certs.ts', ['encryption-key', 'drop']).stderr).toContain(`${first} is the only key`);
+    expect(run('scripts/certs.ts', ['encryption-key', 'rotate']).stderr).toContain('usage: npm run certs -- encryption-key add|promote|drop (got "rotate")');
+
+    const added = run('scripts/certs.ts', ['encryption-key', 'add']);
+    expect(added.status).toBe(0);
+    const [, second] = keyNames();
+    expect(added.stdout).toContain(`encryption keys: ${first} (writes), ${second} (reads)`);
+    // Promoting before the masters got the new key would make one apiserver write what the other cannot read.
+    const early = run('scripts/certs.ts', ['encryption-key', 'promote']);
+    expect([early.status, early.stderr]).toEqual([1, expect.stringContaining('the last synth did not give k8s1, k8s2 the current keys')]);
+    expect(run('scripts/certs.ts', ['encryption-key', 'add']).stderr).toContain('a rotation is under way');
+    expect(run('main.ts').status).toBe(0);
+    expect(configured()).toEqual([first, second]);
+    expect(run('scripts/certs.ts', ['encryption-key', 'promote']).stdout).toContain('kubectl get secrets -A -o json | kubectl replace -f -');
+    expect(keyNames()).toEqual([second, first]);
+    expect(run('scripts/certs.ts', ['encryption-key', 'drop']).stderr).toContain('the last synth did not give');
+    expect(run('main.ts').status).toBe(0);
+    expect(configured()).toEqual([second, first]);
+    expect(run('scripts/certs.ts', ['encryption-key', 'drop']).status).toBe(0);
+    expect(run('main.ts').status).toBe(0);
+    expect(configured()).toEqual([second]);
   });
 });
