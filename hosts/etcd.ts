@@ -6,13 +6,18 @@ import { Host, PATHS, PORTS } from '../lib/model';
 import { certPath, keyPath } from '../lib/pki';
 
 const [ETCD, ETCDCTL] = componentSpec('etcd').binaries;
+const ETCDUTL = componentSpec('etcd-snapshot').binaries.find((b) => b.endsWith('/etcdutl'))!;
 
 export const ETCD_FILES = {
   environment: `${PATHS.etcdCfg}/etcd`,
   etcdctlEnvironment: `${PATHS.etcdCfg}/etcdctl.env`,
   etcd: ETCD,
   etcdctl: ETCDCTL,
+  etcdutl: ETCDUTL,
   unit: `${PATHS.systemdUnits}/${unitOf('etcd')}`,
+  /** Day 2: restore this member from a snapshot; add or remove a member (run on a running member). */
+  restore: `${PATHS.etcdBin}/etcd-restore.sh`,
+  member: `${PATHS.etcdBin}/etcd-member.sh`,
 } as const;
 
 /**
@@ -59,7 +64,8 @@ export class Etcd extends Construct {
             ['ETCD_ADVERTISE_CLIENT_URLS', clientUrl(host.ip)],
             ['ETCD_INITIAL_CLUSTER', initialCluster],
             ['ETCD_INITIAL_CLUSTER_TOKEN', token],
-            ['ETCD_INITIAL_CLUSTER_STATE', 'new'],
+            // 'existing' for a member that joins a running cluster (after `member add`); ignored once it has data.
+            ['ETCD_INITIAL_CLUSTER_STATE', cluster.membership.etcd[host.name].state],
           ],
         },
         {
@@ -106,10 +112,90 @@ export class Etcd extends Construct {
           ...ETCDCTL_TLS.map(([flag, file]) => [`ETCDCTL_${flag.toUpperCase()}`, file] as const),
         ],
       }]));
+      bundle.addFile(ETCD_FILES.restore, RESTORE_SCRIPT, { mode: 0o755 });
+      bundle.addFile(ETCD_FILES.member, MEMBER_SCRIPT, { mode: 0o755 });
     }
 
   }
 }
+
+/** etcdctl with this member's own credentials, against its local endpoint. */
+const LOCAL_ETCDCTL = [ETCDCTL, `--endpoints=https://127.0.0.1:${PORTS.etcdClient}`, ...ETCDCTL_TLS.map(([flag, file]) => `--${flag}=${file}`)].join(' ');
+
+/**
+ * Restores this member from a snapshot with the name, peer URLs, cluster and token of its own environment file (the
+ * installed bundle's: after a re-address, the new ones), into a fresh data directory; the old one is kept aside.
+ * Refuses while etcd holds its database (bbolt's lock), so it never pulls the data from under a running member.
+ */
+const RESTORE_SCRIPT = `#!/bin/sh
+# kubesmith: restores this etcd member from a snapshot (etcdutl snapshot restore) with its own name and peer URLs from
+# ${ETCD_FILES.environment}, into a fresh data directory; the old one is moved aside, never removed.
+# Stop kube-apiserver on every master and etcd on every member first; then start etcd everywhere.
+# Usage: etcd-restore.sh SNAPSHOT.db
+set -eu
+umask 077
+log() { echo "etcd-restore: $*" >&2; }
+die() { echo "etcd-restore: error: $*" >&2; exit 1; }
+[ $# -eq 1 ] || die "usage: etcd-restore.sh SNAPSHOT.db"
+SNAPSHOT=$1
+[ -f "$SNAPSHOT" ] || die "no snapshot file $SNAPSHOT"
+. ${ETCD_FILES.environment}
+DATA=$ETCD_DATA_DIR
+# A running etcd holds an exclusive lock on its database.
+if [ -e "$DATA/member/snap/db" ] && ! flock -n "$DATA/member/snap/db" true; then
+  die "etcd is running (it holds $DATA/member/snap/db): stop etcd.service on every member first"
+fi
+${ETCD_FILES.etcdutl} snapshot status "$SNAPSHOT" -w table >&2 || die "$SNAPSHOT is not a snapshot etcdutl can read"
+rm -rf -- "$DATA.restoring"
+${ETCD_FILES.etcdutl} snapshot restore "$SNAPSHOT" --name "$ETCD_NAME" --initial-cluster "$ETCD_INITIAL_CLUSTER" \\
+  --initial-cluster-token "$ETCD_INITIAL_CLUSTER_TOKEN" --initial-advertise-peer-urls "$ETCD_INITIAL_ADVERTISE_PEER_URLS" \\
+  --data-dir "$DATA.restoring" >&2
+if [ -e "$DATA" ]; then
+  ASIDE=$DATA.before-restore-$(date -u +%Y%m%dT%H%M%SZ)
+  mv -- "$DATA" "$ASIDE"
+  log "the old data directory is now $ASIDE; remove it once the cluster is healthy"
+fi
+mv -- "$DATA.restoring" "$DATA"
+log "restored member $ETCD_NAME ($ETCD_INITIAL_ADVERTISE_PEER_URLS) from $SNAPSHOT into $DATA"
+`;
+
+/**
+ * Membership changes, run on a running member with its own credentials; each is a no-op once done, so a roll-out
+ * can be repeated. A member added but not yet started has no name in \`member list\`: it is found by its peer URL.
+ */
+const MEMBER_SCRIPT = `#!/bin/sh
+# kubesmith: etcd membership, idempotent. Run as root on a running etcd member.
+#   etcd-member.sh remove NAME        member remove, when a member of that name is listed
+#   etcd-member.sh add NAME PEER_URL  member add, unless a member has that peer URL
+set -eu
+for v in $(env | sed -n 's/^\\(ETCDCTL_[A-Z_]*\\)=.*/\\1/p'); do unset "$v"; done
+ETCDCTL="${LOCAL_ETCDCTL}"
+members() { $ETCDCTL member list; } # id, status, name, peer URLs, client URLs, is learner
+# etcd refuses a reconfiguration ("unhealthy cluster") until its leader has been in touch with a quorum for a few
+# seconds (strict reconfig check), e.g. right after a member restarted: try again, bounded.
+reconfigure() {
+  i=1
+  while :; do
+    if out=$($ETCDCTL "$@" 2>&1); then echo "$out"; return 0; fi
+    case "$out" in *"unhealthy cluster"*) [ "$i" -lt 12 ] || { echo "$out" >&2; return 1; } ;; *) echo "$out" >&2; return 1 ;; esac
+    i=$((i + 1)); sleep 5
+  done
+}
+case "\${1-}" in
+  remove)
+    [ $# -eq 2 ] || { echo "usage: etcd-member.sh remove NAME" >&2; exit 2; }
+    id=$(members | awk -F', ' -v n="$2" '$3 == n { print $1 }')
+    if [ -z "$id" ]; then echo "etcd-member: $2 is not a member: nothing to remove"; exit 0; fi
+    reconfigure member remove "$id" ;;
+  add)
+    [ $# -eq 3 ] || { echo "usage: etcd-member.sh add NAME PEER_URL" >&2; exit 2; }
+    if members | awk -F', ' -v u="$3" '$4 == u { found = 1 } END { exit !found }'; then
+      echo "etcd-member: $3 is a member already: nothing to add"; exit 0
+    fi
+    reconfigure member add "$2" --peer-urls="$3" ;;
+  *) echo "usage: etcd-member.sh remove NAME | add NAME PEER_URL" >&2; exit 2 ;;
+esac
+`;
 
 function peerUrl(host: Host): string {
   return `https://${host.ip}:${PORTS.etcdPeer}`;

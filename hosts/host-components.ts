@@ -3,6 +3,7 @@ import { AdminKubeconfig } from './admin-kubeconfig';
 import { Certificates } from './certificates';
 import { Containerd } from './containerd';
 import { Etcd } from './etcd';
+import { EtcdSnapshot } from './etcd-snapshot';
 import { Flannel } from './flannel';
 import { InstallScript } from './install-script';
 import { Keepalived } from './keepalived';
@@ -21,6 +22,7 @@ import { NodePrerequisites } from './prerequisites';
 export function addHostComponents(cluster: Cluster): void {
   new Certificates(cluster, 'certificates');
   new Etcd(cluster, 'etcd');
+  new EtcdSnapshot(cluster, 'etcd-snapshot');
   new NodePrerequisites(cluster, 'prerequisites');
   new Containerd(cluster, 'containerd');
   new Flannel(cluster, 'flannel');

@@ -2,6 +2,7 @@ export * from './admin-kubeconfig';
 export * from './certificates';
 export * from './containerd';
 export * from './etcd';
+export * from './etcd-snapshot';
 export * from './flannel';
 export * from './host-components';
 export * from './install-script';

@@ -5,7 +5,7 @@
 #
 #   ${KUBESMITH_COMPONENTS:-$HOME/.cache/kubesmith/components}/
 #     kubernetes-v1.27.16/bin/  kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl
-#     etcd-v3.5.15/bin/         etcd etcdctl
+#     etcd-v3.5.15/bin/         etcd etcdctl etcdutl
 #     flannel-v0.22.2/bin/      flanneld
 #     cni-plugins-v1.3.0/bin/   bridge host-local loopback portmap
 #     flannel-cni-v0.9.1/bin/   flannel
@@ -160,7 +160,7 @@ else timed "$FIELDS_NAME" build_fields; fi
 
 # ---------------------------------------------------------------------- etcd
 ETCD_NAME=etcd-$ETCD_VERSION
-ETCD_RECIPE="go.etcd.io/etcd/{server,etcdctl}/v3@$ETCD_VERSION"
+ETCD_RECIPE="go.etcd.io/etcd/{server,etcdctl,etcdutl}/v3@$ETCD_VERSION"
 build_etcd() {
   local m=$WORK/etcd
   mkdir -p "$m"
@@ -177,11 +177,13 @@ build_etcd() {
     mkdir -p out
     go build -trimpath -ldflags "$LD" -o out/etcd go.etcd.io/etcd/server/v3
     go build -trimpath -ldflags "$LD" -o out/etcdctl go.etcd.io/etcd/etcdctl/v3
+    # etcdutl: the offline tool 3.5 moved `snapshot status` and `snapshot restore` to.
+    go build -trimpath -ldflags "$LD" -o out/etcdutl go.etcd.io/etcd/etcdutl/v3
     ./out/etcd --version | grep -q "etcd Version: ${ETCD_VERSION#v}"
   )
   install_dir "$ETCD_NAME" "$ETCD_RECIPE" "$m/out"
 }
-if cached "$ETCD_NAME" "$ETCD_RECIPE" etcd etcdctl; then log "$ETCD_NAME: cached"
+if cached "$ETCD_NAME" "$ETCD_RECIPE" etcd etcdctl etcdutl; then log "$ETCD_NAME: cached"
 else timed "$ETCD_NAME" build_etcd; fi
 
 # ------------------------------------------------------------------- flannel

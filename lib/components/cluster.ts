@@ -4,11 +4,14 @@ import { ClusterPki, ClusterSecrets } from '../pki';
 import { ComponentId, componentSpec, runsOn, serviceOf } from './component-list';
 import { kubeconfigFor } from './kubeconfig';
 import { HostBundle } from './host-bundle';
+import { MembershipRecord, membershipOf } from './membership';
 
 export interface ClusterProps {
   readonly model: ClusterModel;
   readonly pki: ClusterPki;
   readonly secrets: ClusterSecrets;
+  /** etcd members' states and retired hosts, against the last synth. @default a new cluster: every member 'new' */
+  readonly membership?: MembershipRecord;
 }
 
 /**
@@ -25,6 +28,7 @@ export class Cluster extends Construct {
   readonly model: ClusterModel;
   readonly pki: ClusterPki;
   readonly secrets: ClusterSecrets;
+  readonly membership: MembershipRecord;
   private readonly hostBundles: Map<string, HostBundle>;
   private readonly operator = new Map<string, { content: string; mode: number }>();
 
@@ -33,6 +37,7 @@ export class Cluster extends Construct {
     this.model = props.model;
     this.pki = props.pki;
     this.secrets = props.secrets;
+    this.membership = props.membership ?? membershipOf(props.model);
     const hosts = new Construct(this, 'hosts');
     const contents = new Map<string, Buffer>();
     // Construct ids are prefixed: constructs keeps children in a plain object, where 'constructor' is taken.

@@ -13,7 +13,7 @@ import { CertId } from '../pki';
 
 export type ComponentId =
   | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler'
-  | 'etcd'
+  | 'etcd' | 'etcd-snapshot'
   | 'nginx' | 'keepalived'
   | 'kubelet' | 'kubelet-bootstrap-cleanup' | 'kube-proxy' | 'flanneld' | 'containerd';
 
@@ -24,6 +24,8 @@ export const DIRECTORIES = {
   etcdSsl: { path: PATHS.etcdSsl, mode: 0o755, enforceMode: false },
   // etcd refuses a data directory others can read; keep its parent closed too.
   etcdData: { path: path.posix.dirname(PATHS.etcdData), mode: 0o700, enforceMode: true },
+  // Snapshots hold every Secret of the cluster.
+  etcdSnapshots: { path: PATHS.etcdSnapshots, mode: 0o700, enforceMode: true },
   k8sBin: { path: PATHS.k8sBin, mode: 0o755, enforceMode: false },
   k8sCfg: { path: PATHS.k8sCfg, mode: 0o755, enforceMode: false },
   k8sSsl: { path: PATHS.k8sSsl, mode: 0o755, enforceMode: false },
@@ -82,7 +84,7 @@ export interface ComponentSpec {
   readonly label?: (model: ClusterModel, host: Host) => string;
 }
 
-const ETCD_SOURCE = () => 'etcd v3.5 release tarball (etcd, etcdctl)';
+const ETCD_SOURCE = () => 'etcd v3.5 release tarball (etcd, etcdctl, etcdutl)';
 const KUBERNETES_SOURCE = (model: ClusterModel) => `kubernetes-server-linux-amd64.tar.gz v${model.kubernetesVersion}`;
 const KUBERNETES_DIRS: readonly DirectoryId[] = ['k8sBin', 'k8sCfg', 'k8sSsl', 'k8sLogs'];
 
@@ -132,6 +134,16 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     source: ETCD_SOURCE,
     directories: ['etcdBin', 'etcdCfg', 'etcdSsl', 'etcdData'],
     label: () => `etcd :${PORTS.etcdClient}`,
+  },
+  // A timer, not a daemon: install.sh enables and starts the timer, which starts etcd-snapshot.service on schedule.
+  'etcd-snapshot': {
+    description: 'etcd snapshot of this member, verified and pruned',
+    unit: 'etcd-snapshot.timer',
+    roles: ['etcd'],
+    order: 15,
+    binaries: [`${PATHS.etcdBin}/etcdctl`, `${PATHS.etcdBin}/etcdutl`],
+    source: ETCD_SOURCE,
+    directories: ['etcdSnapshots'],
   },
   'nginx': {
     description: 'nginx L4 load balancer in front of the kube-apiservers',

@@ -5,6 +5,7 @@ export * from './component-list';
 export * from './environment-file';
 export * from './host-bundle';
 export * from './kubeconfig';
+export * from './membership';
 export * from './prerequisites';
 export * from './service-dependencies';
 export * from './systemd-unit';

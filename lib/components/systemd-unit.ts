@@ -1,8 +1,10 @@
 /** A systemd unit file, rendered section by section in a fixed order so output is stable. */
 export interface SystemdUnitProps {
   readonly unit: Readonly<Record<string, string | readonly string[]>>;
-  readonly service: Readonly<Record<string, string | readonly string[]>>;
-  /** @default { WantedBy: 'multi-user.target' } */
+  /** A service unit's [Service]; a timer has [Timer] instead. */
+  readonly service?: Readonly<Record<string, string | readonly string[]>>;
+  readonly timer?: Readonly<Record<string, string | readonly string[]>>;
+  /** Empty: no [Install] (a service only its timer starts). @default { WantedBy: 'multi-user.target' } */
   readonly install?: Readonly<Record<string, string | readonly string[]>>;
 }
 
@@ -11,10 +13,12 @@ export function renderUnit(props: SystemdUnitProps): string {
     `[${name}]`,
     ...Object.entries(entries).flatMap(([k, v]) => (typeof v === 'string' ? [v] : v).map((x) => `${k}=${x}`)),
   ].join('\n');
+  const install = props.install ?? { WantedBy: 'multi-user.target' };
   return `${[
     section('Unit', props.unit),
-    section('Service', props.service),
-    section('Install', props.install ?? { WantedBy: 'multi-user.target' }),
+    ...(props.service ? [section('Service', props.service)] : []),
+    ...(props.timer ? [section('Timer', props.timer)] : []),
+    ...(Object.keys(install).length > 0 ? [section('Install', install)] : []),
   ].join('\n\n')}\n`;
 }
 

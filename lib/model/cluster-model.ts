@@ -38,6 +38,15 @@ export interface ClusterNetwork {
   readonly nodePortRange: { readonly low: number; readonly high: number };
 }
 
+export interface EtcdSettings {
+  readonly snapshots: {
+    readonly enabled: boolean;
+    readonly schedule: string;
+    readonly keep: number;
+    readonly afterSnapshot?: string;
+  };
+}
+
 export interface CertificateSettings {
   readonly subject: { readonly country?: string; readonly state?: string; readonly locality?: string };
   readonly caValidityDays: number;
@@ -69,6 +78,7 @@ export class ClusterModel {
   readonly imageRegistry?: string;
   readonly addons: ResolvedAddons;
   readonly apps: readonly ResolvedApp[];
+  readonly etcd: EtcdSettings;
   private readonly byRole = new Map<HostRole, Host[]>();
 
   private constructor(def: ClusterDefinition) {
@@ -119,6 +129,15 @@ export class ClusterModel {
       keyAlgorithm: c.keyAlgorithm ?? DEFAULTS.certificates.keyAlgorithm,
     };
     this.imageRegistry = def.imageRegistry;
+    const snapshots = def.etcd?.snapshots ?? {};
+    this.etcd = {
+      snapshots: {
+        enabled: snapshots.enabled ?? DEFAULTS.etcd.snapshots.enabled,
+        schedule: snapshots.schedule ?? DEFAULTS.etcd.snapshots.schedule,
+        keep: snapshots.keep ?? DEFAULTS.etcd.snapshots.keep,
+        ...(snapshots.afterSnapshot !== undefined ? { afterSnapshot: snapshots.afterSnapshot } : {}),
+      },
+    };
     this.apps = (def.apps ?? []).map((app) => resolveApp(app, def.imageRegistry));
     this.addons = resolveAddons(def.addons ?? {}, this.apps, def.imageRegistry);
   }

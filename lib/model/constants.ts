@@ -9,6 +9,8 @@ export const PATHS = {
   etcdCfg: '/opt/etcd/cfg',
   etcdSsl: '/opt/etcd/ssl',
   etcdData: '/var/lib/etcd/default.etcd',
+  /** Beside the data directory, under the same 0700 parent. */
+  etcdSnapshots: '/var/lib/etcd/snapshots',
   k8sBin: '/opt/kubernetes/bin',
   k8sCfg: '/opt/kubernetes/cfg',
   k8sSsl: '/opt/kubernetes/ssl',

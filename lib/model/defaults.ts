@@ -57,6 +57,13 @@ export const DEFAULTS = {
       ttlHours: 24,
     },
   },
+  etcd: {
+    snapshots: {
+      enabled: true,
+      schedule: 'daily',
+      keep: 7,
+    },
+  },
   app: {
     useImageRegistry: true,
     replicas: 1,

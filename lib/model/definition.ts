@@ -164,11 +164,44 @@ export interface ClusterDefinition {
   readonly imageRegistry?: string;
   /** Cluster addons: CoreDNS, Dashboard, ingress-nginx and TLS bootstrap RBAC. */
   readonly addons?: AddonsDefinition;
+  /** @default DEFAULTS.etcd */
+  readonly etcd?: EtcdDefinition;
   /**
    * Applications deployed with the addons.
    * @default none
    */
   readonly apps?: readonly AppDefinition[];
+}
+
+/** Day-2 etcd operations. */
+export interface EtcdDefinition {
+  /** @default DEFAULTS.etcd.snapshots */
+  readonly snapshots?: EtcdSnapshotsDefinition;
+}
+
+/**
+ * Every etcd member saves a snapshot of its own on a systemd timer (etcd-snapshot.timer), verifies it with
+ * `etcdutl snapshot status`, keeps the newest `keep` in /var/lib/etcd/snapshots (0700) and then runs `afterSnapshot`.
+ */
+export interface EtcdSnapshotsDefinition {
+  /** @default DEFAULTS.etcd.snapshots.enabled */
+  readonly enabled?: boolean;
+  /**
+   * When, as a systemd OnCalendar expression, e.g. 'daily', 'hourly', '*-*-* 02:30:00'.
+   * @default DEFAULTS.etcd.snapshots.schedule
+   */
+  readonly schedule?: string;
+  /**
+   * How many snapshots each member keeps; older ones are removed after a new one is verified.
+   * @default DEFAULTS.etcd.snapshots.keep
+   */
+  readonly keep?: number;
+  /**
+   * A shell command run after each verified snapshot, with SNAPSHOT set to its path: the off-site copy, e.g.
+   * 'rsync -a "$SNAPSHOT" backup@10.0.0.9:/srv/etcd/'. A failure marks the run failed; the snapshot stays.
+   * @default none
+   */
+  readonly afterSnapshot?: string;
 }
 
 export interface CoreDnsDefinition {

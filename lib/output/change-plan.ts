@@ -1,15 +1,22 @@
-import { HostBundle, rolloutRank, serviceDependencies } from '../components';
+import {
+  HostBundle, MembershipRecord, rolloutRank, serviceDependencies,
+} from '../components';
 import { HostRole } from '../model';
 import { PkiEvent, formatEvent } from '../pki';
 import { sha256 } from './bundle-writer';
+import { RuntimeStep } from './rollout/runtime-steps';
 
 /** What one synth produced, kept in the state dir to diff the next synth against. */
 export interface SynthRecord {
   readonly hosts: Readonly<Record<string, {
     readonly roles: readonly HostRole[];
+    /** Where it was, for runtime steps once it has left the definition (drain, stop). Absent in older records. */
+    readonly ip?: string;
     /** path → sha256 */
     readonly files: Readonly<Record<string, string>>;
   }>>;
+  /** etcd members' states and retired hosts (lib/components/membership.ts). Absent in older records. */
+  readonly membership?: MembershipRecord;
 }
 
 export interface HostChange {
@@ -27,14 +34,18 @@ export interface HostChange {
 export interface ChangePlan {
   readonly hosts: HostChange[];
   readonly certificates: readonly PkiEvent[];
+  /** Membership steps this synth adds (member remove/add, drain, delete node), run before the roll-out. */
+  readonly runtime?: readonly RuntimeStep[];
 }
 
-export function recordOf(bundles: readonly HostBundle[]): SynthRecord {
+export function recordOf(bundles: readonly HostBundle[], membership?: MembershipRecord): SynthRecord {
   return {
     hosts: Object.fromEntries(bundles.map((b) => [b.host.name, {
       roles: b.host.roles,
+      ip: b.host.ip,
       files: Object.fromEntries(b.files.map((f) => [f.path, sha256(f.content)])),
     }])),
+    ...(membership ? { membership } : {}),
   };
 }
 
@@ -66,7 +77,7 @@ export function changePlan(
 }
 
 export function isEmptyPlan(plan: ChangePlan): boolean {
-  return plan.hosts.length === 0 && plan.certificates.length === 0;
+  return plan.hosts.length === 0 && plan.certificates.length === 0 && (plan.runtime ?? []).length === 0;
 }
 
 export function formatPlan(plan: ChangePlan): string[] {
@@ -74,6 +85,10 @@ export function formatPlan(plan: ChangePlan): string[] {
   if (plan.certificates.length > 0) {
     lines.push('certificates:');
     for (const e of plan.certificates) lines.push(`  ${formatEvent(e)}`);
+  }
+  if ((plan.runtime ?? []).length > 0) {
+    lines.push('runtime steps, before the roll-out (deploy.sh --yes and ansible/site.yml run them, in this order):');
+    plan.runtime!.forEach((s, i) => lines.push(`  ${i + 1}. ${s.title} (${s.on === 'operator' ? 'from this machine' : `on ${s.on.map((h) => h.name).join(', ')}`})`));
   }
   if (plan.hosts.length > 0) {
     lines.push('changes, in roll-out order (one host at a time within etcd and master):');

@@ -1,6 +1,7 @@
 import { Cluster } from '../components';
 import {
-  renderCheckPlaybook, renderInstallTasks, renderInventory, renderPlaybook, renderStageTasks,
+  renderCheckPlaybook, renderInstallTasks, renderInventory, renderPlaybook, renderRestorePlaybook, renderSnapshotPlaybook,
+  renderStageTasks,
 } from './rollout/ansible';
 import { renderDeployScript } from './rollout/deploy-script';
 import { renderTopology } from './topology';
@@ -10,9 +11,11 @@ export function addOperatorFiles(cluster: Cluster): void {
   const { model } = cluster;
   cluster.addOperatorFile('topology.md', renderTopology(model), 0o644);
   cluster.addOperatorFile('ansible/inventory.ini', renderInventory(model), 0o644);
-  cluster.addOperatorFile('ansible/site.yml', renderPlaybook(model), 0o644);
+  cluster.addOperatorFile('ansible/site.yml', renderPlaybook(model, cluster.membership), 0o644);
   cluster.addOperatorFile('ansible/install-bundle.yml', renderInstallTasks(model), 0o644);
   cluster.addOperatorFile('ansible/stage-bundle.yml', renderStageTasks(), 0o644);
   cluster.addOperatorFile('ansible/check.yml', renderCheckPlaybook(), 0o644);
-  cluster.addOperatorFile('deploy.sh', renderDeployScript(model), 0o755);
+  cluster.addOperatorFile('ansible/snapshot.yml', renderSnapshotPlaybook(model), 0o644);
+  cluster.addOperatorFile('ansible/restore.yml', renderRestorePlaybook(model), 0o644);
+  cluster.addOperatorFile('deploy.sh', renderDeployScript(model, cluster.membership), 0o755);
 }

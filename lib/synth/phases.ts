@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { App } from 'cdk8s';
 import { Cluster } from '../components/cluster';
+import { MembershipRecord, membershipOf } from '../components/membership';
 import { ClusterModel } from '../model/cluster-model';
 import { PATHS } from '../model/constants';
 import { ClusterDefinition } from '../model/definition';
@@ -15,6 +16,7 @@ import {
   IDENTITY_FILE, describeOwner, identityOf, outputOwner, renderIdentity,
 } from '../output/identity';
 import { addOperatorFiles } from '../output/operator-files';
+import { newMembershipSteps } from '../output/rollout/runtime-steps';
 import { PkiStateError } from '../pki/errors';
 import { ClusterPki } from '../pki/cluster-pki';
 import { PkiEvent } from '../pki/reasons';
@@ -39,6 +41,7 @@ export class SynthRun {
   model!: ClusterModel;
   store!: StateStore;
   previous?: SynthRecord;
+  membership!: MembershipRecord;
   secrets!: LoadedSecrets;
   loadingPki!: Promise<ClusterPki>;
   packing = false;
@@ -123,6 +126,8 @@ export const PHASES: readonly Phase[] = [
       const fresh = r.store.isEmpty();
       checkOwner(r, fresh);
       r.previous = readRecord(r.store);
+      // Before the PKI: a membership change etcd cannot make is refused with nothing written.
+      r.membership = membershipOf(r.model, r.previous?.membership, r.previous?.hosts);
       const now = r.options.now ?? new Date();
       r.secrets = loadSecrets(r.store, {
         fresh, now, tokenTtlHours: r.model.addons.bootstrapToken.ttlHours, encryptionInUse: encryptionInUse(r.previous),
@@ -157,7 +162,9 @@ export const PHASES: readonly Phase[] = [
       const { App, YamlOutputType, addHostComponents, addAddonCharts, issuedAppTls } = r.modules;
       r.staging = fs.mkdtempSync(path.join(os.tmpdir(), 'kubesmith-addons-'));
       r.app = new App({ outdir: r.staging, outputFileExtension: '.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
-      r.cluster = new Cluster(r.app, 'cluster', { model: r.model, pki: r.pki, secrets: r.secrets.secrets });
+      r.cluster = new Cluster(r.app, 'cluster', {
+        model: r.model, pki: r.pki, secrets: r.secrets.secrets, membership: r.membership,
+      });
       addHostComponents(r.cluster);
       addOperatorFiles(r.cluster);
       r.cluster.addOperatorFile(IDENTITY_FILE, renderIdentity(identityOf(r.model, r.pki)), 0o644);
@@ -190,8 +197,11 @@ export const PHASES: readonly Phase[] = [
   {
     name: 'plan',
     run: (r) => {
-      r.current = recordOf(r.cluster.bundles);
-      r.plan = changePlan(r.previous, r.cluster.bundles, r.events, r.current);
+      r.current = recordOf(r.cluster.bundles, r.membership);
+      r.plan = {
+        ...changePlan(r.previous, r.cluster.bundles, r.events, r.current),
+        runtime: r.previous ? newMembershipSteps(r.model, r.previous.membership, r.membership) : [],
+      };
       report(r);
     },
   },

@@ -32,7 +32,10 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster: the hosts run wha
       for (const c of componentsOn(bundle.host, model).filter((x) => !x.packaged)) {
         const unit = bundle.files.find((f) => `/${f.path}` === `${PATHS.systemdUnits}/${c.unit}`);
         expect([bundle.host.name, c.id, unit !== undefined]).toEqual([bundle.host.name, c.id, true]);
-        const exec = /^ExecStart=(\S+)/m.exec(unit!.content.toString())![1];
+        // A timer names the service it starts; that service's unit runs the binaries.
+        const timerOf = /^Unit=(\S+)$/m.exec(unit!.content.toString())?.[1];
+        const runs = timerOf ? bundle.files.find((f) => `/${f.path}` === `${PATHS.systemdUnits}/${timerOf}`)! : unit!;
+        const exec = /^ExecStart=(\S+)/m.exec(runs.content.toString())![1];
         expect([c.id, c.binaries.includes(exec) || exec.endsWith('.sh')]).toEqual([c.id, true]);
       }
     }
@@ -62,8 +65,8 @@ test('the roll-out goes phase by phase: etcd members, masters, lb hosts, nodes',
   ]);
 });
 
-test('start order: etcd, containerd, the control plane, the load balancer, kubelet and kube-proxy, flanneld (its Node\'s podCIDR), the bootstrap cleanup', () => {
+test('start order: etcd, its snapshot timer, containerd, the control plane, the load balancer, kubelet and kube-proxy, flanneld (its Node\'s podCIDR), the bootstrap cleanup', () => {
   const order = [...COMPONENT_LIST].sort((a, b) => a.order - b.order || (a.unit < b.unit ? -1 : 1)).map((c) => c.id);
-  expect(order).toEqual(['etcd', 'containerd', 'kube-apiserver', 'kube-controller-manager',
+  expect(order).toEqual(['etcd', 'etcd-snapshot', 'containerd', 'kube-apiserver', 'kube-controller-manager',
     'kube-scheduler', 'nginx', 'keepalived', 'kube-proxy', 'kubelet', 'flanneld', 'kubelet-bootstrap-cleanup']);
 });

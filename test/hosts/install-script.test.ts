@@ -310,7 +310,7 @@ describe('root files of a bundle', () => {
   test('the directories follow the roles', () => {
     const dirs = (host: string) => hostDirectories(s.result.model.host(host), s.result.model).map((d) => `${d.mode.toString(8)} ${d.path}`);
     expect(dirs('k8s1')).toEqual([
-      '755 /opt/etcd/bin', '755 /opt/etcd/cfg', '755 /opt/etcd/ssl', '700 /var/lib/etcd',
+      '755 /opt/etcd/bin', '755 /opt/etcd/cfg', '755 /opt/etcd/ssl', '700 /var/lib/etcd', '700 /var/lib/etcd/snapshots',
       '755 /opt/kubernetes/bin', '755 /opt/kubernetes/cfg', '755 /opt/kubernetes/ssl', '755 /opt/kubernetes/logs',
       '755 /opt/cni/bin', '755 /etc/cni/net.d', '755 /var/log/nginx',
     ]);

@@ -38,6 +38,16 @@ function emittedUnits(c: InstalledCluster, host: string): string[] {
   return [...c.s.bundles.get(host)!.keys()].filter((p) => path.posix.dirname(p) === dir).map((p) => path.posix.basename(p)).sort();
 }
 
+/** Units a registered timer starts (its [Timer] Unit=): in the bundle, not registered themselves. unit → timer. */
+function timerServices(c: InstalledCluster, host: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of c.s.result.cluster.bundle(host).services.filter((x) => x.unit.endsWith('.timer'))) {
+    const timer = parseUnit(fs.readFileSync(c.file(host, `${PATHS.systemdUnits}/${s.unit}`), 'utf8'));
+    for (const [k, v] of timer.get('Timer') ?? []) if (k === 'Unit') out.set(v, s.unit);
+  }
+  return out;
+}
+
 /** Puts the stub programs and the system unit library (without replacing the bundle's units) into a host's root. */
 function prepareRoot(c: InstalledCluster, host: string, root = c.root(host)): void {
   const bundle = c.s.result.cluster.bundle(host);
@@ -63,8 +73,8 @@ describeIf(tools.ok)('systemd-analyze verify', () => {
 
     test('every service a bundle registers (but the OS packages\' nginx and keepalived) has its unit in the bundle, and only those', () => {
       for (const h of c.model.hosts) {
-        const services = c.s.result.cluster.bundle(h.name).services.filter((s) => !s.packaged).map((s) => s.unit).sort();
-        expect([h.name, emittedUnits(c, h.name)]).toEqual([h.name, services]);
+        const services = c.s.result.cluster.bundle(h.name).services.filter((s) => !s.packaged).map((s) => s.unit);
+        expect([h.name, emittedUnits(c, h.name)]).toEqual([h.name, [...services, ...timerServices(c, h.name).keys()].sort()]);
       }
     });
 
@@ -77,7 +87,7 @@ describeIf(tools.ok)('systemd-analyze verify', () => {
           // The ExecStart binary is what install.sh checks for: a unit naming another path would never start.
           const parsed = parseUnit(fs.readFileSync(c.file(h.name, `${PATHS.systemdUnits}/${unit}`), 'utf8'));
           const exec = (parsed.get('Service') ?? []).filter(([k]) => k === 'ExecStart').map(([, v]) => splitWords(v)[0].word.replace(/^[-@:+!]+/, ''));
-          const svc = bundle.services.find((s) => s.unit === unit)!;
+          const svc = bundle.services.find((s) => s.unit === (timerServices(c, h.name).get(unit) ?? unit))!;
           const known = [...svc.binaries, ...bundle.files.filter((f) => f.mode & 0o111).map((f) => `/${f.path}`)];
           expect([h.name, unit, exec.filter((b) => !known.includes(b))]).toEqual([h.name, unit, []]);
         }

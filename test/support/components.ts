@@ -41,6 +41,7 @@ export const COMPONENT_PROGRAMS: Readonly<Record<string, keyof typeof COMPONENT_
   kubectl: 'kubernetes',
   etcd: 'etcd',
   etcdctl: 'etcd',
+  etcdutl: 'etcd',
   flanneld: 'flannel',
   bridge: 'cniPlugins',
   'host-local': 'cniPlugins',

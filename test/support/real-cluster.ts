@@ -57,8 +57,10 @@ export interface InstalledCluster {
  * the host's services name (only those with a stand-in; the rest stay missing),
  * unless `standIns` is false.
  */
-export async function installCluster(def: ClusterDefinition = REAL_CLUSTER, opts: { standIns?: boolean } = {}): Promise<InstalledCluster> {
-  const s = await synthBundles(def);
+export async function installCluster(
+  def: ClusterDefinition = REAL_CLUSTER, opts: { standIns?: boolean; /** reuse this synth directory (its state) */ dir?: string } = {},
+): Promise<InstalledCluster> {
+  const s = await synthBundles(def, opts.dir);
   const model = s.result.model;
   const roots = new Map<string, string>();
   for (const host of model.hosts) {

@@ -3,6 +3,7 @@ import { addonRules } from './addons';
 import { appRules } from './apps';
 import { certificateRules } from './certificates';
 import { clusterRules } from './cluster';
+import { etcdRules } from './etcd';
 import { hostRules } from './hosts';
 import { DefinitionIssue } from './issue';
 import { loadBalancerRules } from './load-balancer';
@@ -15,7 +16,7 @@ export { parsePortRange } from './values';
 
 /** The rule groups, by area; each returns its issues. */
 const RULE_GROUPS: readonly ((view: DefinitionView) => DefinitionIssue[])[] = [
-  clusterRules, hostRules, networkRules, loadBalancerRules, certificateRules, addonRules, appRules,
+  clusterRules, hostRules, networkRules, loadBalancerRules, certificateRules, addonRules, appRules, etcdRules,
 ];
 
 /**

@@ -37,6 +37,7 @@ const DEFINITION: Shape<ClusterDefinition> = {
     ingressNginx: { enabled: 'value', nodeSelector: 'record', config: 'record' },
     bootstrapToken: { extraGroups: { list: 'value' }, ttlHours: 'value' },
   },
+  etcd: { snapshots: { enabled: 'value', schedule: 'value', keep: 'value', afterSnapshot: 'value' } },
   apps: {
     list: {
       name: 'value', namespace: 'value', image: 'value', useImageRegistry: 'value', replicas: 'value',

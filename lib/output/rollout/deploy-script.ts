@@ -1,14 +1,48 @@
-import { rolloutSteps } from '../../components';
+import { MembershipRecord, membershipOf, rolloutSteps } from '../../components';
 import { ClusterModel } from '../../model';
 import { certPath } from '../../pki';
 import { etcdctlCommand } from './etcdctl';
+import {
+  RuntimeStep, SNAPSHOT_COMMAND, membershipSteps, restoreSteps,
+} from './runtime-steps';
+
+/** A bash word holding exactly `s`. */
+function sq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Two bash functions for a list of steps: NAME_plan prints them numbered, NAME_run runs them in order. */
+export function renderBashSteps(name: string, steps: readonly RuntimeStep[]): string {
+  const plan: string[] = [];
+  const run: string[] = [];
+  steps.forEach((s, i) => {
+    const where = s.on === 'operator' ? 'here' : s.on.map((h) => h.name).join(', ');
+    plan.push(`  say ${sq(`  ${i + 1}. ${s.title} (${where})`)}`);
+    if (s.command) plan.push(`  say ${sq(`       ${s.command}`)}`);
+    run.push(`  say ${sq(`${i + 1}. ${s.title}`)}`);
+    if (s.on === 'operator') {
+      run.push(`  local_step ${sq(s.command!)}`);
+      return;
+    }
+    for (const h of s.on) {
+      const host = `${sq(h.name)} ${sq(h.ip)}`;
+      if (s.upload) run.push(`  upload ${host} "$FILE" ${sq(s.upload)}`);
+      if (s.install) run.push(`  install_host ${host}`);
+      if (!s.command) continue;
+      const how = s.wait ? 'wait' : s.bestEffort ? 'best-effort' : 'once';
+      run.push(`  on_host ${how} ${host} ${sq(s.command)}`);
+    }
+  });
+  return [`${name}_plan() {`, ...(plan.length ? plan : ['  :']), '}', `${name}_run() {`, ...(run.length ? run : ['  :']), '}', ''].join('\n');
+}
 
 /**
  * dist/deploy.sh: the roll-out over scp and ssh for users without Ansible. Prints the plan first and
  * changes nothing without --yes. SSH and SCP may name other programs (tests use stubs).
  */
-export function renderDeployScript(model: ClusterModel): string {
+export function renderDeployScript(model: ClusterModel, membership: MembershipRecord = membershipOf(model)): string {
   const etcdctl = etcdctlCommand();
+  const members = membershipSteps(model, membership);
   const steps = rolloutSteps(model).map((s) => `  '${s.phase} ${s.host.name} ${s.host.ip}'`);
   return `#!/usr/bin/env bash
 # kubesmith deploy.sh for cluster ${model.name}. Generated: edit the cluster definition instead.
@@ -16,14 +50,19 @@ export function renderDeployScript(model: ClusterModel): string {
 # etcd members, the etcd cluster's health, masters one at a time (each waits for its apiserver's /readyz),
 # lb hosts one at a time, nodes. Prints the plan; changes nothing without --yes.
 # --check: runs each host's install.sh --check (files that differ from the bundle, units not active); exit 3 on drift.
+# --snapshot: an etcd snapshot now, on the first member (or --only MEMBER), copied to snapshots/ here.
+# --restore FILE: restores every etcd member from a snapshot (prints the steps; runs them only with --yes).
+# Membership changes the last synths planned (member remove/add, drain, delete node) run before the roll-out.
 set -euo pipefail
 
-usage() { echo "usage: deploy.sh [--yes | --check] [--user USER] [--only HOST]"; }
-YES=0 CHECK=0 SSH_USER=root ONLY=''
+usage() { echo "usage: deploy.sh [--yes | --check | --snapshot | --restore FILE] [--user USER] [--only HOST]"; }
+YES=0 CHECK=0 SNAPSHOT=0 FILE='' SSH_USER=root ONLY=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --yes) YES=1; shift ;;
     --check) CHECK=1; shift ;;
+    --snapshot) SNAPSHOT=1; shift ;;
+    --restore) [ $# -ge 2 ] || { usage >&2; exit 2; }; FILE=$2; shift 2 ;;
     --user) [ $# -ge 2 ] || { usage >&2; exit 2; }; SSH_USER=$2; shift 2 ;;
     --only) [ $# -ge 2 ] || { usage >&2; exit 2; }; ONLY=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -61,6 +100,64 @@ stage() {
   remote "$2" "rm -rf $STAGING/bundle && mkdir -p $STAGING/bundle && tar -xzf $STAGING/$1.tar.gz -C $STAGING/bundle"
 }
 
+# Runtime steps (lib/output/rollout/runtime-steps.ts). on_host once|wait|best-effort HOST ADDRESS COMMAND
+declare -A DONE=()
+on_host() {
+  local how=$1 host=$2 ip=$3 cmd=$4
+  say "  $host: $cmd"
+  case "$how" in
+    wait) wait_for "$ip" "$host" "$cmd" ;;
+    best-effort) remote "$ip" "$cmd" || say "  $host: failed or unreachable (it may be gone for good); going on" ;;
+    *) remote "$ip" "$cmd" || die "$host: failed: $cmd" ;;
+  esac
+}
+local_step() { say "  here: $1"; bash -c "$1" || die "failed here: $1"; }
+# Copies the operator's FILE to HOST:DEST (0600) and checks it arrived whole.
+upload() {
+  local host=$1 ip=$2 src=$3 dst=$4 sum
+  remote "$ip" "mkdir -p \$(dirname $dst)"
+  "$SCP" "\${OPTS[@]}" -q "$src" "$SSH_USER@$ip:$dst"
+  sum=$(sha256sum < "$src"); sum=\${sum%% *}
+  remote "$ip" "chmod 600 $dst && echo '$sum  $dst' | sha256sum -c --quiet" || die "$host: $dst differs from $src after the copy"
+  say "  $host: $dst (sha256 $sum)"
+}
+install_host() {
+  say "$1 ($2): installing"
+  stage "$1" "$2"
+  remote "$2" "$STAGING/bundle/install.sh"
+  DONE[$1]=1
+}
+
+${renderBashSteps('restore', restoreSteps(model))}
+${renderBashSteps('membership', members)}
+if [ "$SNAPSHOT" = 1 ]; then
+  read -r host ip <<< "$FIRST_ETCD"
+  if [ -n "$ONLY" ]; then
+    host=''
+    for step in "\${STEPS[@]}"; do read -r phase h a <<< "$step"; if [ "$phase" = etcd ] && [ "$h" = "$ONLY" ]; then host=$h ip=$a; fi; done
+    [ -n "$host" ] || die "--only $ONLY is not an etcd member"
+  fi
+  say "$host ($ip): taking an etcd snapshot"
+  out=$(remote "$ip" ${sq(SNAPSHOT_COMMAND)}) || die "$host: the snapshot failed"
+  file=\${out##*$'\n'}
+  mkdir -p snapshots && chmod 700 snapshots
+  "$SCP" "\${OPTS[@]}" -q "$SSH_USER@$ip:$file" "snapshots/\${file##*/}"
+  chmod 600 "snapshots/\${file##*/}"
+  sum=$(sha256sum < "snapshots/\${file##*/}")
+  say "saved snapshots/\${file##*/} (sha256 \${sum%% *}; $file stays on $host): it holds every Secret, keep it safe"
+  exit 0
+fi
+
+if [ -n "$FILE" ]; then
+  [ -f "$FILE" ] || die "no snapshot file $FILE"
+  say "restore of cluster ${model.name} from $FILE, in this order:"
+  restore_plan
+  if [ "$YES" != 1 ]; then say "nothing done: run again with --yes to restore (the apiservers and etcd stop meanwhile)"; exit 0; fi
+  restore_run
+  say "restored; the old data directories stay beside the new ones (\${STAGING%/*}: see etcd-restore.sh's output above)"
+  exit 0
+fi
+
 if [ "$CHECK" = 1 ]; then
   declare -A CHECKED=()
   DRIFTED=()
@@ -94,9 +191,9 @@ for step in "\${STEPS[@]}"; do
   if [ -z "\${SEEN[$host]-}" ]; then say "  $phase: copy hosts/$host.tar.gz to $SSH_USER@$ip and run its install.sh"; SEEN[$host]=1
   else say "  $phase: $host (installed above)"; fi
 done
-if [ "$YES" != 1 ]; then say "nothing done: run again with --yes to roll out"; exit 0; fi
-
-declare -A DONE=()
+${members.length > 0 ? `if [ -z "$ONLY" ]; then say "membership, before the roll-out (each a no-op once done):"; membership_plan; fi
+` : ''}if [ "$YES" != 1 ]; then say "nothing done: run again with --yes to roll out"; exit 0; fi
+${members.length > 0 ? '[ -n "$ONLY" ] || membership_run\n' : ''}
 previous=''
 for step in "\${STEPS[@]}"; do
   read -r phase host ip <<< "$step"

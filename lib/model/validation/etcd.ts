@@ -1,0 +1,27 @@
+import { DEFAULTS } from '../defaults';
+import { DefinitionIssue, Issues } from './issue';
+import { checkBoolean, isPositiveInt } from './values';
+import { DefinitionView } from './view';
+
+/** systemd calendar expressions use only these characters ('daily', 'Mon *-*-* 02:00:00', '*:0/15'). */
+const CALENDAR = /^[A-Za-z0-9*:/.,~ -]{1,64}$/;
+/** More snapshots than a year of daily ones is a mistake, not a policy. */
+const MAX_KEEP = 366;
+
+/** etcd.snapshots: schedule, keep, afterSnapshot. */
+export function etcdRules({ d }: DefinitionView): DefinitionIssue[] {
+  const issues = new Issues();
+  const s = d.etcd?.snapshots ?? {};
+  checkBoolean(issues, 'etcd.snapshots.enabled', s.enabled);
+  if (s.schedule !== undefined && (typeof s.schedule !== 'string' || !CALENDAR.test(s.schedule) || s.schedule.trim() !== s.schedule)) {
+    issues.add('etcd.snapshots.schedule', s.schedule, `is not a systemd OnCalendar expression; use e.g. "${DEFAULTS.etcd.snapshots.schedule}", "hourly" or "*-*-* 02:30:00"`);
+  }
+  if (s.keep !== undefined && !(isPositiveInt(s.keep) && s.keep <= MAX_KEEP)) {
+    issues.add('etcd.snapshots.keep', s.keep, `must be a whole number of snapshots from 1 to ${MAX_KEEP}, e.g. ${DEFAULTS.etcd.snapshots.keep}`);
+  }
+  const after = s.afterSnapshot;
+  if (after !== undefined && (typeof after !== 'string' || after.trim() === '' || after.length > 1024 || /[\0\n\r]/.test(after))) {
+    issues.add('etcd.snapshots.afterSnapshot', after, 'must be one line of shell (at most 1024 characters) run with SNAPSHOT set, e.g. \'rsync -a "$SNAPSHOT" backup@10.0.0.9:/srv/etcd/\'');
+  }
+  return issues.list;
+}

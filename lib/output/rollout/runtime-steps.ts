@@ -1,0 +1,128 @@
+import * as path from 'path';
+import { ETCD_FILES } from '../../../hosts/etcd';
+import { ETCD_SNAPSHOT } from '../../../hosts/etcd-snapshot';
+import { MembershipRecord, unitOf } from '../../components';
+import { ClusterModel, PATHS } from '../../model';
+import { certPath } from '../../pki';
+import { etcdctlCommand } from './etcdctl';
+
+/**
+ * Day-2 operations as ordered steps, made once here and rendered by deploy.sh, Ansible and the change plan (and run
+ * as they are by the real-etcd tests): what runs where, in which order, and which steps wait.
+ */
+export interface RuntimeStep {
+  /** What it does, in the plan's words. */
+  readonly title: string;
+  /** The hosts it runs on, one after the other; 'operator': the operator's machine, in dist/ (kubectl, admin.kubeconfig). */
+  readonly on: readonly StepHost[] | 'operator';
+  /** Shell command, run as root on each host. */
+  readonly command?: string;
+  /** Copy the operator's file (the snapshot) to this path on each host first (0600). */
+  readonly upload?: string;
+  /** Copy the host's bundle and run its install.sh (before `command`). */
+  readonly install?: boolean;
+  /** Retried until it succeeds (bounded): a wait. */
+  readonly wait?: boolean;
+  /** A failure is reported and the run goes on: the host may be gone for good. */
+  readonly bestEffort?: boolean;
+}
+
+export interface StepHost { readonly name: string; readonly ip: string }
+
+/** Where a restore puts the operator's snapshot on each member: beside the data directory, in its 0700 parent. */
+export const RESTORE_SNAPSHOT = `${path.posix.dirname(PATHS.etcdData)}/restore-snapshot.db`;
+/** The operator's kubectl: admin.kubeconfig beside deploy.sh; KUBECTL names another program. */
+export const OPERATOR_KUBECTL = '"${KUBECTL:-kubectl}" --kubeconfig admin.kubeconfig';
+
+const systemctl = (verb: string, ...units: string[]) => `systemctl ${verb} ${units.join(' ')}`;
+const hostOf = (h: StepHost): StepHost => ({ name: h.name, ip: h.ip });
+
+/** Every member's health, asked from a member (all endpoints: the cluster, not just the local one). */
+export function etcdHealthCommand(model: ClusterModel): string {
+  return `${etcdctlCommand()} --endpoints=${model.etcdEndpoints.join(',')} endpoint health`;
+}
+
+export function readyzCommand(model: ClusterModel): string {
+  return `curl -fsS --cacert ${certPath('kubernetes-ca')} https://127.0.0.1:${model.apiServerPort}/readyz`;
+}
+
+/**
+ * Restore from a snapshot, in the only safe order: check the snapshot on every member; stop the apiservers; stop etcd
+ * everywhere; restore every member with its own name and peer URLs into a fresh data directory (the old one kept
+ * aside); start etcd and wait for health; start the apiservers and wait for /readyz.
+ */
+export function restoreSteps(model: ClusterModel): RuntimeStep[] {
+  const members = model.etcdMembers.map(hostOf);
+  const masters = model.masters.map(hostOf);
+  return [
+    { title: 'copy the snapshot to every etcd member and check it there', on: members, upload: RESTORE_SNAPSHOT,
+      command: `${ETCD_FILES.etcdutl} snapshot status ${RESTORE_SNAPSHOT} -w table` },
+    { title: 'stop the apiservers', on: masters, command: systemctl('stop', unitOf('kube-apiserver')) },
+    { title: 'stop etcd on every member', on: members, command: systemctl('stop', unitOf('etcd')) },
+    { title: 'restore every member with its own name and peer URLs into a fresh data directory (the old one kept aside)',
+      on: members, command: `${ETCD_FILES.restore} ${RESTORE_SNAPSHOT}` },
+    // --no-block: a member's start (Type=notify) completes only once a quorum has started.
+    { title: 'start etcd on every member', on: members, command: systemctl('start --no-block', unitOf('etcd')) },
+    { title: 'wait for the etcd cluster to be healthy', on: members.slice(0, 1), command: etcdHealthCommand(model), wait: true },
+    { title: 'start the apiservers', on: masters, command: systemctl('start', unitOf('kube-apiserver')) },
+    { title: 'wait for each apiserver\'s /readyz', on: masters, command: readyzCommand(model), wait: true },
+  ];
+}
+
+/** An on-demand snapshot on one member: the timer's own script, which prints the file it made last. */
+export const SNAPSHOT_COMMAND = ETCD_SNAPSHOT.script;
+
+/**
+ * Membership steps the roll-out runs before it installs anything, from the synth record (each a no-op once done):
+ * retired nodes are drained, stopped and deleted; retired members removed and stopped; a member joining a running
+ * cluster is added, installed (its ETCD_INITIAL_CLUSTER_STATE is 'existing') and waited for. The lb hosts' new
+ * nginx upstream comes with the roll-out itself.
+ */
+export function membershipSteps(model: ClusterModel, membership: MembershipRecord): RuntimeStep[] {
+  const steps: RuntimeStep[] = [];
+  const kubectl = OPERATOR_KUBECTL;
+  const where = (n: { ip?: string }) => n.ip !== undefined;
+  for (const n of membership.retiredNodes) {
+    // Guarded: a Node already gone is done; kubectl failing to reach the cluster is not.
+    const exists = `test -n "$(${kubectl} get node ${n.name} --ignore-not-found -o name)"`;
+    steps.push({ title: `kubectl drain ${n.name}`, on: 'operator',
+      command: `if ${exists}; then ${kubectl} drain ${n.name} --ignore-daemonsets --delete-emptydir-data --timeout=300s; fi` });
+    if (where(n)) {
+      steps.push({ title: `stop the kubelet and kube-proxy on ${n.name}, so it does not register again`, on: [{ name: n.name, ip: n.ip! }],
+        command: systemctl('disable --now', unitOf('kubelet'), unitOf('kube-proxy')), bestEffort: true });
+    }
+    steps.push({ title: `kubectl delete node ${n.name}`, on: 'operator',
+      command: `if ${exists}; then ${kubectl} delete node ${n.name}; fi` });
+    if (n.master && model.lbHosts.length > 0) {
+      steps.push({ title: `the nginx upstream drops ${n.name}'s apiserver: the lb hosts' new nginx.conf, in the roll-out`, on: model.lbHosts.map(hostOf) });
+    }
+  }
+  const members = model.etcdMembers;
+  const joining = members.filter((m) => membership.etcd[m.name]?.state === 'existing');
+  const runner = (not?: string) => members.find((m) => m.name !== not && !joining.includes(m)) ?? members.find((m) => m.name !== not);
+  for (const name of membership.retiredMembers) {
+    const r = runner();
+    if (r) steps.push({ title: `etcdctl member remove ${name}`, on: [hostOf(r)], command: `${ETCD_FILES.member} remove ${name}` });
+  }
+  for (const m of joining) {
+    const r = runner(m.name);
+    if (!r) continue;
+    const url = membership.etcd[m.name].peerUrl;
+    steps.push({ title: `etcdctl member add ${m.name} --peer-urls=${url}`, on: [hostOf(r)], command: `${ETCD_FILES.member} add ${m.name} ${url}` });
+    steps.push({ title: `install ${m.name}'s bundle (ETCD_INITIAL_CLUSTER_STATE=existing) and wait for the etcd cluster's health`,
+      on: [hostOf(m)], install: true, wait: true, command: etcdHealthCommand(model) });
+  }
+  return steps;
+}
+
+/** The membership steps this synth adds to those already pending: what its change plan shows. */
+export function newMembershipSteps(model: ClusterModel, previous: MembershipRecord | undefined, current: MembershipRecord): RuntimeStep[] {
+  const had = previous?.etcd ?? {};
+  const oldRetired = new Set(previous?.retiredMembers ?? []);
+  const oldNodes = new Set((previous?.retiredNodes ?? []).map((n) => n.name));
+  return membershipSteps(model, {
+    etcd: Object.fromEntries(Object.entries(current.etcd).filter(([name]) => !(name in had) || previous === undefined)),
+    retiredMembers: current.retiredMembers.filter((n) => !oldRetired.has(n)),
+    retiredNodes: current.retiredNodes.filter((n) => !oldNodes.has(n.name)),
+  });
+}
