@@ -3,9 +3,10 @@ import {
   renderCheckPlaybook, renderInstallTasks, renderInventory, renderPlaybook, renderStageTasks,
 } from './rollout/ansible';
 import { renderDeployScript } from './rollout/deploy-script';
+import { renderFetchScript } from './rollout/fetch-script';
 import { renderTopology } from './topology';
 
-/** dist/topology.md, dist/ansible/ and dist/deploy.sh: what the cluster looks like, and how the bundles get onto it. */
+/** dist/topology.md, dist/ansible/, dist/deploy.sh and dist/fetch-binaries.sh: what the cluster looks like, and how the bundles get onto it. */
 export function addOperatorFiles(cluster: Cluster): void {
   const { model } = cluster;
   cluster.addOperatorFile('topology.md', renderTopology(model), 0o644);
@@ -15,4 +16,5 @@ export function addOperatorFiles(cluster: Cluster): void {
   cluster.addOperatorFile('ansible/stage-bundle.yml', renderStageTasks(), 0o644);
   cluster.addOperatorFile('ansible/check.yml', renderCheckPlaybook(), 0o644);
   cluster.addOperatorFile('deploy.sh', renderDeployScript(model), 0o755);
+  cluster.addOperatorFile('fetch-binaries.sh', renderFetchScript(model), 0o755);
 }

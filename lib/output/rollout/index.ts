@@ -1,3 +1,4 @@
 export * from './ansible';
 export * from './deploy-script';
 export * from './etcdctl';
+export * from './fetch-script';
