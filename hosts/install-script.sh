@@ -1,4 +1,4 @@
-# The body of every host's install.sh: hosts/install-script.ts puts HOST, NODE, DIRS, BINARIES, UNITS, DEPS,
+# The body of every host's install.sh: hosts/install-script.ts puts HOST, NODE, DIRS, BINARIES, VERSIONS, UNITS, DEPS,
 # OBSOLETE and MODES above it.
 say() { echo "install.sh: $*"; }
 warn() { echo "install.sh: warning: $*" >&2; WARNINGS=$((WARNINGS + 1)); }
@@ -62,10 +62,29 @@ done < MANIFEST
 [ "$BAD" = 0 ] || die "$BAD file(s) do not match MANIFEST; nothing was changed. Unpack the bundle again."
 [ ${#FILES[@]} -gt 0 ] || die "MANIFEST lists no file to install"
 
+# 1b. Every program in place must say the version the definition names; a missing one is reported in step 5.
+WRONG=()
+for ((i = 0; i < ${#VERSIONS[@]}; i += 5)); do
+  bin=${VERSIONS[i]} args=${VERSIONS[i + 1]} re=${VERSIONS[i + 2]} want=${VERSIONS[i + 3]} field=${VERSIONS[i + 4]}
+  [ -x "$ROOT$bin" ] && [ ! -d "$ROOT$bin" ] || continue
+  # shellcheck disable=SC2086 # args are words
+  out=$(CNI_COMMAND='' timeout 10 "$ROOT$bin" $args 2>&1 < /dev/null || true)
+  got=''
+  if [[ $out =~ $re ]]; then got=${BASH_REMATCH[1]}; fi
+  [ "$got" != "$want" ] || continue
+  if [ -n "$got" ]; then got="is version $got"; else got="states no version (it printed: $(head -n 1 <<< "$out" | cut -c1-80))"; fi
+  WRONG+=("$bin $got; the definition ($field) says $want")
+done
+if [ "$CHECK" = 0 ] && [ ${#WRONG[@]} -gt 0 ]; then
+  for w in "${WRONG[@]}"; do echo "install.sh: VERSION  $w" >&2; done
+  die "${#WRONG[@]} program(s) are not the versions of the definition; nothing was changed. Put the right ones in place (dist/fetch-binaries.sh, then roll out) or change the definition."
+fi
+
 # --check: how this host differs from the bundle (content, mode, missing files, units not active); changes nothing.
 if [ "$CHECK" = 1 ]; then
   DRIFT=0
   drift() { echo "install.sh: DRIFT $*"; DRIFT=$((DRIFT + 1)); }
+  for w in ${WRONG[@]+"${WRONG[@]}"}; do drift "version  $w"; done
   for ((i = 0; i < ${#FILES[@]}; i += 2)); do
     mode=${FILES[i]} file=${FILES[i + 1]} dst=$ROOT/${FILES[i + 1]}
     when=${OBSOLETE[$file]-}

@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Construct } from 'constructs';
 import {
-  ALLOWED_MODES, Cluster, HostBundle, componentSpec, firewallRulesOn, hostDirectories, requirementsOn, runsOn,
-  selinuxCommandsOn, serviceDependencies,
+  ALLOWED_MODES, Cluster, HostBundle, binarySource, componentSpec, fetchedBinariesOn, firewallRulesOn, hostDirectories, requirementsOn,
+  runsOn, selinuxCommandsOn, serviceDependencies,
 } from '../lib/components';
 import { ClusterModel } from '../lib/model';
 
@@ -54,7 +54,11 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
     ')',
     '# unit, binary, where to get it',
     'BINARIES=(',
-    ...services.flatMap((s) => s.binaries.map((b) => `  ${sq(plain('unit', s.unit))} ${sq(plain('binary', b))} ${sq(s.source)}`)),
+    ...services.flatMap((s) => s.binaries.map((b) => `  ${sq(plain('unit', s.unit))} ${sq(plain('binary', b))} ${sq(binarySource(b, s, model))}`)),
+    ')',
+    '# binary, the arguments that make it print its version, a pattern whose first group is the version, the version, the field naming it',
+    'VERSIONS=(',
+    ...fetchedBinariesOn(host, model).map((b) => `  ${sq(plain('binary', b.path))} ${sq(b.program.versionArgs.map((a) => plain('argument', a)).join(' '))} ${sq(b.program.versionPattern)} ${sq(plain('version', b.release.version))} ${sq(b.release.release.field)}`),
     ')',
     '# in start order',
     `UNITS=(${services.map((s) => sq(plain('unit', s.unit))).join(' ')})`,

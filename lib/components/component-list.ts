@@ -1,6 +1,6 @@
 import * as path from 'path';
 import {
-  ClusterModel, Host, HostRole, PATHS, PORTS,
+  ClusterModel, HOST_ROLES, Host, HostRole, PATHS, PORTS, ReleaseProgram, ResolvedRelease, releaseProviding,
 } from '../model';
 import { CertId } from '../pki';
 
@@ -66,7 +66,7 @@ export interface ComponentSpec {
   readonly order: number;
   /** Absolute paths of the binaries the unit runs; install.sh reports the missing ones. */
   readonly binaries: readonly string[];
-  /** Where to get the binaries, shown when they are missing. */
+  /** Where to get the binaries, shown when they are missing. @default the release archives that hold them */
   readonly source: (model: ClusterModel) => string;
   readonly directories: readonly DirectoryId[];
   /** The tutorial's option file: one variable holding every flag, expanded in ExecStart. */
@@ -84,8 +84,6 @@ export interface ComponentSpec {
   readonly label?: (model: ClusterModel, host: Host) => string;
 }
 
-const ETCD_SOURCE = () => 'etcd v3.5 release tarball (etcd, etcdctl, etcdutl)';
-const KUBERNETES_SOURCE = (model: ClusterModel) => `kubernetes-server-linux-amd64.tar.gz v${model.kubernetesVersion}`;
 const KUBERNETES_DIRS: readonly DirectoryId[] = ['k8sBin', 'k8sCfg', 'k8sSsl', 'k8sLogs'];
 
 /** The CNI plugins a pod sandbox runs: flannel delegates to bridge with host-local IPAM; containerd adds loopback. */
@@ -97,7 +95,6 @@ type Row = Omit<ComponentSpec, 'id' | 'unit' | 'binaries' | 'source' | 'director
 function kubernetes(id: ComponentId, variable: string, row: Omit<Row, 'options'>): Row {
   return {
     binaries: [`${PATHS.k8sBin}/${id}`],
-    source: KUBERNETES_SOURCE,
     directories: KUBERNETES_DIRS,
     options: { file: `${PATHS.k8sCfg}/${id}`, variable },
     ...row,
@@ -131,7 +128,6 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     roles: ['etcd'],
     order: 10,
     binaries: [`${PATHS.etcdBin}/etcd`, `${PATHS.etcdBin}/etcdctl`],
-    source: ETCD_SOURCE,
     directories: ['etcdBin', 'etcdCfg', 'etcdSsl', 'etcdData'],
     label: () => `etcd :${PORTS.etcdClient}`,
   },
@@ -142,7 +138,6 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     roles: ['etcd'],
     order: 15,
     binaries: [`${PATHS.etcdBin}/etcdctl`, `${PATHS.etcdBin}/etcdutl`],
-    source: ETCD_SOURCE,
     directories: ['etcdSnapshots'],
   },
   'nginx': {
@@ -197,7 +192,6 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     options: { file: `${PATHS.k8sCfg}/flanneld`, variable: 'FLANNEL_OPTIONS' },
     kubeconfig: { path: `${PATHS.k8sCfg}/flanneld.kubeconfig`, identity: 'flanneld', server: 'endpoint' },
     binaries: [`${PATHS.k8sBin}/flanneld`],
-    source: () => 'flannel v0.22 release (flanneld)',
     label: () => 'flanneld',
   },
   // Pods' networks are made by the CNI plugins containerd runs.
@@ -207,15 +201,21 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     order: 30,
     binaries: ['/usr/local/bin/containerd', '/usr/local/bin/containerd-shim-runc-v2', '/usr/local/sbin/runc',
       ...FLANNEL_CNI_PLUGINS.map((p) => `${PATHS.cniBin}/${p}`)],
-    source: () => 'containerd v1.7 release tarball (bin/ into /usr/local/bin), runc release binary (/usr/local/sbin/runc), '
-      + 'flannel CNI plugin (flannel) and CNI plugins v1.3 release tarball (bridge, host-local, portmap, loopback)',
     directories: ['cniBin', 'cniConf'],
     label: () => 'containerd',
   },
 };
 
+/** The release archives that hold these binaries (lib/model/releases.ts), at the definition's versions. */
+export function fetchedFrom(model: ClusterModel, binaries: readonly string[]): string {
+  const ids = [...new Set(binaries.map((b) => releaseProviding(path.posix.basename(b))?.release.id).filter((id) => id !== undefined))];
+  const files = ids.map((id) => model.releaseOf(id)).map((r) => (r.file.includes(r.version) ? r.file : `${r.file} v${r.version}`));
+  return `${files.join(', ')}, fetched by dist/fetch-binaries.sh`;
+}
+
 export const COMPONENT_LIST: readonly ComponentSpec[] = (Object.keys(ROWS) as ComponentId[]).map((id) => ({
-  id, unit: `${id}.service`, binaries: [], source: () => '', directories: [], ...ROWS[id],
+  id, unit: `${id}.service`, binaries: [], source: (model: ClusterModel) => fetchedFrom(model, ROWS[id].binaries ?? []),
+  directories: [], ...ROWS[id],
 }));
 
 /** Role groups in roll-out order: etcd members first, then masters, lb hosts and nodes; one phase at a time. */
@@ -281,4 +281,35 @@ export function rolloutSteps(model: ClusterModel): { readonly phase: HostRole; r
 /** The earliest roll-out phase of a host with these roles. */
 export function rolloutRank(roles: readonly HostRole[]): number {
   return Math.min(...roles.map((r) => ROLLOUT_PHASES.indexOf(r)));
+}
+
+/** A program of a release archive, at the path a component runs it from. */
+export interface FetchedBinary {
+  readonly path: string;
+  readonly release: ResolvedRelease;
+  readonly program: ReleaseProgram;
+}
+
+/** The fetched programs these components run (the OS's, e.g. nginx, are not fetched), each path once. */
+function fetchedFor(components: readonly ComponentSpec[], model: ClusterModel): FetchedBinary[] {
+  const paths = [...new Set(components.flatMap((c) => c.binaries))];
+  return paths.flatMap((p) => {
+    const found = releaseProviding(path.posix.basename(p));
+    return found ? [{ path: p, release: model.releaseOf(found.release.id), program: found.program }] : [];
+  });
+}
+
+/** What dist/fetch-binaries.sh stages for each role: the programs of the components hosts with that role run. */
+export function fetchedBinariesByRole(model: ClusterModel): ReadonlyMap<HostRole, FetchedBinary[]> {
+  return new Map(HOST_ROLES.map((role) => [role, fetchedFor(COMPONENT_LIST.filter((c) => c.roles.includes(role)), model)]));
+}
+
+/** The fetched programs a host runs: install.sh checks each one's version. */
+export function fetchedBinariesOn(host: Host, model: ClusterModel): FetchedBinary[] {
+  return fetchedFor(componentsOn(host, model), model);
+}
+
+/** Where to get one binary of a service: its release archive when one holds it, else the service's source. */
+export function binarySource(binary: string, service: ServiceSpec, model: ClusterModel): string {
+  return releaseProviding(path.posix.basename(binary)) ? fetchedFrom(model, [binary]) : service.source;
 }

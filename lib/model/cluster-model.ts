@@ -5,6 +5,7 @@ import {
   ClusterDefinition, FlannelBackend, HOST_ROLES, HostRole, KeyAlgorithm, KubeProxyMode,
 } from './definition';
 import { Ipv4Cidr, nthAddress, parseCidr } from './ipv4';
+import { DEFINED_RELEASES, RELEASES, ResolvedRelease, resolveRelease } from './releases';
 import { ClusterDefinitionError, parsePortRange, validateDefinition } from './validation';
 
 export interface Host {
@@ -76,6 +77,8 @@ export class ClusterModel {
   readonly network: ClusterNetwork;
   readonly certificates: CertificateSettings;
   readonly imageRegistry?: string;
+  /** Every release archive the hosts' programs come from, in the release table's order, at the definition's versions. */
+  readonly releases: readonly ResolvedRelease[];
   readonly addons: ResolvedAddons;
   readonly apps: readonly ResolvedApp[];
   readonly etcd: EtcdSettings;
@@ -138,8 +141,19 @@ export class ClusterModel {
         ...(snapshots.afterSnapshot !== undefined ? { afterSnapshot: snapshots.afterSnapshot } : {}),
       },
     };
+    const b = def.binaries ?? {};
+    const defined = (id: string) => (DEFINED_RELEASES as readonly string[]).includes(id) ? b[id as typeof DEFINED_RELEASES[number]] : undefined;
+    this.releases = RELEASES.map((r) => resolveRelease(r,
+      r.id === 'kubernetes' ? def.kubernetesVersion
+        : defined(r.id)?.version ?? DEFAULTS.binaries[r.id as typeof DEFINED_RELEASES[number]].version,
+      b.mirror, defined(r.id)?.checksum));
     this.apps = (def.apps ?? []).map((app) => resolveApp(app, def.imageRegistry));
     this.addons = resolveAddons(def.addons ?? {}, this.apps, def.imageRegistry);
+  }
+
+  /** The resolved release by id. */
+  releaseOf(id: ResolvedRelease['release']['id']): ResolvedRelease {
+    return this.releases.find((r) => r.release.id === id)!;
   }
 
   withRole(role: HostRole): Host[] {

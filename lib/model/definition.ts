@@ -127,7 +127,7 @@ export interface CertificatesDefinition {
 export interface ClusterDefinition {
   /** Cluster name (RFC 1123 label); names the kubeconfig cluster entry and the state directory. */
   readonly name: string;
-  /** Kubernetes version, 1.27.x. */
+  /** Kubernetes version, 1.27.x: one whose server archive's checksum kubesmith ships (lib/model/release-checksums.ts). */
   readonly kubernetesVersion: string;
   /** Every machine of the cluster. */
   readonly hosts: readonly HostDefinition[];
@@ -162,6 +162,12 @@ export interface ClusterDefinition {
    * @default none: upstream registries
    */
   readonly imageRegistry?: string;
+  /**
+   * The upstream programs the hosts run, as dist/fetch-binaries.sh downloads them: each release's version and
+   * checksum, and a mirror.
+   * @default DEFAULTS.binaries, upstream download sites
+   */
+  readonly binaries?: BinariesDefinition;
   /** Cluster addons: CoreDNS, Dashboard, ingress-nginx and TLS bootstrap RBAC. */
   readonly addons?: AddonsDefinition;
   /** @default DEFAULTS.etcd */
@@ -202,6 +208,45 @@ export interface EtcdSnapshotsDefinition {
    * @default none
    */
   readonly afterSnapshot?: string;
+}
+
+/** One upstream release archive (lib/model/releases.ts says which file, from where, with which programs). */
+export interface ReleaseDefinition {
+  /**
+   * Version without the leading v, e.g. '3.5.15'; install.sh refuses a program that says another.
+   * @default the release's entry in DEFAULTS.binaries
+   */
+  readonly version?: string;
+  /**
+   * The archive's checksum, 'sha256:<hex>' or 'sha512:<hex>', copied from its release page. kubesmith ships checksums
+   * only where an upstream file states them (the Kubernetes server archive); for the others dist/fetch-binaries.sh
+   * refuses to run without this, saying where to find it.
+   * @default none
+   */
+  readonly checksum?: string;
+}
+
+export interface BinariesDefinition {
+  /**
+   * Base URL of a mirror that serves each upstream URL below it without its https://, e.g. with
+   * 'https://mirror.example.cn/k8s', https://dl.k8s.io/v1.27.16/kubernetes-server-linux-amd64.tar.gz is fetched from
+   * https://mirror.example.cn/k8s/dl.k8s.io/v1.27.16/kubernetes-server-linux-amd64.tar.gz (the layout `wget -x` makes).
+   * Checksums are the same either way.
+   * @default none: the upstream download sites
+   */
+  readonly mirror?: string;
+  /** etcd-v<version>-linux-amd64.tar.gz: etcd, etcdctl. @default DEFAULTS.binaries.etcd */
+  readonly etcd?: ReleaseDefinition;
+  /** flannel-v<version>-linux-amd64.tar.gz: flanneld. @default DEFAULTS.binaries.flannel */
+  readonly flannel?: ReleaseDefinition;
+  /** cni-plugin-flannel-linux-amd64-v<version>.tgz: the flannel CNI plugin. @default DEFAULTS.binaries.flannelCni */
+  readonly flannelCni?: ReleaseDefinition;
+  /** cni-plugins-linux-amd64-v<version>.tgz: bridge, host-local, portmap, loopback. @default DEFAULTS.binaries.cniPlugins */
+  readonly cniPlugins?: ReleaseDefinition;
+  /** containerd-<version>-linux-amd64.tar.gz: containerd, containerd-shim-runc-v2. @default DEFAULTS.binaries.containerd */
+  readonly containerd?: ReleaseDefinition;
+  /** runc.amd64 of runc v<version>. @default DEFAULTS.binaries.runc */
+  readonly runc?: ReleaseDefinition;
 }
 
 export interface CoreDnsDefinition {

@@ -7,4 +7,6 @@ export * from './definition';
 export * from './images';
 export * from './ipv4';
 export * from './quantity';
+export * from './release-checksums';
+export * from './releases';
 export * from './validation';

@@ -4,9 +4,10 @@ import {
   renderStageTasks,
 } from './rollout/ansible';
 import { renderDeployScript } from './rollout/deploy-script';
+import { renderFetchScript } from './rollout/fetch-script';
 import { renderTopology } from './topology';
 
-/** dist/topology.md, dist/ansible/ and dist/deploy.sh: what the cluster looks like, and how the bundles get onto it. */
+/** dist/topology.md, dist/ansible/, dist/deploy.sh and dist/fetch-binaries.sh: what the cluster looks like, and how the bundles get onto it. */
 export function addOperatorFiles(cluster: Cluster): void {
   const { model } = cluster;
   cluster.addOperatorFile('topology.md', renderTopology(model), 0o644);
@@ -18,4 +19,5 @@ export function addOperatorFiles(cluster: Cluster): void {
   cluster.addOperatorFile('ansible/snapshot.yml', renderSnapshotPlaybook(model), 0o644);
   cluster.addOperatorFile('ansible/restore.yml', renderRestorePlaybook(model), 0o644);
   cluster.addOperatorFile('deploy.sh', renderDeployScript(model, cluster.membership), 0o755);
+  cluster.addOperatorFile('fetch-binaries.sh', renderFetchScript(model), 0o755);
 }

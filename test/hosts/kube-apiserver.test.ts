@@ -25,7 +25,7 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster', (_name, def) => 
     for (const b of cluster.bundles.filter((x) => x.host.has('master'))) {
       expect(b.services.find((x) => x.unit === KUBE_APISERVER.unit)).toEqual({
         unit: 'kube-apiserver.service', order: 40, binaries: ['/opt/kubernetes/bin/kube-apiserver'],
-        source: `kubernetes-server-linux-amd64.tar.gz v${model.kubernetesVersion}`,
+        source: `kubernetes-server-linux-amd64.tar.gz v${model.kubernetesVersion}, fetched by dist/fetch-binaries.sh`,
       });
     }
   });

@@ -46,6 +46,9 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   bash: 'bash',
   timeout: 'coreutils',
   tar: 'tar',
+  curl: 'curl',
+  sha256sum: 'coreutils',
+  sha512sum: 'coreutils',
   unshare: 'util-linux',
   mount: 'mount',
 };

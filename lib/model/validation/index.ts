@@ -1,6 +1,7 @@
 import { ClusterDefinition } from '../definition';
 import { addonRules } from './addons';
 import { appRules } from './apps';
+import { binaryRules } from './binaries';
 import { certificateRules } from './certificates';
 import { clusterRules } from './cluster';
 import { etcdRules } from './etcd';
@@ -16,7 +17,7 @@ export { parsePortRange } from './values';
 
 /** The rule groups, by area; each returns its issues. */
 const RULE_GROUPS: readonly ((view: DefinitionView) => DefinitionIssue[])[] = [
-  clusterRules, hostRules, networkRules, loadBalancerRules, certificateRules, addonRules, appRules, etcdRules,
+  clusterRules, hostRules, networkRules, loadBalancerRules, certificateRules, binaryRules, addonRules, appRules, etcdRules,
 ];
 
 /**

@@ -1,4 +1,5 @@
 import { ClusterDefinition } from '../definition';
+import { DEFINED_RELEASES, DefinedReleaseId } from '../releases';
 import { DefinitionIssue, Issues } from './issue';
 import { isRecord } from './values';
 
@@ -31,6 +32,10 @@ const DEFINITION: Shape<ClusterDefinition> = {
     caValidityDays: 'value', validityDays: 'value', keyAlgorithm: 'value',
   },
   imageRegistry: 'value',
+  binaries: {
+    mirror: 'value',
+    ...Object.fromEntries(DEFINED_RELEASES.map((r) => [r, { version: 'value', checksum: 'value' }])) as Record<DefinedReleaseId, { version: 'value'; checksum: 'value' }>,
+  },
   addons: {
     coreDns: { enabled: 'value', replicas: 'value' },
     dashboard: { enabled: 'value', nodePort: 'value', adminUser: 'value' },

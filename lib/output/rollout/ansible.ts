@@ -7,6 +7,7 @@ import { etcdctlCommand } from './etcdctl';
 import {
   RuntimeStep, SNAPSHOT_COMMAND, StepHost, membershipSteps, restoreSteps,
 } from './runtime-steps';
+import { BINARIES_DIR, stagedRoles, stagedVersions } from './fetch-script';
 
 /**
  * dist/ansible: an inventory with one group per role and a playbook that copies each host's bundle,
@@ -113,6 +114,26 @@ export function renderInstallTasks(model: ClusterModel): string {
     path: "{{ install_root | default('/') }}${PATHS.etcdData}/member"
   register: kubesmith_etcd_member
   when: "'etcd' in group_names"
+
+- name: were binaries fetched (binaries/VERSIONS beside ansible/, written by fetch-binaries.sh)
+  ansible.builtin.set_fact:
+    kubesmith_binaries: "{{ query('ansible.builtin.fileglob', playbook_dir ~ '/../${BINARIES_DIR}/VERSIONS') | length > 0 }}"
+    kubesmith_binary_versions: ${JSON.stringify(stagedVersions(model))}
+
+- name: the fetched binaries are the definition's versions
+  ansible.builtin.assert:
+    that: "lookup('ansible.builtin.file', playbook_dir ~ '/../${BINARIES_DIR}/VERSIONS') == kubesmith_binary_versions | trim"
+    fail_msg: "${BINARIES_DIR}/VERSIONS is not what this synth's fetch-binaries.sh stages ({{ kubesmith_binary_versions | trim }}): run it again, and carry the new ${BINARIES_DIR}/ here"
+    quiet: true
+  when: kubesmith_binaries | bool
+
+- name: copy this host's programs (${BINARIES_DIR}/<role>/, at their install paths)
+  ansible.builtin.copy:
+    src: "{{ playbook_dir }}/../${BINARIES_DIR}/{{ item }}/"
+    dest: "{{ install_root | default('/') }}"
+    mode: preserve
+  loop: "{{ group_names | intersect([${stagedRoles(model).map((r) => `'${r.role}'`).join(', ')}]) }}"
+  when: kubesmith_binaries | bool
 
 - name: install.sh
   ansible.builtin.command:

@@ -35,6 +35,7 @@ export function renderBashSteps(name: string, steps: readonly RuntimeStep[]): st
   });
   return [`${name}_plan() {`, ...(plan.length ? plan : ['  :']), '}', `${name}_run() {`, ...(run.length ? run : ['  :']), '}', ''].join('\n');
 }
+import { BINARIES_DIR, stagedRoles, stagedVersions } from './fetch-script';
 
 /**
  * dist/deploy.sh: the roll-out over scp and ssh for users without Ansible. Prints the plan first and
@@ -44,6 +45,7 @@ export function renderDeployScript(model: ClusterModel, membership: MembershipRe
   const etcdctl = etcdctlCommand();
   const members = membershipSteps(model, membership);
   const steps = rolloutSteps(model).map((s) => `  '${s.phase} ${s.host.name} ${s.host.ip}'`);
+  const staged = stagedRoles(model).map((r) => r.role);
   return `#!/usr/bin/env bash
 # kubesmith deploy.sh for cluster ${model.name}. Generated: edit the cluster definition instead.
 # Copies each host's bundle with scp and runs its install.sh over ssh, in the order of ansible/site.yml:
@@ -80,6 +82,11 @@ ${steps.join('\n')}
 )
 FIRST_ETCD='${model.etcdMembers[0].name} ${model.etcdMembers[0].ip}'
 STAGING=/root/kubesmith
+# host -> the roles whose programs fetch-binaries.sh staged under ${BINARIES_DIR}/<role>/; copied before its install.sh
+declare -A BINARY_ROLES=(
+${model.hosts.map((h) => `  [${h.name}]='${h.roles.filter((r) => staged.includes(r)).join(' ')}'`).join('\n')}
+)
+BINARY_VERSIONS='${stagedVersions(model)}'
 
 say() { echo "deploy.sh: $*"; }
 die() { echo "deploy.sh: error: $*" >&2; exit 1; }
@@ -124,6 +131,7 @@ upload() {
 install_host() {
   say "$1 ($2): installing"
   stage "$1" "$2"
+  [ "$BINARIES" = 0 ] || copy_binaries "$1" "$2"
   remote "$2" "$STAGING/bundle/install.sh"
   DONE[$1]=1
 }
@@ -182,17 +190,36 @@ if [ "$CHECK" = 1 ]; then
   exit 3
 fi
 
+# Programs fetched by fetch-binaries.sh: used when ${BINARIES_DIR}/VERSIONS is there, and only if it is this synth's.
+BINARIES=0
+if [ -f ${BINARIES_DIR}/VERSIONS ]; then
+  [ "$(cat ${BINARIES_DIR}/VERSIONS)" = "$(printf '%s' "$BINARY_VERSIONS")" ] \
+    || die "${BINARIES_DIR}/VERSIONS is not what this synth's fetch-binaries.sh stages ($(echo $BINARY_VERSIONS)): run it again, and carry the new ${BINARIES_DIR}/ here"
+  BINARIES=1
+fi
+# Copies a host's programs to their install paths (tar unlinks a running program's file, never writes into it): host, address.
+copy_binaries() {
+  local role
+  for role in \${BINARY_ROLES[$1]-}; do
+    [ -d "${BINARIES_DIR}/$role" ] || die "missing ${BINARIES_DIR}/$role: run fetch-binaries.sh again"
+    tar -C "${BINARIES_DIR}/$role" -czf - . | remote "$2" "tar -xzf - -C / --no-same-owner --no-overwrite-dir"
+  done
+}
+
 say "plan for cluster ${model.name}:"
 declare -A SEEN=()
 for step in "\${STEPS[@]}"; do
   read -r phase host ip <<< "$step"
   [ -z "$ONLY" ] || [ "$ONLY" = "$host" ] || continue
   for f in "hosts/$host.tar.gz"; do [ -f "$f" ] || die "missing $f: run synth first"; done
-  if [ -z "\${SEEN[$host]-}" ]; then say "  $phase: copy hosts/$host.tar.gz to $SSH_USER@$ip and run its install.sh"; SEEN[$host]=1
+  programs=''
+  [ "$BINARIES" = 0 ] || [ -z "\${BINARY_ROLES[$host]-}" ] || programs=" and the programs of ${BINARIES_DIR}/{\${BINARY_ROLES[$host]// /,}}"
+  if [ -z "\${SEEN[$host]-}" ]; then say "  $phase: copy hosts/$host.tar.gz$programs to $SSH_USER@$ip and run its install.sh"; SEEN[$host]=1
   else say "  $phase: $host (installed above)"; fi
 done
 ${members.length > 0 ? `if [ -z "$ONLY" ]; then say "membership, before the roll-out (each a no-op once done):"; membership_plan; fi
-` : ''}if [ "$YES" != 1 ]; then say "nothing done: run again with --yes to roll out"; exit 0; fi
+` : ''}[ "$BINARIES" = 1 ] || say "  (no ${BINARIES_DIR}/VERSIONS here: the hosts' programs must already be in place; fetch-binaries.sh brings them)"
+if [ "$YES" != 1 ]; then say "nothing done: run again with --yes to roll out"; exit 0; fi
 ${members.length > 0 ? '[ -n "$ONLY" ] || membership_run\n' : ''}
 previous=''
 for step in "\${STEPS[@]}"; do
@@ -206,6 +233,7 @@ for step in "\${STEPS[@]}"; do
   if [ -z "\${DONE[$host]-}" ]; then
     say "$host ($ip): installing"
     stage "$host" "$ip"
+    [ "$BINARIES" = 0 ] || copy_binaries "$host" "$ip"
     remote "$ip" "$STAGING/bundle/install.sh"
     DONE[$host]=1
   fi

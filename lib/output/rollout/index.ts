@@ -2,3 +2,4 @@ export * from './ansible';
 export * from './deploy-script';
 export * from './etcdctl';
 export * from './runtime-steps';
+export * from './fetch-script';

@@ -1,7 +1,10 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { fetchedBinariesByRole, fetchedBinariesOn } from '../../../lib/components';
+import { stagedVersions } from '../../../lib/output';
 import { requirePrograms } from '../../support/programs';
+import { fakeProgram } from '../../support/release-archives';
 import { SEED, withChanges } from '../../support/clusters';
 import { SynthesizedBundles, synthBundles } from '../../support/synth-bundles';
 import { cleanupTempDirs } from '../../support/tmp';
@@ -51,6 +54,15 @@ function recap(out: string): Record<string, Record<string, number>> {
       kubesmith_staging: path.join(s.dir, 'staging', h.name),
     }]));
     fs.writeFileSync(local, JSON.stringify({ all: { hosts } }));
+    // What fetch-binaries.sh stages (test/output/rollout/fetch-script.test.ts runs it): stand-ins stating their versions.
+    for (const [role, binaries] of fetchedBinariesByRole(s.result.model)) {
+      for (const b of binaries) {
+        const file = path.join(s.dir, 'dist/binaries', role, b.path);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, fakeProgram(b.program.name, b.release.version), { mode: 0o755 });
+      }
+    }
+    fs.writeFileSync(path.join(s.dir, 'dist/binaries/VERSIONS'), stagedVersions(s.result.model));
   });
 
   test('the inventory groups hosts by role', () => {
@@ -71,6 +83,18 @@ function recap(out: string): Record<string, Record<string, number>> {
     for (const [host, counters] of Object.entries(recap(first.out))) {
       expect([host, counters.failed, counters.unreachable]).toEqual([host, 0, 0]);
     }
+    // Each host got the programs of its roles from binaries/ before install.sh checked their versions, and no other.
+    const { model } = s.result;
+    for (const h of model.hosts) {
+      const root = path.join(s.dir, 'roots', h.name);
+      for (const b of fetchedBinariesOn(h, model)) {
+        const file = path.join(root, b.path);
+        expect([h.name, b.path, fs.readFileSync(file, 'utf8'), fs.statSync(file).mode & 0o777]).toEqual([h.name, b.path, fakeProgram(b.program.name, b.release.version), 0o755]);
+      }
+      if (!h.has('master')) expect([h.name, fs.existsSync(path.join(root, 'opt/kubernetes/bin/kube-apiserver'))]).toEqual([h.name, false]);
+      if (!h.has('etcd')) expect([h.name, fs.existsSync(path.join(root, 'opt/etcd/bin/etcd'))]).toEqual([h.name, false]);
+    }
+    expect(first.out).not.toContain('warning: missing /opt');
     for (const h of s.result.model.hosts) {
       const manifest = s.text(h.name, 'MANIFEST').trim().split('\n').map((l) => l.split(' ')[2]).filter((p) => p.includes('/'));
       for (const p of manifest) expect(fs.existsSync(path.join(s.dir, 'roots', h.name, p))).toBe(true);
@@ -101,5 +125,19 @@ function recap(out: string): Record<string, Record<string, number>> {
     expect(drifted.out).toContain('k8s2 differs from its bundle');
     const counters = recap(drifted.out);
     expect(Object.entries(counters).filter(([, c]) => c.failed > 0).map(([h]) => h)).toEqual(['k8s2']);
+  });
+
+  test("binaries/ of another synth stops the roll-out before its first host, saying so", () => {
+    const versions = path.join(s.dir, 'dist/binaries/VERSIONS');
+    const good = fs.readFileSync(versions, 'utf8');
+    fs.writeFileSync(versions, good.replace('runc 1.1.13', 'runc 1.1.12'));
+    try {
+      const stale = ansible(s, ['-i', 'inventory.ini', '-i', local, 'site.yml', '--limit', 'k8s1']);
+      expect(stale.status).not.toBe(0);
+      expect(stale.out).toContain("binaries/VERSIONS is not what this synth's fetch-binaries.sh stages");
+      expect(stale.out).not.toContain('TASK [install.sh]');
+    } finally {
+      fs.writeFileSync(versions, good);
+    }
   });
 });

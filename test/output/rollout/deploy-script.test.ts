@@ -1,7 +1,10 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { fetchedBinariesByRole, fetchedBinariesOn } from '../../../lib/components';
+import { stagedVersions } from '../../../lib/output';
 import { SEED, withChanges } from '../../support/clusters';
+import { fakeProgram } from '../../support/release-archives';
 import { SynthesizedBundles, synthBundles } from '../../support/synth-bundles';
 import { cleanupTempDirs, tempDir } from '../../support/tmp';
 
@@ -18,6 +21,8 @@ function stubs(): { dir: string; log: string } {
 args=()
 while [ $# -gt 0 ]; do case "$1" in -o) shift 2 ;; -q) shift ;; *) args+=("$1"); shift ;; esac; done
 echo "${name} \${args[*]}" >> ${log}
+# What a remote tar would unpack: kept for the test to read.
+if [[ "\${args[*]}" == *"tar -xzf - -C /"* ]]; then cat > "${dir}/received-\$(wc -l < ${log}).tgz"; fi
 if [ -n "\${FAIL_MATCH:-}" ] && [[ "\${args[*]}" == *"$FAIL_MATCH"* ]]; then exit 1; fi
 if [ -n "\${DRIFT_MATCH:-}" ] && [[ "\${args[*]}" == *"$DRIFT_MATCH"* ]] && [[ "\${args[*]}" == *"install.sh --check"* ]]; then exit 3; fi
 exit 0
@@ -90,6 +95,51 @@ describe('deploy.sh', () => {
     expect(r.stdout).toContain('deploy.sh: drift on: k8s3; roll out again (deploy.sh --yes) to put the files back');
     const clean = deploy(s, ['--check'], stubs());
     expect([clean.status, clean.stdout]).toEqual([0, expect.stringContaining('no drift on 4 host(s)')]);
+  });
+
+  test('with binaries/ from fetch-binaries.sh, it copies each host the programs of its roles before its install.sh; stale ones stop it', () => {
+    const staged = path.join(s.dir, 'dist/binaries');
+    const { model } = s.result;
+    try {
+      for (const [role, binaries] of fetchedBinariesByRole(model)) {
+        for (const b of binaries) {
+          fs.mkdirSync(path.join(staged, role, path.dirname(b.path)), { recursive: true });
+          fs.writeFileSync(path.join(staged, role, b.path), fakeProgram(b.program.name, b.release.version), { mode: 0o755 });
+        }
+      }
+      fs.writeFileSync(path.join(staged, 'VERSIONS'), stagedVersions(model));
+      const plan = deploy(s, [], stubs());
+      expect(plan.stdout).toContain('deploy.sh:   etcd: copy hosts/k8s1.tar.gz and the programs of binaries/{master,etcd} to root@192.168.100.10 and run its install.sh');
+      expect(plan.stdout).toContain('deploy.sh:   node: copy hosts/k8s4.tar.gz and the programs of binaries/{node} to root@192.168.100.40 and run its install.sh');
+
+      const st = stubs();
+      const r = deploy(s, ['--yes'], st);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const calls = fs.readFileSync(st.log, 'utf8').trim().split('\n');
+      const received = new Map<string, string[]>();
+      calls.forEach((c, i) => {
+        if (!c.includes('tar -xzf - -C /')) return;
+        const host = c.split(' ')[1];
+        const list = spawnSync('tar', ['-tzf', path.join(st.dir, `received-${i + 1}.tgz`)], { encoding: 'utf8' }).stdout;
+        received.set(host, [...received.get(host) ?? [], ...list.split('\n').filter((l) => l && !l.endsWith('/')).map((l) => l.slice(1))]);
+        // Before that host's install.sh.
+        expect(calls.findIndex((x, j) => j > i && x.includes(host) && x.includes('install.sh'))).toBeGreaterThan(i);
+      });
+      for (const h of model.hosts) {
+        const want = [...new Set(fetchedBinariesOn(h, model).map((b) => b.path))].sort();
+        expect([h.name, [...new Set(received.get(`root@${h.ip}`))].sort()]).toEqual([h.name, want]);
+      }
+
+      // binaries/ of another definition: nothing is copied, nothing installed.
+      fs.writeFileSync(path.join(staged, 'VERSIONS'), stagedVersions(model).replace('etcd 3.5.15', 'etcd 3.5.14'));
+      const stale = stubs();
+      const r2 = deploy(s, ['--yes'], stale);
+      expect(r2.status).toBe(1);
+      expect(r2.stderr).toContain("deploy.sh: error: binaries/VERSIONS is not what this synth's fetch-binaries.sh stages (kubernetes 1.27.16 etcd 3.5.15 ");
+      expect(fs.existsSync(stale.log)).toBe(false);
+    } finally {
+      fs.rmSync(staged, { recursive: true, force: true });
+    }
   });
 
   test('a master whose apiserver never becomes ready stops the roll-out before the next host', () => {
