@@ -1,6 +1,6 @@
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { tempNameFor } from '../util/temp-files';
 
 /** Modes of the output's folders, whatever the umask: bundles hold private keys. */
 export const OUTPUT_DIR_MODES: Readonly<Record<string, number>> = {
@@ -35,7 +35,7 @@ export function writeIfChanged(file: string, content: string | Buffer, mode: num
     return true;
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  const tmp = tempNameFor(file);
   try {
     fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
     fs.chmodSync(tmp, mode); // writeFile's mode is masked by the umask

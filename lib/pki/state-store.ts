@@ -1,10 +1,10 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { TEMP_FILE, removeTempFiles, tempNameFor } from '../util/temp-files';
 import { PkiStateError } from './errors';
 
 /** Temporary files of an atomic write: '<file>.tmp-<pid>-<random>'. A synth killed mid-write leaves them. */
-const TEMP = /\.tmp-\d+(-[0-9a-f]+)?$/;
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException).code;
@@ -98,7 +98,7 @@ export class StateStore {
         if (errno(e) === 'ENOENT') return true;
         throw e;
       }
-      return entries.every((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : TEMP.test(e.name)));
+      return entries.every((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : TEMP_FILE.test(e.name)));
     };
     return walk(this.dir);
   }
@@ -111,23 +111,7 @@ export class StateStore {
     const removed: string[] = [];
     const parent = path.dirname(this.dir);
     const base = path.basename(this.dir);
-    const walk = (dir: string) => {
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (TEMP.test(e.name)) {
-          fs.rmSync(p, { force: true });
-          removed.push(path.relative(parent, p));
-        }
-      }
-    };
-    walk(this.dir);
+    removed.push(...removeTempFiles(this.dir).map((p) => path.relative(parent, p)));
     let siblings: string[] = [];
     try {
       siblings = fs.readdirSync(parent);
@@ -146,7 +130,7 @@ export class StateStore {
   write(rel: string, data: string | Buffer): void {
     const file = path.join(this.dir, rel);
     this.mkdirs(path.dirname(file));
-    const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    const tmp = tempNameFor(file);
     try {
       writeDurably(tmp, data);
       fs.renameSync(tmp, file);
@@ -167,7 +151,7 @@ export class StateStore {
       const staged = await Promise.all(batch.map(async ([rel, data]) => {
         const file = path.join(this.dir, rel);
         this.mkdirs(path.dirname(file));
-        const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+        const tmp = tempNameFor(file);
         const handle = await fs.promises.open(tmp, 'wx', 0o600);
         try {
           await handle.writeFile(data);

@@ -23,6 +23,7 @@ import { PkiEvent } from '../pki/reasons';
 import { LoadedSecrets, loadSecrets } from '../pki/secrets';
 import { StateStore } from '../pki/state-store';
 import { PhaseTimes, Stopwatch } from '../util/stopwatch';
+import { removeTempFiles } from '../util/temp-files';
 import { SynthModules, isColdRun, loadSynthModules } from './preload';
 import type { SynthesisResult, SynthesizeOptions } from './synthesize';
 
@@ -122,7 +123,7 @@ export const PHASES: readonly Phase[] = [
       r.store = new StateStore(stateDir);
       r.store.check();
       r.release = await r.store.lock(r.options.lockWaitMs ?? Number(process.env.KUBESMITH_LOCK_WAIT_MS ?? 20_000));
-      for (const f of [...r.store.cleanTemp(), ...cleanTempFiles(r.outdir)]) r.log(`kubesmith: removed ${f}, left by a synth that was stopped`);
+      for (const f of [...r.store.cleanTemp(), ...removeTempFiles(r.outdir)]) r.log(`kubesmith: removed ${f}, left by a synth that was stopped`);
       const fresh = r.store.isEmpty();
       checkOwner(r, fresh);
       r.previous = readRecord(r.store);
@@ -262,28 +263,6 @@ function writeCliScratch(): void {
     + 'apiVersion: v1\nkind: List\nitems: []\n');
 }
 
-/** Removes temp files of atomic writes a stopped synth left in the output; returns them. */
-function cleanTempFiles(outdir: string): string[] {
-  const removed: string[] = [];
-  const walk = (dir: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.tmp-\d+(-[0-9a-f]+)?$/.test(e.name)) {
-        fs.rmSync(p, { force: true });
-        removed.push(p);
-      }
-    }
-  };
-  walk(outdir);
-  return removed;
-}
 
 /** A new cluster only on purpose: KUBESMITH_NEW_CLUSTER=<cluster name>, or the option. */
 function newClusterWanted(r: SynthRun): boolean {
