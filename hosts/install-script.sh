@@ -184,12 +184,18 @@ for ((i = 0; i < ${#BINARIES[@]}; i += 3)); do
 done
 
 # 5b. What the OS must provide beside those binaries, with the package on either family of distributions.
-for ((i = 0; i < ${#REQUIRES[@]}; i += 5)); do
+for ((i = 0; i < ${#REQUIRES[@]}; i += 7)); do
   name=${REQUIRES[i]} paths=${REQUIRES[i + 1]} deb=${REQUIRES[i + 2]} rhel=${REQUIRES[i + 3]} why=${REQUIRES[i + 4]}
+  elsewhere=${REQUIRES[i + 5]} setting=${REQUIRES[i + 6]}
   found=0
   IFS='|' read -r -a candidates <<< "$paths"
   for p in "${candidates[@]}"; do if [ -e "$ROOT$p" ]; then found=1; break; fi; done
-  [ "$found" = 1 ] || warn "needs $name for $why: apt-get install $deb (Debian, Ubuntu) or dnf install $rhel (RHEL, CentOS)"
+  [ "$found" = 0 ] || continue
+  other=''
+  IFS='|' read -r -a candidates <<< "$elsewhere"
+  for p in ${candidates[@]+"${candidates[@]}"}; do if [ -e "$ROOT$p" ]; then other=$p; break; fi; done
+  if [ -n "$other" ]; then warn "needs $name for $why: this host has it at $other; set $setting: '$other' in the definition, synth and roll out again"
+  else warn "needs $name for $why: apt-get install $deb (Debian, Ubuntu) or dnf install $rhel (RHEL, CentOS)"; fi
 done
 
 # 5c. firewalld and SELinux: what this host needs, as commands (install.sh changes neither).
@@ -232,7 +238,13 @@ if [ "$LIVE" = 1 ]; then
           systemctl start --no-block "$u"; say "starting $u"
         else
           for f in ${DEPS[$u]-}; do
-            if [ -n "${TOUCHED[$f]-}" ]; then systemctl restart --no-block "$u"; say "restarting $u (/$f changed)"; break; fi
+            # Waits for the restart (a notify unit: until it is ready again), so the roll-out's health check
+            # after this host sees the new process, not the old one before it stopped.
+            if [ -n "${TOUCHED[$f]-}" ]; then
+              say "restarting $u (/$f changed)"
+              systemctl restart -- "$u" || die "restarting $u failed; see: journalctl -u $u"
+              break
+            fi
           done
         fi
       done

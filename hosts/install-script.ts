@@ -70,9 +70,11 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
     'declare -A OBSOLETE=(',
     ...[...bundle.obsoleteFiles].sort().map(([file, when]) => `  [${sq(plain('file', file))}]=${sq(plain('path', when))}`),
     ')',
-    '# what the OS must provide: name, paths (any one), Debian/Ubuntu package, RHEL/CentOS package, who needs it',
+    '# what the OS must provide: name, paths (any one), Debian/Ubuntu package, RHEL/CentOS package, who needs it,',
+    '# where other distributions put it (any one) and the definition setting that names the path',
     'REQUIRES=(',
-    ...requirementsOn(host, model).map((r) => `  ${sq(r.name)} ${sq(r.paths.map((p) => plain('path', p)).join('|'))} ${sq(plain('package', r.debian))} ${sq(plain('package', r.rhel))} ${sq(r.why)}`),
+    ...requirementsOn(host, model).map((r) => `  ${sq(r.name)} ${sq(r.paths.map((p) => plain('path', p)).join('|'))} ${sq(plain('package', r.debian))} ${sq(plain('package', r.rhel))} ${sq(r.why)}`
+      + ` ${sq((r.elsewhere?.paths ?? []).map((p) => plain('path', p)).join('|'))} ${sq(r.elsewhere?.setting ?? '')}`),
     ')',
     '# what a firewall must let in (firewalld: printed as commands when it runs), and SELinux settings (when it enforces)',
     `FIREWALL=(${firewallRulesOn(host, model).map((r) => sq(plain('port', r.port))).join(' ')})`,

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Cluster } from '../lib/components';
-import { ClusterModel, PATHS } from '../lib/model';
+import { ClusterModel, NGINX_UPSTREAM, PATHS } from '../lib/model';
 
 export const NGINX_CONF = PATHS.nginxConf;
 export const NGINX_LOG_DIR = PATHS.nginxLogs;
@@ -34,7 +34,7 @@ export function renderNginxConf(model: ClusterModel): string {
     `    access_log ${NGINX_LOG_DIR}/k8s-access.log main;`,
     '',
     '    upstream k8s-apiserver {',
-    ...model.masters.map((m) => `        server ${m.ip}:${model.apiServerPort} max_fails=3 fail_timeout=10s;`),
+    ...model.masters.map((m) => `        server ${m.ip}:${model.apiServerPort} max_fails=${NGINX_UPSTREAM.maxFails} fail_timeout=${NGINX_UPSTREAM.failTimeoutSeconds}s;`),
     '    }',
     '',
     '    server {',

@@ -15,7 +15,12 @@ export interface Requirement {
   readonly rhel: string;
   /** Who needs it, for the message. */
   readonly why: string;
+  /** Where other distributions put it: found there instead, install.sh names the definition setting to change. */
+  readonly elsewhere?: { readonly paths: readonly string[]; readonly setting: string };
 }
+
+/** Where distributions install nginx's stream module: Debian/Ubuntu, then RHEL/CentOS/Fedora (nginx-mod-stream). */
+export const STREAM_MODULE_PATHS: readonly string[] = ['/usr/lib/nginx/modules/ngx_stream_module.so', '/usr/lib64/nginx/modules/ngx_stream_module.so'];
 
 interface RequirementRow extends Requirement {
   readonly on: ComponentId;
@@ -46,9 +51,10 @@ export function requirementsOn(host: Host, model: ClusterModel): Requirement[] {
     rows.push({
       on: 'nginx', name: 'the nginx stream module', paths: [lb.streamModulePath], debian: 'libnginx-mod-stream',
       rhel: 'nginx-mod-stream', why: `nginx's load_module (loadBalancer.streamModulePath ${lb.streamModulePath})`,
+      elsewhere: { paths: STREAM_MODULE_PATHS.filter((p) => p !== lb.streamModulePath), setting: 'loadBalancer.streamModulePath' },
     });
   }
-  return rows.map(({ name, paths, debian, rhel, why }) => ({ name, paths, debian, rhel, why }));
+  return rows.map(({ name, paths, debian, rhel, why, elsewhere }) => ({ name, paths, debian, rhel, why, ...(elsewhere ? { elsewhere } : {}) }));
 }
 
 export interface FirewallRule {

@@ -30,6 +30,8 @@ export const PORTS = {
   etcdClient: 2379,
   etcdPeer: 2380,
   kubelet: 10250,
+  /** The kubelet's /healthz, on 127.0.0.1 (its default healthzBindAddress). */
+  kubeletHealthz: 10248,
   kubeProxyMetrics: 10249,
   kubeProxyHealthz: 10256,
   kubeControllerManager: 10257,
@@ -42,6 +44,13 @@ export const COMPONENT_PORTS: readonly (readonly [port: number, owner: string])[
   [PORTS.kubelet, 'the kubelet'], [PORTS.kubeProxyHealthz, 'kube-proxy health'],
   [PORTS.kubeControllerManager, 'kube-controller-manager'], [PORTS.kubeScheduler, 'kube-scheduler'],
 ];
+
+/**
+ * nginx's passive health check of each apiserver upstream: after max_fails refused connections within fail_timeout,
+ * an nginx worker skips that apiserver for fail_timeout, even once it is back. The roll-out waits that long after an
+ * apiserver's /readyz before it restarts the next one, or nginx would find no live upstream.
+ */
+export const NGINX_UPSTREAM = { maxFails: 3, failTimeoutSeconds: 10 } as const;
 
 /** containerd's CRI socket, as the kubelet and crictl dial it. */
 export const CONTAINERD_SOCKET = 'unix:///run/containerd/containerd.sock';

@@ -54,14 +54,14 @@ function mountPoints(roles: readonly string[], runsKubelet: boolean): string[] {
  * made to anything kubesmith emitted. Each edit must change the file (a no-op means the compiler
  * changed and this needs a look).
  */
-export function sandboxFiles(c: InstalledCluster, cgroupRoot: (host: string) => string): void {
+export function sandboxFiles(c: InstalledCluster, cgroupRoot: (host: string) => string, hosts: readonly string[] = kubeletHosts(c)): void {
   const edit = (file: string, fn: (s: string) => string): void => {
     const before = fs.readFileSync(file, 'utf8');
     const after = fn(before);
     if (after === before) throw new Error(`sandbox edit of ${file} changed nothing`);
     fs.writeFileSync(file, after);
   };
-  for (const n of kubeletHosts(c)) {
+  for (const n of hosts.filter((h) => kubeletHosts(c).includes(h))) {
     edit(c.file(n, KUBELET.config), (s) => {
       const cfg = parse(s);
       if (cfg.cgroupDriver !== 'systemd') throw new Error(`kubelet cgroupDriver is ${cfg.cgroupDriver}, expected systemd`);
@@ -138,6 +138,9 @@ export async function bootHosts(comp: Components, logDir: string, label: string)
     },
   };
 }
+
+/** The installed files sandboxFiles() edits on a kubelet host. */
+export const SANDBOX_EDITED: readonly string[] = [KUBELET.config, CONTAINERD_FILES.config];
 
 /** Unit install paths of the bundles' own units. */
 export const UNITS = {

@@ -24,7 +24,11 @@ import { parse, parseAllDocuments } from 'yaml';
 import {
   CONTAINERD_FILES, CONTAINERD_SOCKET, ETCD_FILES, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_PROXY, KUBE_SCHEDULER, KUBELET,
 } from '../../hosts';
-import { certPath } from '../../lib/pki';
+import { PATHS } from '../../lib/model';
+import { rolloutSteps } from '../../lib/components';
+import { healthChecks, restoreSteps, SNAPSHOT_COMMAND } from '../../lib/output';
+import { certPath, ClusterPki } from '../../lib/pki';
+import { synthBundles } from '../support/synth-bundles';
 import { requireComponents } from '../support/components';
 import { cleanupHostViews } from '../support/host-view';
 import { addressesOf, cleanupAll } from '../support/netns';
@@ -34,7 +38,10 @@ import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { cleanupTempDirs } from '../support/tmp';
 import { flagsOf, unitCommand } from '../support/units';
 import { waitFor } from '../support/wait';
-import { BootedHosts, bootHosts, cgroupRootOf, kubeletHosts, packagedUnit, UNITS } from './boot';
+import {
+  BootedHosts, bootHosts, cgroupRootOf, kubeletHosts, packagedUnit, SANDBOX_EDITED, sandboxFiles, UNITS,
+} from './boot';
+import { BOOT_CLUSTER } from './definition';
 import { removeCgroups } from './cgroups';
 import { restoreKernelTunables, saveKernelTunables } from './kernel-tunables';
 import { ImageSpec, writeOciArchive } from './oci';
@@ -615,7 +622,233 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
       }
     });
   });
+
+  // ------------------------------------------------------------------ e
+  describe('e. day 2: encryption at rest, etcd isolation, a roll-out that keeps the API available', () => {
+    test('a Secret is stored in etcd encrypted (k8s:enc:secretbox:v1:<key>:) and reads back through the API', async () => {
+      needs('addons');
+      const value = `not-in-etcd-${process.pid}`;
+      await kubectlOk(['-n', 'default', 'create', 'secret', 'generic', 'at-rest', `--from-literal=word=${value}`]);
+      // The key the apiservers write with: the first of the encryption config's secretbox keys.
+      const config = parse(fs.readFileSync(b.c.file(masters()[0], PATHS.encryptionConfig), 'utf8'));
+      const key = config.resources[0].providers[0].secretbox.keys[0].name as string;
+      expect(key).toMatch(/^key-\d{8}-[0-9a-z]+$/);
+      const stored = await etcdctl(model().etcdMembers[0].name, ['get', '/registry/secrets/default/at-rest', '--print-value-only']);
+      expect(stored.code).toBe(0);
+      expect(stored.stdout.startsWith(`k8s:enc:secretbox:v1:${key}:`)).toBe(true);
+      expect(stored.stdout).not.toContain(value);
+      const back = await getJson(['-n', 'default', 'get', 'secret', 'at-rest']);
+      expect(Buffer.from(back.data.word, 'base64').toString()).toBe(value);
+    });
+
+    test('every credential on the plain node (its kubelet\'s rotated client certificate too) is refused by etcd; the apiserver\'s is not', async () => {
+      needs('nodes');
+      const plain = model().hosts.find((h) => !h.has('etcd') && !h.has('master'))!;
+      const root = b.c.root(plain.name);
+      // Every certificate on the node, with its key: X.pem + X-key.pem, X.crt + X.key, or one file holding both.
+      const files = spawnSync('find', [root, '-type', 'f', '(', '-name', '*.pem', '-o', '-name', '*.crt', ')'], { encoding: 'utf8' }).stdout.trim().split('\n')
+        .filter((f) => f && !/-key\.pem$/.test(f));
+      const pairs = files.map((cert) => {
+        const text = fs.readFileSync(cert, 'utf8');
+        if (!text.includes('BEGIN CERTIFICATE')) return undefined;
+        const key = [cert.replace(/\.pem$/, '-key.pem'), cert.replace(/\.crt$/, '.key')].find((k) => k !== cert && fs.existsSync(k))
+          ?? (text.includes('PRIVATE KEY') ? cert : undefined);
+        return key ? { cert, key } : undefined;
+      }).filter((p): p is { cert: string; key: string } => p !== undefined);
+      const rel = (f: string) => f.slice(root.length);
+      // The kubelet's client certificate as the cluster CA issued it (kubelet-client-current.pem links to it).
+      expect(pairs.map((p) => rel(p.cert))).toEqual(expect.arrayContaining([expect.stringMatching(/\/kubelet-client-\d{4}-[\d-]+\.pem$/)]));
+      const endpoint = `https://${model().etcdMembers[0].ip}:2379`;
+      const tryRead = (cert: string, key: string) => b.exec(plain.name, [comp.path('etcdctl'), `--endpoints=${endpoint}`, '--insecure-skip-tls-verify',
+        `--cert=${cert}`, `--key=${key}`, '--dial-timeout=3s', '--command-timeout=5s', 'get', '/registry/', '--prefix', '--keys-only', '--limit=1'], { env: { PATH: '/usr/bin:/bin' } });
+      for (const p of pairs) {
+        const r = await tryRead(p.cert, p.key);
+        expect([rel(p.cert), r.code === 0, r.stdout]).toEqual([rel(p.cert), false, '']);
+      }
+      // The same read from the same namespace with the apiserver's etcd client certificate works: the refusals are etcd's.
+      const m = masters()[0];
+      const ok = await tryRead(b.c.file(m, certPath('apiserver-etcd-client')), b.c.file(m, certPath('apiserver-etcd-client').replace(/\.pem$/, '-key.pem')));
+      expect([ok.code, ok.stdout]).toEqual([0, expect.stringMatching(/^\/registry\//)]);
+      console.log(`etcd isolation: ${pairs.length} certificate(s) on ${plain.name} refused: ${pairs.map((p) => rel(p.cert)).join(', ')}`);
+    });
+
+    test('a re-issued apiserver certificate, rolled out host by host with the roll-out\'s health checks: 0 failed requests through the VIP', async () => {
+      needs('control-plane');
+      const dir = b.c.s.dir;
+      const port = model().apiServerPort;
+      const served = async (m: string) => (await b.exec(m, ['bash', '-c',
+        `openssl s_client -connect 127.0.0.1:${port} < /dev/null 2> /dev/null | openssl x509 -noout -serial`])).stdout.trim();
+      const before = new Map<string, string>();
+      for (const m of masters()) before.set(m, await served(m));
+      for (const m of masters()) expect(before.get(m)).toMatch(/^serial=/);
+
+      // The operator's side: npm run certs -- renew apiserver, then synth (the same state).
+      await ClusterPki.load(model(), { stateDir: path.join(dir, 'state'), renew: ['apiserver'] });
+      const s2 = await synthBundles(BOOT_CLUSTER, dir);
+      const checks = healthChecks(s2.result.model);
+      const order = [...new Set(rolloutSteps(s2.result.model).map((st) => st.host.name))];
+
+      // A client through the VIP, one request after the other, until the roll-out is over.
+      const results: { ok: boolean; err: string; start: number; end: number }[] = [];
+      const events: { at: number; what: string }[] = [];
+      let polling = true;
+      const poller = (async () => {
+        while (polling) {
+          const start = Date.now();
+          const r = await kubectl(['get', '--raw', '/api/v1/namespaces/kube-system'], { timeoutMs: 30000 });
+          results.push({ ok: r.code === 0 && r.stdout.includes('"kube-system"'), err: r.stderr.trim(), start, end: Date.now() });
+        }
+      })();
+
+      const restarted: string[] = [];
+      const t0 = Date.now();
+      try {
+        for (const host of order) {
+          const bundle = makeTempDir(`rollout-${host}`);
+          const tar = spawnSync('tar', ['-xzf', s2.archive(host), '-C', bundle], { encoding: 'utf8', timeout: 30000 });
+          expect(tar.status).toBe(0);
+          const installSh = path.join(bundle, 'install.sh');
+          const root = b.c.root(host);
+          const check = spawnSync('bash', [installSh, '--root', root, '--check'], { encoding: 'utf8', timeout: 60000 });
+          const drift = check.stdout.split('\n').filter((l) => l.includes('DRIFT'));
+          // Sandbox: the stand-ins (Debian's containerd, runc; the flannel CNI plugin's older source) state other versions,
+          // and install.sh refuses to install beside them: they step aside while it runs, and come back.
+          const standIns = drift.map((l) => /DRIFT version\s+(\S+) /.exec(l)?.[1]).filter((x): x is string => x !== undefined);
+          const changed = drift.map((l) => /DRIFT content\s+(\S+) /.exec(l)?.[1]).filter((x): x is string => x !== undefined)
+            .filter((f) => !SANDBOX_EDITED.includes(f));
+          for (const bin of standIns) fs.renameSync(b.c.file(host, bin), `${b.c.file(host, bin)}.sandbox`);
+          let install;
+          try {
+            install = spawnSync('bash', [installSh, '--root', root], { encoding: 'utf8', timeout: 60000 });
+          } finally {
+            for (const bin of standIns) fs.renameSync(`${b.c.file(host, bin)}.sandbox`, b.c.file(host, bin));
+          }
+          expect([host, install.status, install.stderr.split('\n').filter((l) => l.includes('error'))]).toEqual([host, 0, []]);
+          sandboxFiles(b.c, (h) => cgroupRootOf('boot', h), [host]);
+          // What systemd would restart: the running units whose files (install.sh's DEPS) changed, in start order.
+          const deps = installDeps(fs.readFileSync(installSh, 'utf8'));
+          const units = [...deps.keys()].filter((u) => deps.get(u)!.some((f) => changed.includes(`/${f}`)));
+          for (const unit of units) {
+            const name = `${host}-${unit.replace(/\.service$/, '')}`;
+            const p = procs.get(name);
+            expect([unit, p?.isRunning()]).toEqual([unit, true]);
+            const s0 = Date.now();
+            events.push({ at: s0, what: `${host} ${unit} SIGTERM` });
+            // systemd's stop: SIGTERM, then SIGKILL after TimeoutStopSec (90 s by default).
+            const exit = await stop(p!, { graceMs: 90000 });
+            events.push({ at: Date.now(), what: `${host} ${unit} exited` });
+            console.log(`roll-out: ${host} ${unit} stopped in ${Date.now() - s0} ms (${exit.signal ?? `exit ${exit.code}`})`);
+            await startUnit(host, UNITS.component(unit));
+            events.push({ at: Date.now(), what: `${host} ${unit} started` });
+            restarted.push(`${host} ${unit}`);
+          }
+          // The roll-out's wait after this host: every service of the health table that runs here, healthy again.
+          for (const c of checks.filter((x) => procs.get(`${host}-${x.component}`)?.isRunning())) {
+            const w0 = Date.now();
+            await waitFor(async () => (await b.exec(host, ['bash', '-c', c.command], { timeoutMs: 30000 })).code === 0, {
+              what: `${host} ${c.what}`, timeoutMs: BOUND.apiserverReady, intervalMs: 1000, proc: procs.get(`${host}-${c.component}`),
+            });
+            if (units.includes(c.unit)) {
+              events.push({ at: Date.now(), what: `${host} ${c.what} ok` });
+              console.log(`roll-out: ${host} ${c.what} ok ${Date.now() - w0} ms after its restart`);
+            }
+          }
+        }
+      } finally {
+        polling = false;
+        await poller;
+      }
+      const failed = results.filter((r) => !r.ok);
+      if (failed.length > 0) {
+        // When each failed, against the roll-out's events (ms from its start).
+        const t = (x: number) => x - t0;
+        console.log([`roll-out started ${new Date(t0).toISOString()}`, ...events.map((e) => `${t(e.at)} ${e.what}`), ...failed.map((f) => `${t(f.start)}..${t(f.end)} FAILED ${f.err}`)]
+          .sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).join('\n'));
+        // What the load balancers saw meanwhile: keepalived's state changes, nginx's errors and non-200 sessions.
+        for (const h of lbHosts()) {
+          const k = procs.get(`${h}-keepalived`);
+          const states = `${k?.stdout() ?? ''}\n${k?.stderr() ?? ''}`.split('\n').filter((l) => /Entering|FAULT|[Ss]cript|priority 0/.test(l)).slice(-20);
+          const errors = fs.readFileSync(b.c.file(h, '/var/log/nginx/error.log'), 'utf8').split('\n').slice(-30);
+          const access = fs.readFileSync(b.c.file(h, '/var/log/nginx/k8s-access.log'), 'utf8').split('\n').filter((l) => l && !/\] 200 /.test(l)).slice(-30);
+          console.log(`${h} keepalived:\n${states.join('\n')}\n${h} nginx error.log:\n${errors.join('\n')}\n${h} nginx non-200:\n${access.join('\n')}`);
+        }
+      }
+      console.log(`roll-out: ${restarted.join(', ')} restarted in ${Date.now() - t0} ms; ${results.length} requests through the VIP, ${failed.length} failed`);
+      // Only the apiservers read the certificate: each restarted once, one after the other.
+      expect(restarted).toEqual(masters().map((m) => `${m} kube-apiserver.service`));
+      expect(results.length).toBeGreaterThan(20);
+      expect(failed.map((r) => r.err)).toEqual([]);
+      // Each apiserver now serves the new certificate.
+      for (const m of masters()) {
+        const now = await served(m);
+        const file = spawnSync('openssl', ['x509', '-in', b.c.file(m, certPath('apiserver')), '-noout', '-serial'], { encoding: 'utf8' }).stdout.trim();
+        expect([m, now === before.get(m), now]).toEqual([m, false, file]);
+      }
+    });
+
+    test('restore: a ConfigMap created before a snapshot and deleted after it is back once the generated restore steps ran', async () => {
+      needs('control-plane');
+      const first = model().etcdMembers[0].name;
+      await kubectlOk(['-n', 'default', 'create', 'configmap', 'before-snapshot', '--from-literal=kept=yes']);
+      // The member's own snapshot script (the timer's, and deploy.sh --snapshot's): it prints the file last.
+      const snap = await b.exec(first, [SNAPSHOT_COMMAND], { timeoutMs: 60000 });
+      expect([snap.code, snap.stderr]).toEqual([0, expect.stringContaining('etcd-snapshot: saved and verified')]);
+      const inHost = snap.stdout.trim().split('\n').pop()!;
+      const file = path.join(makeTempDir('restore'), path.basename(inHost));
+      fs.copyFileSync(b.c.file(first, inHost), file);
+      await kubectlOk(['-n', 'default', 'delete', 'configmap', 'before-snapshot']);
+      await kubectlOk(['-n', 'default', 'create', 'configmap', 'after-snapshot', '--from-literal=lost=yes']);
+
+      // The steps deploy.sh --restore and restore.yml run, carried out as systemd would (units are processes here).
+      const t0 = Date.now();
+      const done: string[] = [];
+      for (const step of restoreSteps(model())) {
+        if (step.on === 'operator' || step.install) throw new Error(`a restore step this test cannot run: ${step.title}`);
+        for (const h of step.on) {
+          if (step.upload) {
+            fs.copyFileSync(file, b.c.file(h.name, step.upload));
+            fs.chmodSync(b.c.file(h.name, step.upload), 0o600);
+          }
+          if (!step.command) continue;
+          const unit = /^systemctl (stop|start --no-block|start|restart) (.+)$/.exec(step.command);
+          if (unit) {
+            const [, verb, units] = unit;
+            for (const u of units.split(' ')) {
+              const name = `${h.name}-${u.replace(/\.service$/, '')}`;
+              const p = procs.get(name);
+              if ((verb === 'stop' || verb === 'restart') && p?.isRunning()) await stop(p, { graceMs: 90000 });
+              if (verb !== 'stop' && !procs.get(name)?.isRunning()) await startUnit(h.name, u === 'etcd.service' ? UNITS.etcd : UNITS.component(u));
+            }
+          } else if (step.wait) {
+            await waitFor(async () => (await b.exec(h.name, ['bash', '-c', step.command!], { timeoutMs: 30000 })).code === 0, {
+              what: `${h.name}: ${step.title}`, timeoutMs: BOUND.apiserverReady, intervalMs: 1000,
+            });
+          } else {
+            const r = await b.exec(h.name, ['bash', '-c', step.command], { timeoutMs: 60000 });
+            expect([step.title, h.name, r.code, r.stderr.trim()]).toEqual([step.title, h.name, 0, expect.anything()]);
+          }
+        }
+        done.push(step.title.split(' ').slice(0, 2).join(' '));
+      }
+      console.log(`restore: ${done.length} steps in ${Date.now() - t0} ms`);
+      // Through the VIP: the ConfigMap from before the snapshot is back, the one from after is gone, the nodes are there.
+      await waitFor(async () => (await kubectl(['-n', 'default', 'get', 'configmap', 'before-snapshot', '-o', 'name'])).stdout.trim() === 'configmap/before-snapshot', {
+        what: 'the ConfigMap from before the snapshot', timeoutMs: 60000, intervalMs: 1000,
+      });
+      expect((await kubectl(['-n', 'default', 'get', 'configmap', 'after-snapshot', '--ignore-not-found', '-o', 'name'])).stdout.trim()).toBe('');
+      expect((await etcdctl(first, ['endpoint', 'health', '--cluster'])).code).toBe(0);
+      const nodeNames = (await getJson(['get', 'nodes'])).items.map((n: any) => n.metadata.name).sort();
+      expect(nodeNames).toEqual(kubeletHosts(b.c).sort());
+    });
+  });
 });
+
+/** install.sh's DEPS: unit → the files (relative to /) whose change restarts it. */
+function installDeps(script: string): Map<string, string[]> {
+  const block = /declare -A DEPS=\(\n([\s\S]*?)\n\)/.exec(script);
+  if (!block) throw new Error('install.sh has no DEPS block');
+  return new Map([...block[1].matchAll(/^\s*\['([^']+)'\]='([^']*)'$/gm)].map((m) => [m[1], m[2].split(' ').filter(Boolean)]));
+}
 
 /** The subject of a PEM CSR (base64 of the PEM, as in CertificateSigningRequest.spec.request). */
 function decodeCsrSubject(b64: string): string {

@@ -25,6 +25,9 @@ const SEED_IP: Readonly<Record<string, string>> = Object.fromEntries(SEED.hosts.
  *  - containerd restrict_oom_score_adj = true: this sandbox withholds CAP_SYS_RESOURCE even from root, so runc
  *    cannot lower a container's oom_score_adj (the pause container asks for -998: "failed to update
  *    /proc/self/oom_score_adj: Permission denied"); containerd then clamps scores to its own (also in sandboxFiles()).
+ *  - In the roll-out test, the stand-ins that state other versions than the definition's (Debian's containerd 1.6
+ *    and runc, the flannel CNI plugin from its older source; install.sh --check names them) step aside while the new
+ *    install.sh runs, because install.sh refuses to install beside a program of another version; then come back.
  */
 export const SANDBOX = {
   kubeProxyMode: 'iptables',

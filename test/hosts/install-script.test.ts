@@ -238,6 +238,13 @@ describe('install.sh --root, run for real on every SEED host', () => {
     ]);
     expect(needs('k8s1')).toContain('needs the nginx stream module for nginx\'s load_module (loadBalancer.streamModulePath /usr/lib/nginx/modules/ngx_stream_module.so): '
       + 'apt-get install libnginx-mod-stream (Debian, Ubuntu) or dnf install nginx-mod-stream (RHEL, CentOS)');
+    // RHEL's nginx-mod-stream puts it under /usr/lib64: found there, the message names the setting to change.
+    const rhel = path.join(tempDir(), 'root');
+    fs.mkdirSync(path.join(rhel, 'usr/lib64/nginx/modules'), { recursive: true });
+    fs.writeFileSync(path.join(rhel, 'usr/lib64/nginx/modules/ngx_stream_module.so'), '');
+    expect(install(unpack(s.archive('k8s1')), ['--root', rhel], stubs).stderr).toContain('needs the nginx stream module for nginx\'s load_module '
+      + '(loadBalancer.streamModulePath /usr/lib/nginx/modules/ngx_stream_module.so): this host has it at /usr/lib64/nginx/modules/ngx_stream_module.so; '
+      + 'set loadBalancer.streamModulePath: \'/usr/lib64/nginx/modules/ngx_stream_module.so\' in the definition, synth and roll out again');
     // Present in the root: not reported.
     const root = path.join(tempDir(), 'root');
     fs.mkdirSync(path.join(root, 'usr/sbin'), { recursive: true });
@@ -341,7 +348,7 @@ class ChrootHost {
       'echo "systemctl $*" >> /stubs/calls.log',
       'case "$1" in',
       '  is-active) [ -e "/stubs/active/$3" ] ;;',
-      '  start|restart) touch "/stubs/active/$3" ;;',
+      '  start|restart) [ ! -e "/stubs/fail/$3" ] || exit 1; touch "/stubs/active/$3" ;;',
       'esac',
       '',
     ].join('\n'), { mode: 0o755 });
@@ -451,7 +458,7 @@ const canChroot = (() => {
     expect(third.status).toBe(0);
     expect(host.calls().filter((c) => c.includes('nginx'))).toEqual([
       'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service',
-      'systemctl is-active --quiet nginx.service', 'systemctl restart --no-block nginx.service',
+      'systemctl is-active --quiet nginx.service', 'systemctl restart -- nginx.service',
     ]);
 
     // --no-start enables but starts nothing.
@@ -516,15 +523,22 @@ const canChroot = (() => {
     fs.writeFileSync(path.join(host.root, 'opt/kubernetes/cfg/kube-scheduler-config.yaml'), 'drifted\n');
     const r = host.install();
     expect(r.status).toBe(0);
-    expect(host.calls().filter((c) => c.startsWith('systemctl restart'))).toEqual(['systemctl restart --no-block kube-scheduler.service']);
+    expect(host.calls().filter((c) => c.startsWith('systemctl restart'))).toEqual(['systemctl restart -- kube-scheduler.service']);
     expect(r.stdout).toContain('restarting kube-scheduler.service (/opt/kubernetes/cfg/kube-scheduler-config.yaml changed)');
     // A certificate both etcd and the apiserver read restarts both, in start order.
     fs.writeFileSync(path.join(host.root, 'opt/etcd/ssl/ca.pem'), 'drifted\n');
     host.install();
     expect(host.calls().filter((c) => c.startsWith('systemctl restart'))).toEqual([
-      'systemctl restart --no-block etcd.service',
-      'systemctl restart --no-block kube-apiserver.service',
+      'systemctl restart -- etcd.service',
+      'systemctl restart -- kube-apiserver.service',
     ]);
+    // A restart that fails (systemctl waits for it) stops install.sh there: the roll-out goes no further.
+    fs.mkdirSync(path.join(host.root, 'stubs/fail'));
+    fs.writeFileSync(path.join(host.root, 'stubs/fail/etcd.service'), '');
+    fs.writeFileSync(path.join(host.root, 'opt/etcd/ssl/ca.pem'), 'drifted again\n');
+    const failed = host.install();
+    expect([failed.status, failed.stderr]).toEqual([1, expect.stringContaining('restarting etcd.service failed; see: journalctl -u etcd.service')]);
+    expect(host.calls().filter((c) => c.startsWith('systemctl restart'))).toEqual(['systemctl restart -- etcd.service']);
   });
 
   test('swap on a kubelet host stops the run before anything is installed; with --no-start it is a warning', async () => {

@@ -1,7 +1,7 @@
 import { MembershipRecord, membershipOf, rolloutSteps } from '../../components';
 import { ClusterModel } from '../../model';
-import { certPath } from '../../pki';
 import { etcdctlCommand } from './etcdctl';
+import { HEALTH_WAIT, healthCheck, healthChecks, runningUnitsCommand } from './health';
 import {
   RuntimeStep, SNAPSHOT_COMMAND, membershipSteps, restoreSteps,
 } from './runtime-steps';
@@ -48,9 +48,11 @@ export function renderDeployScript(model: ClusterModel, membership: MembershipRe
   const staged = stagedRoles(model).map((r) => r.role);
   return `#!/usr/bin/env bash
 # kubesmith deploy.sh for cluster ${model.name}. Generated: edit the cluster definition instead.
-# Copies each host's bundle with scp and runs its install.sh over ssh, in the order of ansible/site.yml:
-# etcd members, the etcd cluster's health, masters one at a time (each waits for its apiserver's /readyz),
-# lb hosts one at a time, nodes. Prints the plan; changes nothing without --yes.
+# Copies each host's bundle with scp and runs its install.sh over ssh, one host at a time, in the order of
+# ansible/site.yml: etcd members, the etcd cluster's health, masters (each waits for its apiserver's /readyz),
+# lb hosts (each waits for its L4 port), nodes. After each host it waits until every service that was running
+# there before (etcd, kube-apiserver, nginx, kubelet) is healthy again, so no role has two members down at once.
+# Prints the plan; changes nothing without --yes.
 # --check: runs each host's install.sh --check (files that differ from the bundle, units not active); exit 3 on drift.
 # --snapshot: an etcd snapshot now, on the first member (or --only MEMBER), copied to snapshots/ here.
 # --restore FILE: restores every etcd member from a snapshot (prints the steps; runs them only with --yes).
@@ -72,7 +74,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 SSH=\${SSH:-ssh} SCP=\${SCP:-scp}
-TRIES=\${KUBESMITH_WAIT_TRIES:-60} DELAY=\${KUBESMITH_WAIT_DELAY:-5}
+TRIES=\${KUBESMITH_WAIT_TRIES:-${HEALTH_WAIT.tries}} DELAY=\${KUBESMITH_WAIT_DELAY:-${HEALTH_WAIT.delaySeconds}}
 OPTS=(-o BatchMode=yes -o ConnectTimeout=10)
 cd -- "$(dirname -- "\${BASH_SOURCE[0]}")"
 
@@ -128,12 +130,26 @@ upload() {
   remote "$ip" "chmod 600 $dst && echo '$sum  $dst' | sha256sum -c --quiet" || die "$host: $dst differs from $src after the copy"
   say "  $host: $dst (sha256 $sum)"
 }
+# unit -> what it is, and the command that succeeds on its host once it is healthy (lib/output/rollout/health.ts)
+HEALTH_UNITS=(${healthChecks(model).map((c) => c.unit).join(' ')})
+declare -A HEALTH_WHAT=(
+${healthChecks(model).map((c) => `  [${c.unit}]=${sq(c.what)}`).join('\n')}
+)
+declare -A HEALTH=(
+${healthChecks(model).map((c) => `  [${c.unit}]=${sq(c.command)}`).join('\n')}
+)
+# Installs a host, then waits for every service that ran there before to be healthy again: host, address.
 install_host() {
+  local running u
   say "$1 ($2): installing"
   stage "$1" "$2"
   [ "$BINARIES" = 0 ] || copy_binaries "$1" "$2"
+  running=$(remote "$2" ${sq(runningUnitsCommand(model))}) || die "$1: cannot ask systemctl which services run"
   remote "$2" "$STAGING/bundle/install.sh"
   DONE[$1]=1
+  for u in "\${HEALTH_UNITS[@]}"; do
+    if grep -qx -- "$u" <<< "$running"; then wait_for "$2" "$1 \${HEALTH_WHAT[$u]} (it ran before this install)" "\${HEALTH[$u]}"; fi
+  done
 }
 
 ${renderBashSteps('restore', restoreSteps(model))}
@@ -230,16 +246,11 @@ for step in "\${STEPS[@]}"; do
     wait_for "$first_ip" "etcd cluster health (from $first)" "${etcdctl} --endpoints=${model.etcdEndpoints.join(',')} endpoint health"
   fi
   previous=$phase
-  if [ -z "\${DONE[$host]-}" ]; then
-    say "$host ($ip): installing"
-    stage "$host" "$ip"
-    [ "$BINARIES" = 0 ] || copy_binaries "$host" "$ip"
-    remote "$ip" "$STAGING/bundle/install.sh"
-    DONE[$host]=1
-  fi
+  [ -n "\${DONE[$host]-}" ] || install_host "$host" "$ip"
+  # A first start is waited for in its own phase.
   case "$phase" in
-    master) wait_for "$ip" "$host apiserver /readyz" "curl -fsS --cacert ${certPath('kubernetes-ca')} https://127.0.0.1:${model.apiServerPort}/readyz" ;;
-${model.loadBalancer ? `    lb) wait_for "$ip" "$host L4 port ${model.loadBalancer.port}" "timeout 2 bash -c '</dev/tcp/127.0.0.1/${model.loadBalancer.port}'" ;;\n` : ''}  esac
+    master) wait_for "$ip" "$host ${healthCheck(model, 'kube-apiserver').what}" ${sq(healthCheck(model, 'kube-apiserver').command)} ;;
+${model.loadBalancer ? `    lb) wait_for "$ip" "$host ${healthCheck(model, 'nginx').what}" ${sq(healthCheck(model, 'nginx').command)} ;;\n` : ''}  esac
 done
 say "done; check the cluster with: kubectl --kubeconfig admin.kubeconfig get nodes"
 `;

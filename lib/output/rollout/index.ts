@@ -3,3 +3,4 @@ export * from './deploy-script';
 export * from './etcdctl';
 export * from './runtime-steps';
 export * from './fetch-script';
+export * from './health';

@@ -1,10 +1,12 @@
 import * as path from 'path';
 import { ETCD_FILES } from '../../../hosts/etcd';
 import { ETCD_SNAPSHOT } from '../../../hosts/etcd-snapshot';
-import { MembershipRecord, unitOf } from '../../components';
+import {
+  MembershipRecord, componentSpec, runsOn, unitOf,
+} from '../../components';
 import { ClusterModel, PATHS } from '../../model';
-import { certPath } from '../../pki';
 import { etcdctlCommand } from './etcdctl';
+import { healthCheck } from './health';
 
 /**
  * Day-2 operations as ordered steps, made once here and rendered by deploy.sh, Ansible and the change plan (and run
@@ -43,17 +45,19 @@ export function etcdHealthCommand(model: ClusterModel): string {
 }
 
 export function readyzCommand(model: ClusterModel): string {
-  return `curl -fsS --cacert ${certPath('kubernetes-ca')} https://127.0.0.1:${model.apiServerPort}/readyz`;
+  return healthCheck(model, 'kube-apiserver').command;
 }
 
 /**
  * Restore from a snapshot, in the only safe order: check the snapshot on every member; stop the apiservers; stop etcd
  * everywhere; restore every member with its own name and peer URLs into a fresh data directory (the old one kept
- * aside); start etcd and wait for health; start the apiservers and wait for /readyz.
+ * aside); start etcd and wait for health; start the apiservers and wait for /readyz; then restart what cached the
+ * state from after the snapshot (controller-managers, schedulers, kubelets), as upstream's restore guide advises.
  */
 export function restoreSteps(model: ClusterModel): RuntimeStep[] {
   const members = model.etcdMembers.map(hostOf);
   const masters = model.masters.map(hostOf);
+  const kubelets = model.hosts.filter((h) => runsOn(componentSpec('kubelet'), h, model)).map(hostOf);
   return [
     { title: 'copy the snapshot to every etcd member and check it there', on: members, upload: RESTORE_SNAPSHOT,
       command: `${ETCD_FILES.etcdutl} snapshot status ${RESTORE_SNAPSHOT} -w table` },
@@ -66,6 +70,9 @@ export function restoreSteps(model: ClusterModel): RuntimeStep[] {
     { title: 'wait for the etcd cluster to be healthy', on: members.slice(0, 1), command: etcdHealthCommand(model), wait: true },
     { title: 'start the apiservers', on: masters, command: systemctl('start', unitOf('kube-apiserver')) },
     { title: 'wait for each apiserver\'s /readyz', on: masters, command: readyzCommand(model), wait: true },
+    { title: 'restart the controller-managers and schedulers (their caches hold the state from after the snapshot)', on: masters,
+      command: systemctl('restart', unitOf('kube-controller-manager'), unitOf('kube-scheduler')) },
+    { title: 'restart the kubelets (the same)', on: kubelets, command: systemctl('restart', unitOf('kubelet')) },
   ];
 }
 

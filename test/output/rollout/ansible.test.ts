@@ -2,7 +2,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { fetchedBinariesByRole, fetchedBinariesOn } from '../../../lib/components';
-import { stagedVersions } from '../../../lib/output';
+import { parse } from 'yaml';
+import { healthChecks, runningUnitsCommand, stagedVersions } from '../../../lib/output';
 import { requirePrograms } from '../../support/programs';
 import { fakeProgram } from '../../support/release-archives';
 import { SEED, withChanges } from '../../support/clusters';
@@ -70,6 +71,20 @@ function recap(out: string): Record<string, Record<string, number>> {
     expect(inv).toMatch(/\[etcd\]\nk8s1 ansible_host=192.168.100.10 .*\nk8s2 .*\nk8s3 /);
     expect(inv).toMatch(/\[node\]\nk8s3 .*\nk8s4 ansible_host=192.168.100.40/);
     expect(inv).toMatch(/\[lb\]\nk8s1 .*\nk8s2 /);
+  });
+
+  test('live, each host waits after its install.sh for every service that ran on it before (the checks deploy.sh runs), so no role loses two members', () => {
+    const tasks = parse(fs.readFileSync(path.join(s.dir, 'dist/ansible/install-bundle.yml'), 'utf8')) as { name?: string; when?: string; 'ansible.builtin.shell'?: string; 'ansible.builtin.command'?: string }[];
+    const at = (pred: (t: typeof tasks[number]) => boolean) => tasks.findIndex(pred);
+    const running = at((t) => t['ansible.builtin.shell'] === runningUnitsCommand(s.result.model));
+    const install = at((t) => t.name === 'install.sh');
+    expect(running).toBeGreaterThan(-1);
+    expect(running).toBeLessThan(install);
+    for (const c of healthChecks(s.result.model)) {
+      const wait = at((t) => t['ansible.builtin.command'] === c.command && (t.when ?? '').includes(`'${c.unit}' in kubesmith_running.stdout_lines`));
+      expect([c.unit, wait > install]).toEqual([c.unit, true]);
+      expect(tasks[wait].when).toMatch(/^\(install_root \| default\('\/'\)\) == '\/' and /);
+    }
   });
 
   test('syntax check passes', () => {

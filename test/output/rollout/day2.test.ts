@@ -143,7 +143,7 @@ describe('deploy.sh', () => {
     const st = stubs();
     const plan = deploy(dist, ['--restore', file], st);
     expect(plan.status).toBe(0);
-    expect(plan.stdout).toMatch(/1\. copy the snapshot[^\n]*\n[^\n]*\n[^\n]*2\. stop the apiservers \(k8s1, k8s2\)[\s\S]*3\. stop etcd[\s\S]*4\. restore every member[\s\S]*5\. start etcd[\s\S]*6\. wait for the etcd cluster[\s\S]*7\. start the apiservers[\s\S]*8\. wait for each apiserver's \/readyz/);
+    expect(plan.stdout).toMatch(/1\. copy the snapshot[^\n]*\n[^\n]*\n[^\n]*2\. stop the apiservers \(k8s1, k8s2\)[\s\S]*3\. stop etcd[\s\S]*4\. restore every member[\s\S]*5\. start etcd[\s\S]*6\. wait for the etcd cluster[\s\S]*7\. start the apiservers[\s\S]*8\. wait for each apiserver's \/readyz[\s\S]*9\. restart the controller-managers and schedulers[\s\S]*10\. restart the kubelets/);
     expect(plan.stdout).toContain('nothing done: run again with --yes');
     expect(fs.existsSync(st.log)).toBe(false);
 
@@ -161,7 +161,9 @@ describe('deploy.sh', () => {
       '10 systemctl start --no-block etcd.service', '20 systemctl start --no-block etcd.service', '30 systemctl start --no-block etcd.service',
       expect.stringMatching(/^10 \/opt\/etcd\/bin\/etcdctl .* endpoint health$/),
       '10 systemctl start kube-apiserver.service', '20 systemctl start kube-apiserver.service',
-      expect.stringMatching(/^10 curl .*\/readyz$/), expect.stringMatching(/^20 curl .*\/readyz$/),
+      expect.stringMatching(/^10 curl .*\/readyz && sleep 11$/), expect.stringMatching(/^20 curl .*\/readyz && sleep 11$/),
+      '10 systemctl restart kube-controller-manager.service kube-scheduler.service', '20 systemctl restart kube-controller-manager.service kube-scheduler.service',
+      '10 systemctl restart kubelet.service', '20 systemctl restart kubelet.service', '30 systemctl restart kubelet.service', '40 systemctl restart kubelet.service',
     ]);
   });
 

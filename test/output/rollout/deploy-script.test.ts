@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { fetchedBinariesByRole, fetchedBinariesOn } from '../../../lib/components';
-import { stagedVersions } from '../../../lib/output';
+import { healthChecks, stagedVersions } from '../../../lib/output';
 import { SEED, withChanges } from '../../support/clusters';
 import { fakeProgram } from '../../support/release-archives';
 import { SynthesizedBundles, synthBundles } from '../../support/synth-bundles';
@@ -23,6 +23,8 @@ while [ $# -gt 0 ]; do case "$1" in -o) shift 2 ;; -q) shift ;; *) args+=("$1");
 echo "${name} \${args[*]}" >> ${log}
 # What a remote tar would unpack: kept for the test to read.
 if [[ "\${args[*]}" == *"tar -xzf - -C /"* ]]; then cat > "${dir}/received-\$(wc -l < ${log}).tgz"; fi
+# A running host: the units listed in running-<address> answer systemctl is-active.
+if [[ "\${args[*]}" == *"systemctl is-active"* ]] && [ -f "${dir}/running-\${args[0]#*@}" ]; then cat "${dir}/running-\${args[0]#*@}"; fi
 if [ -n "\${FAIL_MATCH:-}" ] && [[ "\${args[*]}" == *"$FAIL_MATCH"* ]]; then exit 1; fi
 if [ -n "\${DRIFT_MATCH:-}" ] && [[ "\${args[*]}" == *"$DRIFT_MATCH"* ]] && [[ "\${args[*]}" == *"install.sh --check"* ]]; then exit 3; fi
 exit 0
@@ -79,6 +81,47 @@ describe('deploy.sh', () => {
       'l4 root@192.168.100.10', 'l4 root@192.168.100.20',
       'copy hosts/k8s4.tar.gz', 'install root@192.168.100.40',
     ]);
+  });
+
+  test('on a running cluster it waits, after each host, until every service that ran there is healthy, before the next host', () => {
+    const st = stubs();
+    const { model, cluster } = s.result;
+    for (const h of model.hosts) {
+      const units = healthChecks(model).filter((c) => cluster.runs(h, c.component)).map((c) => c.unit);
+      fs.writeFileSync(path.join(st.dir, `running-${h.ip}`), units.map((u) => `${u}\n`).join(''));
+    }
+    const r = deploy(s, ['--yes'], st);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const calls = fs.readFileSync(st.log, 'utf8').trim().split('\n');
+    const host = (c: string) => model.hosts.find((h) => c.includes(`@${h.ip} `))?.name;
+    const summary = calls.map((c) => {
+      if (c.startsWith('scp') && c.includes('.tar.gz')) return undefined;
+      if (c.includes('install.sh')) return `install ${host(c)}`;
+      if (c.includes('endpoint health')) return c.includes('127.0.0.1:2379') ? `etcd-member ${host(c)}` : `etcd-cluster ${host(c)}`;
+      if (c.includes('/readyz')) return `readyz ${host(c)}`;
+      if (c.includes('/dev/tcp/127.0.0.1/6444')) return `l4 ${host(c)}`;
+      if (c.includes(':10248/healthz')) return `kubelet ${host(c)}`;
+      return undefined;
+    }).filter(Boolean);
+    expect(summary).toEqual([
+      // k8s1 and k8s2 each run etcd, an apiserver, nginx and a kubelet: all healthy again before the next host.
+      'install k8s1', 'etcd-member k8s1', 'readyz k8s1', 'l4 k8s1', 'kubelet k8s1',
+      'install k8s2', 'etcd-member k8s2', 'readyz k8s2', 'l4 k8s2', 'kubelet k8s2',
+      'install k8s3', 'etcd-member k8s3', 'kubelet k8s3',
+      'etcd-cluster k8s1',
+      'readyz k8s1', 'readyz k8s2', 'l4 k8s1', 'l4 k8s2',
+      'install k8s4', 'kubelet k8s4',
+    ]);
+    expect(r.stdout).toContain('deploy.sh:   k8s1 kube-apiserver /readyz, then 11 s for nginx to use it again (it ran before this install): ok');
+  });
+
+  test('a restarted service that never gets healthy again stops the roll-out before the next host', () => {
+    const st = stubs();
+    fs.writeFileSync(path.join(st.dir, 'running-192.168.100.10'), 'etcd.service\nkube-apiserver.service\n');
+    const r = deploy(s, ['--yes'], st, { FAIL_MATCH: '127.0.0.1:2379' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('k8s1 etcd member health (it ran before this install): not ready after 2 tries');
+    expect(fs.readFileSync(st.log, 'utf8')).not.toContain('k8s2.tar.gz');
   });
 
   test('--check stages every bundle, runs install.sh --check once per host, and exits 3 naming the hosts that drifted', () => {
@@ -146,7 +189,7 @@ describe('deploy.sh', () => {
     const st = stubs();
     const r = deploy(s, ['--yes'], st, { FAIL_MATCH: '/readyz' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('k8s1 apiserver /readyz: not ready after 2 tries');
+    expect(r.stderr).toContain('k8s1 kube-apiserver /readyz, then 11 s for nginx to use it again: not ready after 2 tries');
     expect(fs.readFileSync(st.log, 'utf8')).not.toContain('k8s4.tar.gz');
   });
 });
