@@ -237,15 +237,24 @@ if [ "$LIVE" = 1 ]; then
         if ! systemctl is-active --quiet "$u"; then
           systemctl start --no-block "$u"; say "starting $u"
         else
+          why=''
           for f in ${DEPS[$u]-}; do
-            # Waits for the restart (a notify unit: until it is ready again), so the roll-out's health check
-            # after this host sees the new process, not the old one before it stopped.
-            if [ -n "${TOUCHED[$f]-}" ]; then
-              say "restarting $u (/$f changed)"
-              systemctl restart -- "$u" || die "restarting $u failed; see: journalctl -u $u"
-              break
-            fi
+            if [ -n "${TOUCHED[$f]-}" ]; then why="/$f changed"; break; fi
           done
+          # A program replaced under a running unit (a new version copied by the roll-out): the kernel shows its
+          # old file as deleted.
+          if [ -z "$why" ]; then
+            pid=$(systemctl show --property MainPID --value -- "$u" 2> /dev/null || true)
+            exe=''
+            if [ "${pid:-0}" -gt 0 ] 2> /dev/null; then exe=$(readlink "/proc/$pid/exe" 2> /dev/null || true); fi
+            case "$exe" in *' (deleted)') why="its program ${exe% (deleted)} was replaced" ;; esac
+          fi
+          # Waits for the restart (a notify unit: until it is ready again), so the roll-out's health check
+          # after this host sees the new process, not the old one before it stopped.
+          if [ -n "$why" ]; then
+            say "restarting $u ($why)"
+            systemctl restart -- "$u" || die "restarting $u failed; see: journalctl -u $u"
+          fi
         fi
       done
       SERVICES="$SERVICES; check them with: systemctl status ${READY[*]}"

@@ -348,6 +348,7 @@ class ChrootHost {
       'echo "systemctl $*" >> /stubs/calls.log',
       'case "$1" in',
       '  is-active) [ -e "/stubs/active/$3" ] ;;',
+      '  show) cat "/stubs/pid/${@: -1}" 2> /dev/null || echo 0 ;;',
       '  start|restart) [ ! -e "/stubs/fail/$3" ] || exit 1; touch "/stubs/active/$3" ;;',
       'esac',
       '',
@@ -449,7 +450,9 @@ const canChroot = (() => {
       'sysctl --system',
       'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service',
       'systemctl is-active --quiet nginx.service',
+      'systemctl show --property MainPID --value -- nginx.service',
       'systemctl is-active --quiet kubelet-bootstrap-cleanup.service',
+      'systemctl show --property MainPID --value -- kubelet-bootstrap-cleanup.service',
     ]);
 
     // A changed file restarts the running services so they read it.
@@ -525,6 +528,20 @@ const canChroot = (() => {
     expect(r.status).toBe(0);
     expect(host.calls().filter((c) => c.startsWith('systemctl restart'))).toEqual(['systemctl restart -- kube-scheduler.service']);
     expect(r.stdout).toContain('restarting kube-scheduler.service (/opt/kubernetes/cfg/kube-scheduler-config.yaml changed)');
+    // A program replaced under its running unit (the kernel shows the old file deleted) restarts that unit alone;
+    // one still running its own file does not restart.
+    fs.mkdirSync(path.join(host.root, 'stubs/pid'), { recursive: true });
+    fs.mkdirSync(path.join(host.root, 'proc/4242'), { recursive: true });
+    fs.mkdirSync(path.join(host.root, 'proc/4343'), { recursive: true });
+    fs.symlinkSync('/opt/kubernetes/bin/kube-apiserver (deleted)', path.join(host.root, 'proc/4242/exe'));
+    fs.symlinkSync('/opt/kubernetes/bin/kube-scheduler', path.join(host.root, 'proc/4343/exe'));
+    fs.writeFileSync(path.join(host.root, 'stubs/pid/kube-apiserver.service'), '4242\n');
+    fs.writeFileSync(path.join(host.root, 'stubs/pid/kube-scheduler.service'), '4343\n');
+    const replaced = host.install();
+    expect(replaced.status).toBe(0);
+    expect(host.calls().filter((c) => c.startsWith('systemctl restart'))).toEqual(['systemctl restart -- kube-apiserver.service']);
+    expect(replaced.stdout).toContain('restarting kube-apiserver.service (its program /opt/kubernetes/bin/kube-apiserver was replaced)');
+    fs.rmSync(path.join(host.root, 'stubs/pid'), { recursive: true });
     // A certificate both etcd and the apiserver read restarts both, in start order.
     fs.writeFileSync(path.join(host.root, 'opt/etcd/ssl/ca.pem'), 'drifted\n');
     host.install();
