@@ -416,10 +416,8 @@ const canChroot = (() => {
     // nginx is installed, keepalived is not (whatever this machine has).
     expect(host.run('mkdir -p /usr/sbin && printf "#!/bin/sh\\n" > /usr/sbin/nginx && chmod 755 /usr/sbin/nginx && rm -f /usr/sbin/keepalived').status).toBe(0);
 
-    const first = host.install();
-    expect([first.status, first.stderr]).toEqual([0, expect.stringContaining('not enabling keepalived.service: its binary is missing')]);
-    // kubelet-bootstrap-cleanup runs a script of the bundle: it has no binary to wait for.
-    expect(host.calls()).toEqual([
+    // What every live run does first, changed or not.
+    const everyRun = [
       'systemctl daemon-reload',
       'modprobe -- br_netfilter',
       'modprobe -- ip_vs',
@@ -427,6 +425,12 @@ const canChroot = (() => {
       ...['overlay', 'br_netfilter', 'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack'].map((m) => `modprobe -- ${m}`),
       'sysctl --system',
       'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service',
+    ];
+    const first = host.install();
+    expect([first.status, first.stderr]).toEqual([0, expect.stringContaining('not enabling keepalived.service: its binary is missing')]);
+    // kubelet-bootstrap-cleanup runs a script of the bundle: it has no binary to wait for.
+    expect(host.calls()).toEqual([
+      ...everyRun,
       'systemctl is-active --quiet nginx.service',
       'systemctl start --no-block nginx.service',
       'systemctl is-active --quiet kubelet-bootstrap-cleanup.service',
@@ -442,13 +446,7 @@ const canChroot = (() => {
     expect(second.status).toBe(0);
     expect(second.stdout).toContain('k8s1: nothing changed');
     expect(host.calls()).toEqual([
-      'systemctl daemon-reload',
-      'modprobe -- br_netfilter',
-      'modprobe -- ip_vs',
-      // The bundle's own prerequisites (a master runs the kubelet and kube-proxy).
-      ...['overlay', 'br_netfilter', 'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack'].map((m) => `modprobe -- ${m}`),
-      'sysctl --system',
-      'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service',
+      ...everyRun,
       'systemctl is-active --quiet nginx.service',
       'systemctl show --property MainPID --value -- nginx.service',
       'systemctl is-active --quiet kubelet-bootstrap-cleanup.service',

@@ -1,25 +1,16 @@
-import * as path from 'path';
 import { App } from 'cdk8s';
 import {
-  ClusterDefinition, ClusterModel, formatEvent, synthesizeCluster,
+  ClusterDefinition, ClusterModel, formatEvent,
 } from '../../lib';
 import { HostBundle, serviceDependencies } from '../../lib/components';
 import { SEED, withChanges } from '../support/clusters';
-import { cleanupTempDirs, tempDir } from '../support/tmp';
+import { twoSynths } from '../support/synth-bundles';
+import { cleanupTempDirs } from '../support/tmp';
 
 afterAll(cleanupTempDirs);
 
 const ecdsa = withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } });
 const addHost = (def: ClusterDefinition, host: object) => withChanges(def, { hosts: [...def.hosts, host] });
-
-async function twoSynths(before: ClusterDefinition, after: ClusterDefinition) {
-  const dir = tempDir();
-  const opts = { outdir: path.join(dir, 'dist'), stateDir: path.join(dir, 'state') };
-  await synthesizeCluster(before, { ...opts, log: () => undefined });
-  const logs: string[] = [];
-  const result = await synthesizeCluster(after, { ...opts, log: (l) => logs.push(l) });
-  return { result, logs };
-}
 
 test('nothing changed: the plan is empty and synth says one line', async () => {
   const { result, logs } = await twoSynths(ecdsa, ecdsa);

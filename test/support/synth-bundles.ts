@@ -32,3 +32,13 @@ export async function synthBundles(def: ClusterDefinition, dir = tempDir()): Pro
     },
   };
 }
+
+/** Two synths of one state and output: `before`, then `after`, whose result and log lines are returned. */
+export async function twoSynths(before: ClusterDefinition, after: ClusterDefinition) {
+  const dir = tempDir();
+  const opts = { outdir: path.join(dir, 'dist'), stateDir: path.join(dir, 'state') };
+  await synthesizeCluster(before, { ...opts, log: () => undefined });
+  const logs: string[] = [];
+  const result = await synthesizeCluster(after, { ...opts, log: (l) => logs.push(l) });
+  return { dir, result, logs };
+}

@@ -4,9 +4,8 @@ import {
 import {
   ClusterModel, HOST_ROLES, HostRole, PATHS,
 } from '../../model';
-import { etcdctlCommand } from './etcdctl';
 import {
-  HEALTH_WAIT, HealthCheck, healthCheck, healthChecks, runningUnitsCommand,
+  HEALTH_WAIT, HealthCheck, etcdHealthCommand, healthCheck, healthChecks, runningUnitsCommand,
 } from './health';
 import {
   RuntimeStep, SNAPSHOT_COMMAND, StepHost, membershipSteps, restoreSteps,
@@ -192,7 +191,7 @@ export function renderPlaybook(model: ClusterModel, membership: MembershipRecord
   gather_facts: false
   tasks:
     - name: wait for the etcd cluster to be healthy
-      ansible.builtin.command: "${etcdctlCommand()} --endpoints=${model.etcdEndpoints.join(',')} endpoint health"
+      ansible.builtin.command: ${JSON.stringify(etcdHealthCommand(model))}
       register: kubesmith_cluster_health
       until: kubesmith_cluster_health.rc == 0
       retries: 60

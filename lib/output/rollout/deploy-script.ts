@@ -1,7 +1,8 @@
 import { MembershipRecord, membershipOf, rolloutSteps } from '../../components';
 import { ClusterModel } from '../../model';
-import { etcdctlCommand } from './etcdctl';
-import { HEALTH_WAIT, healthCheck, healthChecks, runningUnitsCommand } from './health';
+import {
+  HEALTH_WAIT, etcdHealthCommand, healthCheck, healthChecks, runningUnitsCommand,
+} from './health';
 import {
   RuntimeStep, SNAPSHOT_COMMAND, membershipSteps, restoreSteps,
 } from './runtime-steps';
@@ -42,7 +43,6 @@ import { BINARIES_DIR, stagedRoles, stagedVersions } from './fetch-script';
  * changes nothing without --yes. SSH and SCP may name other programs (tests use stubs).
  */
 export function renderDeployScript(model: ClusterModel, membership: MembershipRecord = membershipOf(model)): string {
-  const etcdctl = etcdctlCommand();
   const members = membershipSteps(model, membership);
   const steps = rolloutSteps(model).map((s) => `  '${s.phase} ${s.host.name} ${s.host.ip}'`);
   const staged = stagedRoles(model).map((r) => r.role);
@@ -243,7 +243,7 @@ for step in "\${STEPS[@]}"; do
   [ -z "$ONLY" ] || [ "$ONLY" = "$host" ] || continue
   if [ "$previous" = etcd ] && [ "$phase" != etcd ] && [ -z "$ONLY" ]; then
     read -r first first_ip <<< "$FIRST_ETCD"
-    wait_for "$first_ip" "etcd cluster health (from $first)" "${etcdctl} --endpoints=${model.etcdEndpoints.join(',')} endpoint health"
+    wait_for "$first_ip" "etcd cluster health (from $first)" ${sq(etcdHealthCommand(model))}
   fi
   previous=$phase
   [ -n "\${DONE[$host]-}" ] || install_host "$host" "$ip"

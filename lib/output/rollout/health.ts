@@ -49,6 +49,11 @@ export function healthCheck(model: ClusterModel, component: ComponentId): Health
   return c;
 }
 
+/** Every member's health, asked from a member (all endpoints: the cluster, not just the local one). */
+export function etcdHealthCommand(model: ClusterModel): string {
+  return `${etcdctlCommand()} --endpoints=${model.etcdEndpoints.join(',')} endpoint health`;
+}
+
 /** A shell command printing, one per line, the units of the table that are active on the host now. */
 export function runningUnitsCommand(model: ClusterModel): string {
   return `for u in ${healthChecks(model).map((c) => c.unit).join(' ')}; do systemctl is-active --quiet "$u" && echo "$u"; done; true`;

@@ -5,8 +5,7 @@ import {
   MembershipRecord, componentSpec, runsOn, unitOf,
 } from '../../components';
 import { ClusterModel, PATHS } from '../../model';
-import { etcdctlCommand } from './etcdctl';
-import { healthCheck } from './health';
+import { etcdHealthCommand, healthCheck } from './health';
 
 /**
  * Day-2 operations as ordered steps, made once here and rendered by deploy.sh, Ansible and the change plan (and run
@@ -39,14 +38,6 @@ export const OPERATOR_KUBECTL = '"${KUBECTL:-kubectl}" --kubeconfig admin.kubeco
 const systemctl = (verb: string, ...units: string[]) => `systemctl ${verb} ${units.join(' ')}`;
 const hostOf = (h: StepHost): StepHost => ({ name: h.name, ip: h.ip });
 
-/** Every member's health, asked from a member (all endpoints: the cluster, not just the local one). */
-export function etcdHealthCommand(model: ClusterModel): string {
-  return `${etcdctlCommand()} --endpoints=${model.etcdEndpoints.join(',')} endpoint health`;
-}
-
-export function readyzCommand(model: ClusterModel): string {
-  return healthCheck(model, 'kube-apiserver').command;
-}
 
 /**
  * Restore from a snapshot, in the only safe order: check the snapshot on every member; stop the apiservers; stop etcd
@@ -69,7 +60,7 @@ export function restoreSteps(model: ClusterModel): RuntimeStep[] {
     { title: 'start etcd on every member', on: members, command: systemctl('start --no-block', unitOf('etcd')) },
     { title: 'wait for the etcd cluster to be healthy', on: members.slice(0, 1), command: etcdHealthCommand(model), wait: true },
     { title: 'start the apiservers', on: masters, command: systemctl('start', unitOf('kube-apiserver')) },
-    { title: 'wait for each apiserver\'s /readyz', on: masters, command: readyzCommand(model), wait: true },
+    { title: 'wait for each apiserver\'s /readyz', on: masters, command: healthCheck(model, 'kube-apiserver').command, wait: true },
     { title: 'restart the controller-managers and schedulers (their caches hold the state from after the snapshot)', on: masters,
       command: systemctl('restart', unitOf('kube-controller-manager'), unitOf('kube-scheduler')) },
     { title: 'restart the kubelets (the same)', on: kubelets, command: systemctl('restart', unitOf('kubelet')) },

@@ -7,13 +7,14 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  ClusterDefinition, ClusterDefinitionError, ClusterModel, synthesizeCluster, validateDefinition,
+  ClusterDefinitionError, ClusterModel, synthesizeCluster, validateDefinition,
 } from '../../../lib';
 import { ETCD_FILES, ETCD_SNAPSHOT } from '../../../hosts';
 import { RESTORE_SNAPSHOT } from '../../../lib/output/rollout';
 import { SEED, withChanges } from '../../support/clusters';
 import { requirePrograms } from '../../support/programs';
-import { synthBundles } from '../../support/synth-bundles';
+import { synthBundles, twoSynths } from '../../support/synth-bundles';
+import { deployStubs, runDeploy } from '../../support/deploy-stubs';
 import { cleanupTempDirs, tempDir } from '../../support/tmp';
 
 afterAll(cleanupTempDirs);
@@ -21,38 +22,8 @@ afterAll(cleanupTempDirs);
 const ecdsa = withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } });
 const tools = requirePrograms(['systemd-analyze', 'ansible-playbook']);
 
-async function twoSynths(before: ClusterDefinition, after: ClusterDefinition) {
-  const dir = tempDir();
-  const opts = { outdir: path.join(dir, 'dist'), stateDir: path.join(dir, 'state') };
-  await synthesizeCluster(before, { ...opts, log: () => undefined });
-  const logs: string[] = [];
-  const result = await synthesizeCluster(after, { ...opts, log: (l) => logs.push(l) });
-  return { dir, result, logs };
-}
-
-/** ssh and scp stand-ins that log their arguments (ssh prints a snapshot path for etcd-snapshot.sh). */
-function stubs(): { dir: string; log: string } {
-  const dir = tempDir();
-  const log = path.join(dir, 'calls.log');
-  for (const name of ['ssh', 'scp']) {
-    fs.writeFileSync(path.join(dir, name), `#!/bin/bash
-args=()
-while [ $# -gt 0 ]; do case "$1" in -o) shift 2 ;; -q) shift ;; *) args+=("$1"); shift ;; esac; done
-echo "${name} \${args[*]}" >> ${log}
-if [ ${name} = ssh ] && [[ "\${args[*]}" == *etcd-snapshot.sh* ]]; then echo "saved"; echo ${ETCD_SNAPSHOT.dir}/k8s2-20240101T000000Z.db; fi
-if [ ${name} = scp ] && [[ "\${args[*]}" == *:${ETCD_SNAPSHOT.dir}/* ]]; then echo snapshot > "\${args[-1]}"; fi
-exit 0
-`, { mode: 0o755 });
-  }
-  return { dir, log };
-}
-
-function deploy(dist: string, args: string[], st: { dir: string }, env: Record<string, string> = {}) {
-  return spawnSync('bash', [path.join(dist, 'deploy.sh'), ...args], {
-    encoding: 'utf8', timeout: 30_000, input: '',
-    env: { ...process.env, SSH: path.join(st.dir, 'ssh'), SCP: path.join(st.dir, 'scp'), KUBESMITH_WAIT_DELAY: '0', KUBESMITH_WAIT_TRIES: '2', ...env },
-  });
-}
+const stubs = deployStubs;
+const deploy = runDeploy;
 
 describe('etcd.snapshots in the definition', () => {
   test('defaults: a daily timer on every member keeping 7; disabled: none', async () => {

@@ -6,39 +6,15 @@ import { healthChecks, stagedVersions } from '../../../lib/output';
 import { SEED, withChanges } from '../../support/clusters';
 import { fakeProgram } from '../../support/release-archives';
 import { SynthesizedBundles, synthBundles } from '../../support/synth-bundles';
-import { cleanupTempDirs, tempDir } from '../../support/tmp';
+import { DeployStubs, deployStubs, runDeploy } from '../../support/deploy-stubs';
+import { cleanupTempDirs } from '../../support/tmp';
 
 afterAll(cleanupTempDirs);
 
 const ecdsa = withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } });
 
-/** ssh and scp stand-ins that log their arguments; ssh fails while FAIL_MATCH is in the command. */
-function stubs(): { dir: string; log: string } {
-  const dir = tempDir();
-  const log = path.join(dir, 'calls.log');
-  for (const name of ['ssh', 'scp']) {
-    fs.writeFileSync(path.join(dir, name), `#!/bin/bash
-args=()
-while [ $# -gt 0 ]; do case "$1" in -o) shift 2 ;; -q) shift ;; *) args+=("$1"); shift ;; esac; done
-echo "${name} \${args[*]}" >> ${log}
-# What a remote tar would unpack: kept for the test to read.
-if [[ "\${args[*]}" == *"tar -xzf - -C /"* ]]; then cat > "${dir}/received-\$(wc -l < ${log}).tgz"; fi
-# A running host: the units listed in running-<address> answer systemctl is-active.
-if [[ "\${args[*]}" == *"systemctl is-active"* ]] && [ -f "${dir}/running-\${args[0]#*@}" ]; then cat "${dir}/running-\${args[0]#*@}"; fi
-if [ -n "\${FAIL_MATCH:-}" ] && [[ "\${args[*]}" == *"$FAIL_MATCH"* ]]; then exit 1; fi
-if [ -n "\${DRIFT_MATCH:-}" ] && [[ "\${args[*]}" == *"$DRIFT_MATCH"* ]] && [[ "\${args[*]}" == *"install.sh --check"* ]]; then exit 3; fi
-exit 0
-`, { mode: 0o755 });
-  }
-  return { dir, log };
-}
-
-function deploy(s: SynthesizedBundles, args: string[], st: { dir: string }, env: Record<string, string> = {}) {
-  return spawnSync('bash', [path.join(s.dir, 'dist/deploy.sh'), ...args], {
-    encoding: 'utf8', timeout: 30_000, input: '',
-    env: { ...process.env, SSH: path.join(st.dir, 'ssh'), SCP: path.join(st.dir, 'scp'), KUBESMITH_WAIT_DELAY: '0', KUBESMITH_WAIT_TRIES: '2', ...env },
-  });
-}
+const stubs = deployStubs;
+const deploy = (s: SynthesizedBundles, args: string[], st: DeployStubs, env: Record<string, string> = {}) => runDeploy(path.join(s.dir, 'dist'), args, st, env);
 
 describe('deploy.sh', () => {
   let s: SynthesizedBundles;

@@ -1,0 +1,47 @@
+/**
+ * dist/deploy.sh run against ssh and scp stand-ins that log their arguments, one call a line, and answer as hosts would
+ * where a test needs it:
+ *  - ssh fails while FAIL_MATCH is in the command, and install.sh --check exits 3 (drift) while DRIFT_MATCH is;
+ *  - the units listed in <dir>/running-<address> answer systemctl is-active;
+ *  - etcd-snapshot.sh prints a snapshot path, and scp from the snapshot directory brings a file;
+ *  - what a remote tar would unpack is kept as <dir>/received-<call number>.tgz.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ETCD_SNAPSHOT } from '../../hosts';
+import { tempDir } from './tmp';
+
+export interface DeployStubs {
+  readonly dir: string;
+  /** The calls, one a line: "ssh root@ADDRESS COMMAND" or "scp FROM TO". */
+  readonly log: string;
+}
+
+export function deployStubs(): DeployStubs {
+  const dir = tempDir();
+  const log = path.join(dir, 'calls.log');
+  for (const name of ['ssh', 'scp']) {
+    fs.writeFileSync(path.join(dir, name), `#!/bin/bash
+args=()
+while [ $# -gt 0 ]; do case "$1" in -o) shift 2 ;; -q) shift ;; *) args+=("$1"); shift ;; esac; done
+echo "${name} \${args[*]}" >> ${log}
+if [[ "\${args[*]}" == *"tar -xzf - -C /"* ]]; then cat > "${dir}/received-\$(wc -l < ${log}).tgz"; fi
+if [ ${name} = ssh ] && [[ "\${args[*]}" == *"systemctl is-active"* ]] && [ -f "${dir}/running-\${args[0]#*@}" ]; then cat "${dir}/running-\${args[0]#*@}"; fi
+if [ ${name} = ssh ] && [[ "\${args[*]}" == *etcd-snapshot.sh* ]]; then echo "saved"; echo ${ETCD_SNAPSHOT.dir}/k8s2-20240101T000000Z.db; fi
+if [ ${name} = scp ] && [[ "\${args[*]}" == *:${ETCD_SNAPSHOT.dir}/* ]]; then echo snapshot > "\${args[-1]}"; fi
+if [ -n "\${FAIL_MATCH:-}" ] && [[ "\${args[*]}" == *"$FAIL_MATCH"* ]]; then exit 1; fi
+if [ -n "\${DRIFT_MATCH:-}" ] && [[ "\${args[*]}" == *"$DRIFT_MATCH"* ]] && [[ "\${args[*]}" == *"install.sh --check"* ]]; then exit 3; fi
+exit 0
+`, { mode: 0o755 });
+  }
+  return { dir, log };
+}
+
+/** Runs dist/deploy.sh of `dist` with the stubs, no standard input, and waits of 2 tries 0 s apart. */
+export function runDeploy(dist: string, args: string[], st: DeployStubs, env: Record<string, string> = {}) {
+  return spawnSync('bash', [path.join(dist, 'deploy.sh'), ...args], {
+    encoding: 'utf8', timeout: 30_000, input: '',
+    env: { ...process.env, SSH: path.join(st.dir, 'ssh'), SCP: path.join(st.dir, 'scp'), KUBESMITH_WAIT_DELAY: '0', KUBESMITH_WAIT_TRIES: '2', ...env },
+  });
+}
