@@ -4,7 +4,7 @@ import { synthesize } from './lib/synth/synthesize'; // not './lib': heavy modul
 
 export const cluster: ClusterDefinition = {
   name: 'kubesmith',
-  kubernetesVersion: '1.27.16',
+  kubernetesVersion: '1.37.2',
   hosts: [
     { name: 'k8s1', ip: '192.168.100.10', interface: 'ens33', roles: ['master', 'etcd', 'lb'] }, // lb MASTER
     { name: 'k8s2', ip: '192.168.100.20', interface: 'ens33', roles: ['master', 'etcd', 'lb'] }, // lb BACKUP
@@ -30,7 +30,7 @@ export const cluster: ClusterDefinition = {
     {
       // The tutorial's tomcat project (9.1). Pull credentials: KUBESMITH_REGISTRY_AUTH_JAVA_DEMO.
       name: 'java-demo',
-      image: 'tomcat:8.5-jre8',
+      image: 'tomcat:9.0-jre17', // Tomcat 9 (javax.*, as the tutorial's war) is patched until 2027-03-31
       replicas: 3,
       containerPort: 8080,
       host: 'java.example.com',

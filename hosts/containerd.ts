@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { Cluster, componentSpec, renderUnit, unitOf } from '../lib/components';
 import {
-  CONTAINERD_SOCKET, IMAGES, PATHS, mirrorImage,
+  CONTAINERD_SOCKET, PATHS, mirrorImage,
 } from '../lib/model';
 
 export { CONTAINERD_SOCKET } from '../lib/model';
@@ -18,36 +18,17 @@ export const CONTAINERD_FILES = {
 } as const;
 
 /**
- * containerd for the kubelet hosts: CRI config (config version 2, read by containerd 1.6 and 1.7)
- * with runc under the systemd cgroup driver, its unit for the upstream release layout, and crictl's config.
+ * containerd for the kubelet hosts: its CRI config with runc under the systemd cgroup driver, in the config version
+ * its release reads (2 for containerd 1.6 and 1.7, 3 for 2.x, whose CRI plugin is split into images and runtime),
+ * its unit for the upstream release layout, and crictl's config.
  */
 export class Containerd extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     const cluster = Cluster.of(this);
-    const sandboxImage = mirrorImage(IMAGES.pause, cluster.model.imageRegistry);
-    const cri = 'plugins."io.containerd.grpc.v1.cri"';
-    const config = [
-      'version = 2',
-      '',
-      `[${cri}]`,
-      `  sandbox_image = ${tomlString(sandboxImage)}`,
-      '',
-      `[${cri}.containerd]`,
-      '  default_runtime_name = "runc"',
-      '',
-      `[${cri}.containerd.runtimes.runc]`,
-      '  runtime_type = "io.containerd.runc.v2"',
-      '',
-      // Must match the kubelet's cgroupDriver: systemd.
-      `[${cri}.containerd.runtimes.runc.options]`,
-      '  SystemdCgroup = true',
-      '',
-      `[${cri}.cni]`,
-      `  bin_dir = ${tomlString(PATHS.cniBin)}`,
-      `  conf_dir = ${tomlString(PATHS.cniConf)}`,
-      '',
-    ].join('\n');
+    const sandboxImage = mirrorImage(cluster.model.kubernetes.images.pause, cluster.model.imageRegistry);
+    const version = cluster.model.releaseOf('containerd').version;
+    const config = Number(version.split('.')[0]) >= 2 ? configV3(sandboxImage) : configV2(sandboxImage);
     const unit = renderUnit({
       unit: {
         Description: componentSpec('containerd').description,
@@ -82,6 +63,59 @@ export class Containerd extends Construct {
       bundle.addFile(CONTAINERD_FILES.crictlConfig, crictl);
     }
   }
+}
+
+/** containerd 1.6 and 1.7: one CRI plugin. */
+function configV2(sandboxImage: string): string {
+  const cri = 'plugins."io.containerd.grpc.v1.cri"';
+  return [
+    'version = 2',
+    '',
+    `[${cri}]`,
+    `  sandbox_image = ${tomlString(sandboxImage)}`,
+    '',
+    `[${cri}.containerd]`,
+    '  default_runtime_name = "runc"',
+    '',
+    `[${cri}.containerd.runtimes.runc]`,
+    '  runtime_type = "io.containerd.runc.v2"',
+    '',
+    // Must match the kubelet's cgroupDriver: systemd.
+    `[${cri}.containerd.runtimes.runc.options]`,
+    '  SystemdCgroup = true',
+    '',
+    `[${cri}.cni]`,
+    `  bin_dir = ${tomlString(PATHS.cniBin)}`,
+    `  conf_dir = ${tomlString(PATHS.cniConf)}`,
+    '',
+  ].join('\n');
+}
+
+/** containerd 2.x: the CRI images and runtime plugins; the sandbox image is pinned, so image GC keeps it. */
+function configV3(sandboxImage: string): string {
+  const images = "plugins.'io.containerd.cri.v1.images'";
+  const runtime = "plugins.'io.containerd.cri.v1.runtime'";
+  return [
+    'version = 3',
+    '',
+    `[${images}.pinned_images]`,
+    `  sandbox = ${tomlString(sandboxImage)}`,
+    '',
+    `[${runtime}.containerd]`,
+    '  default_runtime_name = "runc"',
+    '',
+    `[${runtime}.containerd.runtimes.runc]`,
+    '  runtime_type = "io.containerd.runc.v2"',
+    '',
+    // Must match the kubelet's cgroupDriver: systemd.
+    `[${runtime}.containerd.runtimes.runc.options]`,
+    '  SystemdCgroup = true',
+    '',
+    `[${runtime}.cni]`,
+    `  bin_dirs = [${tomlString(PATHS.cniBin)}]`,
+    `  conf_dir = ${tomlString(PATHS.cniConf)}`,
+    '',
+  ].join('\n');
 }
 
 /** A TOML basic string; JSON's escapes are valid TOML for the ASCII values written here. */

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { Cluster, renderOptionFile } from '../lib/components';
+import { Cluster, kubernetesFlags, renderOptionFile } from '../lib/components';
 import { ClusterModel, PATHS } from '../lib/model';
 import { EncryptionKey, certPath, keyPath } from '../lib/pki';
 import { addKubernetesComponent, kubernetesComponent, kubernetesUnit } from './kubernetes-component';
@@ -86,7 +86,7 @@ export class KubeApiserver extends Construct {
       if (auditLog) bundle.addFile(KUBE_APISERVER.auditPolicy, renderAuditPolicy());
       bundle.addFile(KUBE_APISERVER.encryptionConfig, encryptionConfig, { mode: 0o600 });
       addKubernetesComponent(bundle, KUBE_APISERVER, {
-        options: renderOptionFile(KUBE_APISERVER.optionVariable, flags),
+        options: renderOptionFile(KUBE_APISERVER.optionVariable, kubernetesFlags(model, 'kube-apiserver', flags)),
         // The apiserver reports READY=1 to systemd once it serves.
         unit: kubernetesUnit('kube-apiserver', { after: cluster.runs(host, 'etcd') ? ['etcd'] : [], type: 'notify' }),
       });

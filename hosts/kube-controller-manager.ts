@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import {
-  Cluster, componentSpec, renderOptionFile,
+  Cluster, componentSpec, kubernetesFlags, renderOptionFile,
 } from '../lib/components';
 import { FLANNEL_SUBNET_LEN } from '../lib/model';
 import { certPath, keyPath } from '../lib/pki';
@@ -20,7 +20,7 @@ export class KubeControllerManager extends Construct {
     const { model } = cluster;
 
     const kubeconfig = cluster.kubeconfigOf('kube-controller-manager').content;
-    const options = renderOptionFile(KUBE_CONTROLLER_MANAGER.optionVariable, [
+    const options = renderOptionFile(KUBE_CONTROLLER_MANAGER.optionVariable, kubernetesFlags(model, 'kube-controller-manager', [
       ['kubeconfig', KUBE_CONTROLLER_MANAGER.kubeconfig],
       ['authentication-kubeconfig', KUBE_CONTROLLER_MANAGER.kubeconfig],
       ['authorization-kubeconfig', KUBE_CONTROLLER_MANAGER.kubeconfig],
@@ -43,7 +43,7 @@ export class KubeControllerManager extends Construct {
       ['service-cluster-ip-range', model.network.serviceCidr.text],
       ['requestheader-client-ca-file', certPath('front-proxy-ca')],
       ['v', VERBOSITY],
-    ]);
+    ]));
     const unit = kubernetesUnit('kube-controller-manager', { after: ['kube-apiserver'], wants: ['kube-apiserver'] });
 
     for (const bundle of cluster.placeComponent('kube-controller-manager')) {

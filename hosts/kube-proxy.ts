@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import {
-  Cluster, componentSpec, renderOptionFile,
+  Cluster, componentConfig, componentSpec, kubernetesFlags, renderOptionFile,
 } from '../lib/components';
 import { PATHS, PORTS } from '../lib/model';
 import { VERBOSITY } from './kube-apiserver';
@@ -26,15 +26,15 @@ export class KubeProxy extends Construct {
     const mode = model.network.kubeProxyMode;
 
     const kubeconfig = cluster.kubeconfigOf('kube-proxy').content;
-    const options = renderOptionFile(KUBE_PROXY.optionVariable, [
+    const options = renderOptionFile(KUBE_PROXY.optionVariable, kubernetesFlags(model, 'kube-proxy', [
       ['config', KUBE_PROXY.config],
       ['v', VERBOSITY],
-    ]);
+    ]));
     const unit = kubernetesUnit('kube-proxy');
 
     for (const bundle of cluster.placeComponent('kube-proxy')) {
       const host = bundle.host;
-      const config = stringify({
+      const config = stringify(componentConfig(model, 'kube-proxy', {
         apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
         kind: 'KubeProxyConfiguration',
         bindAddress: host.ip,
@@ -47,7 +47,7 @@ export class KubeProxy extends Construct {
         hostnameOverride: host.name,
         mode,
         ...(mode === 'ipvs' ? { ipvs: { scheduler: IPVS_SCHEDULER } } : {}),
-      });
+      }));
       bundle.addFile(KUBE_PROXY.kubeconfig, kubeconfig, { mode: 0o600 });
       bundle.addFile(KUBE_PROXY.config, config);
       addKubernetesComponent(bundle, KUBE_PROXY, { options, unit });

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import {
-  Cluster, componentSpec, renderOptionFile,
+  Cluster, componentConfig, componentSpec, kubernetesFlags, renderOptionFile,
 } from '../lib/components';
 import { PATHS } from '../lib/model';
 import { VERBOSITY } from './kube-apiserver';
@@ -24,19 +24,20 @@ export class KubeScheduler extends Construct {
     const cluster = Cluster.of(this);
 
     const kubeconfig = cluster.kubeconfigOf('kube-scheduler').content;
-    const config = stringify({
+    const { model } = cluster;
+    const config = stringify(componentConfig(model, 'kube-scheduler', {
       apiVersion: 'kubescheduler.config.k8s.io/v1',
       kind: 'KubeSchedulerConfiguration',
       clientConnection: { kubeconfig: KUBE_SCHEDULER.kubeconfig },
       leaderElection: { leaderElect: true },
-    });
-    const options = renderOptionFile(KUBE_SCHEDULER.optionVariable, [
+    }));
+    const options = renderOptionFile(KUBE_SCHEDULER.optionVariable, kubernetesFlags(model, 'kube-scheduler', [
       ['config', KUBE_SCHEDULER.config],
       ['authentication-kubeconfig', KUBE_SCHEDULER.kubeconfig],
       ['authorization-kubeconfig', KUBE_SCHEDULER.kubeconfig],
-      ['bind-address', cluster.model.exposeMetrics ? '0.0.0.0' : '127.0.0.1'],
+      ['bind-address', model.exposeMetrics ? '0.0.0.0' : '127.0.0.1'],
       ['v', VERBOSITY],
-    ]);
+    ]));
     const unit = kubernetesUnit('kube-scheduler', { after: ['kube-apiserver'], wants: ['kube-apiserver'] });
 
     for (const bundle of cluster.placeComponent('kube-scheduler')) {

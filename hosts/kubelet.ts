@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { Cluster, kubeconfigFor, renderOptionFile } from '../lib/components';
+import {
+  Cluster, componentConfig, kubeconfigFor, kubernetesFlags, renderOptionFile,
+} from '../lib/components';
 import { CONTAINERD_SOCKET, PATHS, PORTS } from '../lib/model';
 import { certPath } from '../lib/pki';
 import { VERBOSITY } from './kube-apiserver';
@@ -45,7 +47,7 @@ export class Kubelet extends Construct {
 
     for (const bundle of cluster.placeComponent('kubelet')) {
       const host = bundle.host;
-      const config = stringify({
+      const config = stringify(componentConfig(model, 'kubelet', {
         apiVersion: 'kubelet.config.k8s.io/v1beta1',
         kind: 'KubeletConfiguration',
         address: host.ip,
@@ -70,8 +72,8 @@ export class Kubelet extends Construct {
         // A master runs the node components (it is on the pod network) but takes pods only with the node role too.
         ...(host.has('master') && !host.has('node') ? { registerWithTaints: [CONTROL_PLANE_TAINT] } : {}),
         evictionHard: { ...DEFAULT_EVICTION_HARD },
-      });
-      const options = renderOptionFile(KUBELET.optionVariable, [
+      }));
+      const options = renderOptionFile(KUBELET.optionVariable, kubernetesFlags(model, 'kubelet', [
         ['bootstrap-kubeconfig', KUBELET.bootstrapKubeconfig],
         ['kubeconfig', KUBELET.kubeconfig],
         ['config', KUBELET.config],
@@ -79,7 +81,7 @@ export class Kubelet extends Construct {
         ['hostname-override', host.name],
         ['node-ip', host.ip],
         ['v', VERBOSITY],
-      ]);
+      ]));
       // The token expires: a joined kubelet has its own kubeconfig, so the file goes, and a new token restarts nothing.
       bundle.addFile(KUBELET.bootstrapKubeconfig, bootstrapKubeconfig, { mode: 0o600, obsoleteWhen: KUBELET.kubeconfig });
       bundle.addFile(KUBELET.config, config);

@@ -1,49 +1,59 @@
 #!/usr/bin/env bash
 # Builds the upstream programs that test/cluster boots, from Go modules (the only
 # source this machine reaches besides Debian and npm), into a versioned cache
-# outside the repository:
+# outside the repository, at the versions the seed (main.ts) resolves to
+# (scripts/component-versions.ts reads them from lib/versions through the model):
 #
 #   ${KUBESMITH_COMPONENTS:-$HOME/.cache/kubesmith/components}/
-#     kubernetes-v1.27.16/bin/  kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl
-#     etcd-v3.5.15/bin/         etcd etcdctl etcdutl
-#     flannel-v0.22.2/bin/      flanneld
-#     cni-plugins-v1.3.0/bin/   bridge host-local loopback portmap
+#     kubernetes-vX/bin/        kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl
+#     config-fields-vX/bin/     config-fields (config type fields, feature gates; the references)  (both: build-kubernetes.sh)
+#     etcd-vX/bin/              etcd etcdctl etcdutl
+#     containerd-vX/bin/        containerd containerd-shim-runc-v2
+#     flannel-vX/bin/           flanneld
+#     cni-plugins-vX/bin/       bridge host-local loopback portmap
 #     flannel-cni-v0.9.1/bin/   flannel
-#     config-fields-v1.27.16/bin/ config-fields (prints the fields of the component config types; test fixtures)
-#     coredns-v1.10.1/bin/      coredns (the image test/cluster imports as registry.k8s.io/coredns/coredns:v1.10.1)
+#     coredns-vX/bin/           coredns (the image test/cluster imports under the seed's CoreDNS image name)
 #     test-images-<hash>/bin/   pause, netcheck (scripts/images: the sandbox image and the test pods' program)
 #
 # A component whose directory holds a .complete stamp with the same recipe is
-# skipped (a warm run takes well under a second). Nothing is ever written into
-# the repository: no binary is ever committed.
+# skipped (a warm run takes a few seconds). Nothing is ever written into
+# the repository: no binary is ever committed. Needs node_modules (npm ci) for the versions.
 #
 # Why each odd choice (see README "Components for the cluster suite"):
-#  - Kubernetes: `go install k8s.io/kubernetes/...@v1.27.16` does not work (its go.mod lists the staging
-#    modules at v0.0.0 with replaces into ./staging); a throwaway module requires k8s.io/kubernetes v1.27.16
-#    and replaces every staging module with its v0.27.16 release. One `go build` for all six commands so
-#    shared packages compile once. Version ldflags as upstream's hack/lib/version.sh sets them.
-#  - GONOSUMDB: the checksum database answers 404 for k8s.io/legacy-cloud-providers v0.27.16 and
-#    github.com/flannel-io/flannel v0.22.2 (the proxy serves both); their hashes are still recorded in the
-#    throwaway go.sum, only the database lookup is skipped for those two module paths.
+#  - Kubernetes: scripts/build-kubernetes.sh (a throwaway module that replaces the staging modules).
+#  - GONOSUMDB: the checksum database answers 404 for github.com/flannel-io/flannel v0.22.2 (the proxy serves it);
+#    its hash is still recorded in the throwaway go.sum, only the database lookup is skipped.
 #  - flannel v0.22.2: the newest v0.22 the module proxy serves (v0.22.3 is not served).
 #  - The flannel CNI plugin: github.com/flannel-io/cni-plugin is not served at any version; the same plugin
 #    lived in github.com/containernetworking/plugins plugins/meta/flannel until v0.9.1 (gone in v1.0.0), built from there.
+#  - etcd: 3.5 requires its sibling modules (and client/v2, numbered v2.305.x) at the same version; 3.6 and later
+#    dropped client/v2 and moved raft out (go.etcd.io/raft/v3, resolved from etcd's own go.mod).
+#  - containerd 2.x: its two programs, static; the btrfs snapshotter needs cgo, so it is left out as upstream's
+#    static builds do (CGO_ENABLED=0 excludes it).
 #  - CGO_ENABLED=0 static binaries, -trimpath, -s -w; flanneld alone with cgo (its udp backend is C), as upstream builds it.
 #
 # Usage: bash scripts/build-components.sh [--print-dir]   (--print-dir: print the cache dir and exit)
-# Exit codes: 0 built or cached; 1 a build failed; 2 no go toolchain.
+# Exit codes: 0 built or cached; 1 a build failed; 2 no go toolchain, or no node_modules.
 set -euo pipefail
 
 CACHE=${KUBESMITH_COMPONENTS:-$HOME/.cache/kubesmith/components}
 if [[ ${1:-} == --print-dir ]]; then echo "$CACHE"; exit 0; fi
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-K8S_VERSION=v1.27.16
-K8S_STAGING_VERSION=v0.27.16
-K8S_COMMIT=cbb86e0d3f4a049666fac0551e8b02ef3d6c3d9a
-K8S_BUILD_DATE=2024-07-17T01:44:24Z
-ETCD_VERSION=v3.5.15
-FLANNEL_VERSION=v0.22.2
-CNI_VERSION=v1.3.0
+log() { echo "build-components: $*" >&2; }
+
+# The seed's versions, as named data (KEY=value lines); nothing else is accepted.
+if [[ ! -d $ROOT/node_modules ]]; then log "no node_modules in $ROOT: run npm ci first"; exit 2; fi
+KUBERNETES_VERSION='' ETCD_VERSION='' CONTAINERD_VERSION='' CNI_VERSION='' FLANNEL_VERSION='' COREDNS_VERSION=''
+while IFS='=' read -r key value; do
+  case $key in
+    KUBERNETES_VERSION | ETCD_VERSION | CONTAINERD_VERSION | CNI_VERSION | FLANNEL_VERSION | COREDNS_VERSION)
+      [[ $value =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || { log "$key=$value is not a version"; exit 1; }
+      printf -v "$key" '%s' "$value" ;;
+    PAUSE_IMAGE | COREDNS_IMAGE) ;;
+    *) log "unexpected line from component-versions.ts: $key"; exit 1 ;;
+  esac
+done < <(cd "$ROOT" && node --require ./lib/typescript-loader.js scripts/component-versions.ts)
 FLANNEL_CNI_FROM=v0.9.1   # the last containernetworking/plugins release that carried plugins/meta/flannel
 
 export PATH="/usr/local/go/bin:$PATH"
@@ -52,8 +62,6 @@ export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"   # keeps the machine's own (e.g.
 export GONOSUMDB=k8s.io/legacy-cloud-providers,github.com/flannel-io/flannel
 # Only the module proxy is reachable: never fall back to direct VCS fetches.
 export GOPROXY=${GOPROXY:-https://proxy.golang.org}
-
-log() { echo "build-components: $*" >&2; }
 
 if ! command -v go >/dev/null 2>&1; then
   log "no go toolchain on PATH (expected /usr/local/go/bin/go)"
@@ -96,67 +104,7 @@ timed() {
 LD="-s -w"
 
 # ---------------------------------------------------------------- Kubernetes
-K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
-K8S_NAME=kubernetes-$K8S_VERSION
-k8s_ldflags() {
-  local p out="$LD"
-  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    out+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=27 -X $p.gitCommit=$K8S_COMMIT"
-    out+=" -X $p.gitTreeState=clean -X $p.buildDate=$K8S_BUILD_DATE"
-  done
-  echo "$out"
-}
-
-# A throwaway module in $1 that builds k8s.io/kubernetes at K8S_VERSION.
-k8s_module() {
-  local m=$1
-  mkdir -p "$m"
-  (
-    cd "$m"
-    go mod init kubesmith.local/components >/dev/null 2>&1
-    go mod edit -go=1.20
-    go mod download -json "k8s.io/kubernetes@$K8S_VERSION" >/dev/null
-    local gomod
-    gomod="$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.mod"
-    local mod
-    for mod in $(sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) => \./staging/.*#\1#p' "$gomod"); do
-      go mod edit "-replace=$mod=$mod@$K8S_STAGING_VERSION"
-    done
-    go mod edit "-require=k8s.io/kubernetes@$K8S_VERSION"
-  )
-}
-
-build_k8s() {
-  local m=$WORK/k8s
-  k8s_module "$m"
-  (
-    cd "$m"
-    local pkgs=() c
-    for c in "${K8S_CMDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
-    mkdir -p out
-    go build -trimpath -ldflags "$(k8s_ldflags)" -o out/ "${pkgs[@]}"
-    ./out/kube-apiserver --version | grep -qx "Kubernetes $K8S_VERSION"
-  )
-  install_dir "$K8S_NAME" "$K8S_RECIPE" "$m/out"
-}
-K8S_RECIPE="k8s.io/kubernetes@$K8S_VERSION staging@$K8S_STAGING_VERSION ldflags=$(k8s_ldflags | md5sum | cut -c1-12)"
-if cached "$K8S_NAME" "$K8S_RECIPE" "${K8S_CMDS[@]}"; then log "$K8S_NAME: cached"
-else timed "$K8S_NAME (${K8S_CMDS[*]}, one go build)" build_k8s; fi
-
-# ------------------------------------------- component config field lister
-# A tiny Go program over the v1.27.16 config types: the source of test/fixtures/fields/*.txt.
-FIELDS_NAME=config-fields-$K8S_VERSION
-FIELDS_SRC=$(dirname "$0")/config-fields/main.go
-FIELDS_RECIPE="$K8S_RECIPE src=$(md5sum <"$FIELDS_SRC" | cut -c1-12)"
-build_fields() {
-  local m=$WORK/fields
-  k8s_module "$m"
-  cp "$FIELDS_SRC" "$m/main.go"
-  (cd "$m" && mkdir -p out && go build -trimpath -ldflags "$LD" -o out/config-fields .)
-  install_dir "$FIELDS_NAME" "$FIELDS_RECIPE" "$m/out"
-}
-if cached "$FIELDS_NAME" "$FIELDS_RECIPE" config-fields; then log "$FIELDS_NAME: cached"
-else timed "$FIELDS_NAME" build_fields; fi
+KUBESMITH_COMPONENTS=$CACHE bash "$ROOT/scripts/build-kubernetes.sh" "$KUBERNETES_VERSION"
 
 # ---------------------------------------------------------------------- etcd
 ETCD_NAME=etcd-$ETCD_VERSION
@@ -169,11 +117,14 @@ build_etcd() {
     go mod init kubesmith.local/etcd >/dev/null 2>&1
     # The server and etcdctl modules replace their siblings with ../ paths (ignored in a dependency):
     # require every module of the release at the same version instead.
-    local mod
-    for mod in api/v3 client/pkg/v3 client/v3 pkg/v3 raft/v3 server/v3 etcdctl/v3 etcdutl/v3; do
+    local mod mods=(api/v3 client/pkg/v3 client/v3 pkg/v3 server/v3 etcdctl/v3 etcdutl/v3)
+    [[ $ETCD_VERSION == v3.5.* ]] && mods+=(raft/v3)
+    for mod in "${mods[@]}"; do
       go mod edit "-require=go.etcd.io/etcd/$mod@$ETCD_VERSION"
     done
-    go mod edit "-require=go.etcd.io/etcd/client/v2@v2.305.${ETCD_VERSION##*.}"   # client/v2 is numbered v2.305.x
+    if [[ $ETCD_VERSION == v3.5.* ]]; then
+      go mod edit "-require=go.etcd.io/etcd/client/v2@v2.305.${ETCD_VERSION##*.}"   # client/v2 is numbered v2.305.x
+    fi
     mkdir -p out
     go build -trimpath -ldflags "$LD" -o out/etcd go.etcd.io/etcd/server/v3
     go build -trimpath -ldflags "$LD" -o out/etcdctl go.etcd.io/etcd/etcdctl/v3
@@ -185,6 +136,23 @@ build_etcd() {
 }
 if cached "$ETCD_NAME" "$ETCD_RECIPE" etcd etcdctl etcdutl; then log "$ETCD_NAME: cached"
 else timed "$ETCD_NAME" build_etcd; fi
+
+# ---------------------------------------------------------------- containerd
+CONTAINERD_NAME=containerd-$CONTAINERD_VERSION
+CONTAINERD_MOD=github.com/containerd/containerd
+[[ $CONTAINERD_VERSION == v1.* ]] || CONTAINERD_MOD+=/v${CONTAINERD_VERSION:1:1}
+CONTAINERD_RECIPE="$CONTAINERD_MOD@$CONTAINERD_VERSION cmd/containerd cmd/containerd-shim-runc-v2"
+build_containerd() {
+  local out=$WORK/containerd-out
+  mkdir -p "$out"
+  GOBIN=$out go install -trimpath \
+    -ldflags "$LD -X $CONTAINERD_MOD/version.Version=$CONTAINERD_VERSION -X $CONTAINERD_MOD/version.Package=$CONTAINERD_MOD" \
+    "$CONTAINERD_MOD/cmd/containerd@$CONTAINERD_VERSION" "$CONTAINERD_MOD/cmd/containerd-shim-runc-v2@$CONTAINERD_VERSION"
+  "$out/containerd" --version | grep -q " $CONTAINERD_VERSION"
+  install_dir "$CONTAINERD_NAME" "$CONTAINERD_RECIPE" "$out"
+}
+if cached "$CONTAINERD_NAME" "$CONTAINERD_RECIPE" containerd containerd-shim-runc-v2; then log "$CONTAINERD_NAME: cached"
+else timed "$CONTAINERD_NAME" build_containerd; fi
 
 # ------------------------------------------------------------------- flannel
 FLANNEL_NAME=flannel-$FLANNEL_VERSION
@@ -232,7 +200,6 @@ else timed "$FLANNEL_CNI_NAME" build_flannel_cni; fi
 
 # ------------------------------------------------------------- pod images
 # The programs of the images test/cluster imports into containerd (no registry is reachable).
-COREDNS_VERSION=v1.10.1
 COREDNS_NAME=coredns-$COREDNS_VERSION
 COREDNS_RECIPE="github.com/coredns/coredns@$COREDNS_VERSION"
 build_coredns() {

@@ -8,6 +8,7 @@ import * as path from 'path';
 const ROOT = path.join(__dirname, '..');
 const LAYERS: readonly [string, number][] = [
   ['lib/util/', 0],
+  ['lib/versions/', 0.5],
   ['lib/model/', 1],
   ['lib/pki/', 2],
   ['lib/components/', 3],

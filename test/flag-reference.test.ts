@@ -1,6 +1,9 @@
 import { parse } from 'yaml';
+import { KUBERNETES_MINORS } from '../lib/versions/kubernetes';
+import { KUBERNETES_COMPONENTS, featureGates, referenceFile, referencedMinors } from '../lib/versions/references';
 import {
   COMPONENTS,
+  companionReferenceFile,
   FIELD_REFERENCES,
   checkFields,
   checkFlags,
@@ -15,27 +18,49 @@ import {
 } from './support/flag-reference';
 
 describe('reference files', () => {
-  test.each(COMPONENTS)('%s parses, has a provenance header and a plausible size', (c) => {
-    const ref = loadFlagReference(c);
+  const minors = referencedMinors();
+
+  test('every minor kubesmith compiles has its references', () => {
+    expect(minors).toEqual(KUBERNETES_MINORS.map((m) => m.minor));
+  });
+
+  test.each(minors.flatMap((m) => KUBERNETES_COMPONENTS.map((c) => [m, c] as const)))('1.%i %s parses, has a provenance header and a plausible size', (minor, c) => {
+    const ref = loadFlagReference(c, minor);
     expect(ref.valid.size).toBeGreaterThan(25);
     for (const d of ref.deprecated) expect(ref.valid.has(d)).toBe(true);
     for (const n of ref.valid) expect(n).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
-    const header = readHeader(`flags/${c}.txt`).join('\n');
+    const header = readHeader(referenceFile(minor, 'flags', c)).join('\n');
     expect(header).toMatch(/Source/);
+    expect(header).toMatch(new RegExp(`Kubernetes 1\\.${minor}\\.\\d+|v1\\.${minor}\\.\\d+`));
     expect(header).toMatch(/\d{4}-\d{2}-\d{2}/);
   });
 
-  test.each(FIELD_REFERENCES)('%s parses and has a provenance header', (name) => {
-    const paths = loadFieldReference(name);
+  test.each(['etcd', 'flanneld'] as const)('%s parses and has a provenance header', (c) => {
+    const ref = loadFlagReference(c);
+    expect(ref.valid.size).toBeGreaterThan(25);
+    expect(readHeader(companionReferenceFile(c)).join('\n')).toMatch(/Source/);
+  });
+
+  test.each(minors.flatMap((m) => FIELD_REFERENCES.map((n) => [m, n] as const)))('1.%i %s parses and has a provenance header', (minor, name) => {
+    const paths = loadFieldReference(name, minor);
     expect(paths.size).toBeGreaterThan(40);
     expect(paths.has('apiVersion')).toBe(true);
     expect(paths.has('kind')).toBe(true);
-    expect(readHeader(`fields/${name}.txt`).join('\n')).toMatch(/Source: kubernetes\/kube[-a-z]+ config\//);
+    expect(readHeader(referenceFile(minor, 'fields', name)).join('\n')).toMatch(/Source: .*(kubernetes\/kube[-a-z]+ config\/|Go types)/);
   });
 
-  test('known-good flags are present', () => {
+  test.each(minors)('1.%i feature gates parse: stages, defaults, locks', (minor) => {
+    const gates = featureGates(minor);
+    expect(gates.size).toBeGreaterThan(100);
+    const ga = [...gates.values()].filter((g) => g.stage === 'GA');
+    expect(ga.length).toBeGreaterThan(10);
+    // A locked gate is GA or deprecated, never alpha.
+    expect([...gates.values()].filter((g) => g.locked && g.stage === 'ALPHA')).toEqual([]);
+  });
+
+  test.each(minors)('1.%i: the flags kubesmith sets are present', (minor) => {
     const has = (c: (typeof COMPONENTS)[number], names: string[]) =>
-      expect(names.filter((n) => !loadFlagReference(c).valid.has(n))).toEqual([]);
+      expect(names.filter((n) => !loadFlagReference(c, minor).valid.has(n))).toEqual([]);
     has('kube-apiserver', [
       'service-account-issuer',
       'service-account-signing-key-file',
@@ -56,21 +81,35 @@ describe('reference files', () => {
     has('kube-scheduler', ['config', 'leader-elect', 'master', 'authentication-kubeconfig']);
     has('kubelet', ['bootstrap-kubeconfig', 'kubeconfig', 'config', 'cert-dir', 'node-ip', 'hostname-override', 'container-runtime-endpoint']);
     has('kube-proxy', ['config', 'cluster-cidr', 'proxy-mode', 'hostname-override', 'kubeconfig']);
+  });
+
+  test('the companions\' flags kubesmith sets are present', () => {
+    const has = (c: 'etcd' | 'flanneld', names: string[]) => expect(names.filter((n) => !loadFlagReference(c).valid.has(n))).toEqual([]);
     has('etcd', ['name', 'initial-cluster', 'ETCD_INITIAL_CLUSTER', 'ETCD_NAME', 'ETCD_DATA_DIR', 'ETCD_PEER_TRUSTED_CA_FILE', 'listen-peer-urls']);
     has('flanneld', ['etcd-endpoints', 'etcd-prefix', 'iface', 'FLANNELD_ETCD_ENDPOINTS', 'kube-subnet-mgr']);
   });
 
-  test('flags removed before 1.27 are absent', () => {
-    const api = loadFlagReference('kube-apiserver').valid;
+  test('what later minors removed is in the earlier reference and not in the later one', () => {
+    const flag = (c: typeof KUBERNETES_COMPONENTS[number], name: string, minor: number) => loadFlagReference(c, minor).valid.has(name);
+    expect([flag('kube-scheduler', 'lock-object-namespace', 27), flag('kube-scheduler', 'lock-object-namespace', 28)]).toEqual([true, false]);
+    expect([flag('kubelet', 'pod-infra-container-image', 34), flag('kubelet', 'pod-infra-container-image', 35)]).toEqual([true, false]);
+    expect([flag('kube-controller-manager', 'concurrent-service-syncs', 36), flag('kube-controller-manager', 'concurrent-service-syncs', 37)]).toEqual([true, false]);
+    expect([featureGates(28).has('CronJobTimeZone'), featureGates(29).has('CronJobTimeZone')]).toEqual([true, false]);
+    expect([featureGates(36).has('SidecarContainers'), featureGates(37).has('SidecarContainers')]).toEqual([true, false]);
+    expect([loadFieldReference('kubelet-config.v1beta1', 30).has('failCgroupV1'), loadFieldReference('kubelet-config.v1beta1', 31).has('failCgroupV1')]).toEqual([false, true]);
+  });
+
+  test('flags removed before 1.27 are absent from 1.27', () => {
+    const api = loadFlagReference('kube-apiserver', 27).valid;
     for (const n of ['insecure-port', 'insecure-bind-address', 'kubelet-https', 'logtostderr', 'log-dir', 'master-service-namespace', 'peer-ca-file']) {
       expect([n, api.has(n)]).toEqual([n, false]);
     }
-    expect(loadFlagReference('kubelet').valid.has('experimental-bootstrap-kubeconfig')).toBe(false);
-    expect(loadFlagReference('kubelet').valid.has('container-runtime')).toBe(false);
-    expect(loadFlagReference('kubelet').valid.has('config-dir')).toBe(false); // 1.28
-    expect(loadFlagReference('kube-controller-manager').valid.has('address')).toBe(false);
-    expect(loadFlagReference('kube-controller-manager').valid.has('experimental-cluster-signing-duration')).toBe(false);
-    expect(loadFlagReference('kube-controller-manager').valid.has('concurrent-job-syncs')).toBe(false); // 1.28
+    expect(loadFlagReference('kubelet', 27).valid.has('experimental-bootstrap-kubeconfig')).toBe(false);
+    expect(loadFlagReference('kubelet', 27).valid.has('container-runtime')).toBe(false);
+    expect(loadFlagReference('kubelet', 27).valid.has('config-dir')).toBe(false); // 1.28
+    expect(loadFlagReference('kube-controller-manager', 27).valid.has('address')).toBe(false);
+    expect(loadFlagReference('kube-controller-manager', 27).valid.has('experimental-cluster-signing-duration')).toBe(false);
+    expect(loadFlagReference('kube-controller-manager', 27).valid.has('concurrent-job-syncs')).toBe(false); // 1.28
   });
 
   test('every entry of removed.txt is absent from its component list', () => {
@@ -78,40 +117,40 @@ describe('reference files', () => {
     expect(removed.length).toBeGreaterThan(20);
     const offenders = removed.filter((r) => {
       expect(COMPONENTS as readonly string[]).toContain(r.component);
-      return checkFlags(r.component as (typeof COMPONENTS)[number], [r.name]).length === 0;
+      return checkFlags(r.component as (typeof COMPONENTS)[number], [r.name], 27).length === 0;
     });
     expect(offenders).toEqual([]);
   });
 
-  test('master: still valid where the 1.27 sources register it, absent elsewhere', () => {
-    expect(loadFlagReference('kube-controller-manager').valid.has('master')).toBe(true);
-    expect(loadFlagReference('kube-scheduler').valid.has('master')).toBe(true);
-    expect(loadFlagReference('kube-proxy').valid.has('master')).toBe(true);
-    expect(loadFlagReference('kube-apiserver').valid.has('master')).toBe(false);
-    expect(loadFlagReference('kubelet').valid.has('master')).toBe(false);
+  test('1.27: master still valid where the sources register it, absent elsewhere', () => {
+    expect(loadFlagReference('kube-controller-manager', 27).valid.has('master')).toBe(true);
+    expect(loadFlagReference('kube-scheduler', 27).valid.has('master')).toBe(true);
+    expect(loadFlagReference('kube-proxy', 27).valid.has('master')).toBe(true);
+    expect(loadFlagReference('kube-apiserver', 27).valid.has('master')).toBe(false);
+    expect(loadFlagReference('kubelet', 27).valid.has('master')).toBe(false);
   });
 
-  test('deprecation marks', () => {
-    expect(loadFlagReference('kubelet').deprecated.has('cgroup-driver')).toBe(true);
-    expect(loadFlagReference('kubelet').deprecated.has('provider-id')).toBe(true);
-    expect(loadFlagReference('kubelet').deprecated.has('v')).toBe(false);
-    expect(loadFlagReference('kubelet').deprecated.has('bootstrap-kubeconfig')).toBe(false);
-    expect(loadFlagReference('kube-scheduler').deprecated.has('lock-object-name')).toBe(true);
-    expect(loadFlagReference('kube-apiserver').deprecated.has('enable-logs-handler')).toBe(true);
-    expect(loadFlagReference('kube-apiserver').deprecated.has('etcd-servers')).toBe(false);
+  test('1.27 deprecation marks', () => {
+    expect(loadFlagReference('kubelet', 27).deprecated.has('cgroup-driver')).toBe(true);
+    expect(loadFlagReference('kubelet', 27).deprecated.has('provider-id')).toBe(true);
+    expect(loadFlagReference('kubelet', 27).deprecated.has('v')).toBe(false);
+    expect(loadFlagReference('kubelet', 27).deprecated.has('bootstrap-kubeconfig')).toBe(false);
+    expect(loadFlagReference('kube-scheduler', 27).deprecated.has('lock-object-name')).toBe(true);
+    expect(loadFlagReference('kube-apiserver', 27).deprecated.has('enable-logs-handler')).toBe(true);
+    expect(loadFlagReference('kube-apiserver', 27).deprecated.has('etcd-servers')).toBe(false);
     expect(loadFlagReference('etcd').deprecated.has('enable-v2')).toBe(true);
     expect(loadFlagReference('etcd').deprecated.has('ETCD_ENABLE_V2')).toBe(true);
-    expect(loadFieldReferenceDetailed('kubelet-config.v1beta1').maps.has('featureGates')).toBe(true);
-    expect(loadFieldReferenceDetailed('kubelet-config.v1beta1').maps.has('evictionHard')).toBe(true);
-    expect(loadFieldReferenceDetailed('kube-proxy-config.v1alpha1').maps.has('featureGates')).toBe(true);
+    expect(loadFieldReferenceDetailed('kubelet-config.v1beta1', 27).maps.has('featureGates')).toBe(true);
+    expect(loadFieldReferenceDetailed('kubelet-config.v1beta1', 27).maps.has('evictionHard')).toBe(true);
+    expect(loadFieldReferenceDetailed('kube-proxy-config.v1alpha1', 27).maps.has('featureGates')).toBe(true);
   });
 
   test('field lists contain nested paths', () => {
-    const k = loadFieldReference('kubelet-config.v1beta1');
+    const k = loadFieldReference('kubelet-config.v1beta1', 27);
     for (const p of ['authentication.webhook.enabled', 'authentication.x509.clientCAFile', 'authorization.mode', 'cgroupDriver', 'clusterDNS', 'containerRuntimeEndpoint', 'registerWithTaints[].effect', 'logging.format']) {
       expect([p, k.has(p)]).toEqual([p, true]);
     }
-    const p = loadFieldReference('kube-proxy-config.v1alpha1');
+    const p = loadFieldReference('kube-proxy-config.v1alpha1', 27);
     for (const f of ['clusterCIDR', 'ipvs.scheduler', 'mode', 'clientConnection.kubeconfig', 'conntrack.maxPerCore', 'iptables.masqueradeAll']) {
       expect([f, p.has(f)]).toEqual([f, true]);
     }
@@ -186,8 +225,8 @@ describe('checkers', () => {
     '  --v=2"',
   ].join('\n');
 
-  test('unknown and deprecated flags in an option file are reported', () => {
-    const problems = checkFlags('kube-apiserver', extractFlags(optionFile));
+  test('unknown and deprecated flags in an option file are reported (1.27)', () => {
+    const problems = checkFlags('kube-apiserver', extractFlags(optionFile), 27);
     expect(problems.map((p) => [p.kind, p.name])).toEqual([
       ['unknown', 'insecure-port'],
       ['deprecated', 'enable-logs-handler'],
@@ -209,9 +248,9 @@ describe('checkers', () => {
     expect(checkFlags('flanneld', ['--log-backtrace-at']).map((p) => p.kind)).toEqual(['unknown']);
   });
 
-  test('etcd EnvironmentFile names are checked', () => {
+  test('etcd EnvironmentFile names are checked (etcd 3.5, paired with 1.27)', () => {
     const env = extractEnvFile('ETCD_NAME=etcd-1\nETCD_INITIAL_CLUSTER_STATE=new\nETCD_ENABLE_V2=true\nETCD_INITIAL_CLUSTER_NAME=x\n');
-    const problems = checkFlags('etcd', env.keys());
+    const problems = checkFlags('etcd', env.keys(), 27);
     expect(problems.map((p) => [p.kind, p.name])).toEqual([
       ['deprecated', 'ETCD_ENABLE_V2'],
       ['unknown', 'ETCD_INITIAL_CLUSTER_NAME'],

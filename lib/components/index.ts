@@ -2,6 +2,7 @@
 // and the renderers they share (units, option and environment files, kubeconfigs, the services' file dependencies).
 export * from './cluster';
 export * from './component-list';
+export * from './component-settings';
 export * from './environment-file';
 export * from './host-bundle';
 export * from './kubeconfig';

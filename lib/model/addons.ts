@@ -62,13 +62,15 @@ export interface ResolvedAddons {
 }
 
 /** The addons section with every default applied and every image mirrored. */
-export function resolveAddons(a: AddonsDefinition, apps: readonly ResolvedApp[], imageRegistry: string | undefined): ResolvedAddons {
+export function resolveAddons(
+  a: AddonsDefinition, apps: readonly ResolvedApp[], imageRegistry: string | undefined, coreDnsImage: string,
+): ResolvedAddons {
   const d = DEFAULTS.addons;
   const mirror = (image: string) => mirrorImage(image, imageRegistry);
   const coreDns = {
     enabled: a.coreDns?.enabled ?? d.coreDns.enabled,
     replicas: a.coreDns?.replicas ?? d.coreDns.replicas,
-    image: mirror(IMAGES.coreDns),
+    image: mirror(coreDnsImage),
   };
   const dashboard = {
     enabled: a.dashboard?.enabled ?? d.dashboard.enabled,

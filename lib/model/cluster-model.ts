@@ -5,6 +5,8 @@ import {
   ClusterDefinition, FlannelBackend, HOST_ROLES, HostRole, KeyAlgorithm, KubeProxyMode,
 } from './definition';
 import { Ipv4Cidr, nthAddress, parseCidr } from './ipv4';
+import { KubernetesMinor, kubernetesMinor } from '../versions/kubernetes';
+import { KubernetesComponent } from '../versions/references';
 import { DEFINED_RELEASES, RELEASES, ResolvedRelease, resolveRelease } from './releases';
 import { ClusterDefinitionError, parsePortRange, validateDefinition } from './validation';
 
@@ -48,6 +50,16 @@ export interface EtcdSettings {
   };
 }
 
+/** What the Kubernetes components get beyond kubesmith's settings, checked against the target minor's reference. */
+export interface ComponentSettings {
+  /** Sorted by name. */
+  readonly featureGates: readonly (readonly [string, boolean])[];
+  /** Flags by component, in the definition's order, values as strings. */
+  readonly extraArgs: Readonly<Record<KubernetesComponent, readonly (readonly [string, string])[]>>;
+  /** Fields merged over the component's config file. */
+  readonly config: Readonly<Partial<Record<KubernetesComponent, Readonly<Record<string, unknown>>>>>;
+}
+
 export interface CertificateSettings {
   readonly subject: { readonly country?: string; readonly state?: string; readonly locality?: string };
   readonly caValidityDays: number;
@@ -69,6 +81,9 @@ export class ClusterModel {
 
   readonly name: string;
   readonly kubernetesVersion: string;
+  /** The version facts of kubernetesVersion's minor: companions, images, cgroup v1 support. */
+  readonly kubernetes: KubernetesMinor;
+  readonly components: ComponentSettings;
   readonly hosts: readonly Host[];
   readonly apiServerPort: number;
   readonly auditLog: boolean;
@@ -87,6 +102,21 @@ export class ClusterModel {
   private constructor(def: ClusterDefinition) {
     this.name = def.name;
     this.kubernetesVersion = def.kubernetesVersion;
+    this.kubernetes = kubernetesMinor(def.kubernetesVersion);
+    const c = def.components ?? {};
+    const args = (id: KubernetesComponent) => Object.entries(c[id]?.extraArgs ?? {}).map(([k, v]) => [k, String(v)] as const);
+    this.components = {
+      featureGates: Object.entries(c.featureGates ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      extraArgs: {
+        'kube-apiserver': args('kube-apiserver'),
+        'kube-controller-manager': args('kube-controller-manager'),
+        'kube-scheduler': args('kube-scheduler'),
+        kubelet: args('kubelet'),
+        'kube-proxy': args('kube-proxy'),
+      },
+      config: Object.fromEntries((['kube-scheduler', 'kubelet', 'kube-proxy'] as const)
+        .filter((id) => c[id]?.config !== undefined).map((id) => [id, c[id]!.config!])),
+    };
     this.hosts = def.hosts.map((h) => {
       const roles = new Set(h.roles);
       return {
@@ -124,12 +154,12 @@ export class ClusterModel {
       kubeProxyMode: n.kubeProxyMode ?? DEFAULTS.network.kubeProxyMode,
       nodePortRange: parsePortRange(n.nodePortRange ?? DEFAULTS.network.nodePortRange)!,
     };
-    const c = def.certificates ?? {};
+    const cert = def.certificates ?? {};
     this.certificates = {
-      subject: { ...c.subject },
-      caValidityDays: c.caValidityDays ?? DEFAULTS.certificates.caValidityDays,
-      validityDays: c.validityDays ?? DEFAULTS.certificates.validityDays,
-      keyAlgorithm: c.keyAlgorithm ?? DEFAULTS.certificates.keyAlgorithm,
+      subject: { ...cert.subject },
+      caValidityDays: cert.caValidityDays ?? DEFAULTS.certificates.caValidityDays,
+      validityDays: cert.validityDays ?? DEFAULTS.certificates.validityDays,
+      keyAlgorithm: cert.keyAlgorithm ?? DEFAULTS.certificates.keyAlgorithm,
     };
     this.imageRegistry = def.imageRegistry;
     const snapshots = def.etcd?.snapshots ?? {};
@@ -143,12 +173,12 @@ export class ClusterModel {
     };
     const b = def.binaries ?? {};
     const defined = (id: string) => (DEFINED_RELEASES as readonly string[]).includes(id) ? b[id as typeof DEFINED_RELEASES[number]] : undefined;
-    this.releases = RELEASES.map((r) => resolveRelease(r,
-      r.id === 'kubernetes' ? def.kubernetesVersion
-        : defined(r.id)?.version ?? DEFAULTS.binaries[r.id as typeof DEFINED_RELEASES[number]].version,
-      b.mirror, defined(r.id)?.checksum));
+    const companions = this.kubernetes.companions;
+    this.releases = RELEASES.map((r) => (r.id === 'kubernetes'
+      ? resolveRelease(r, def.kubernetesVersion, b.mirror, b.kubernetes?.checksum)
+      : resolveRelease(r, defined(r.id)?.version ?? companions[r.id as typeof DEFINED_RELEASES[number]], b.mirror, defined(r.id)?.checksum)));
     this.apps = (def.apps ?? []).map((app) => resolveApp(app, def.imageRegistry));
-    this.addons = resolveAddons(def.addons ?? {}, this.apps, def.imageRegistry);
+    this.addons = resolveAddons(def.addons ?? {}, this.apps, def.imageRegistry, this.kubernetes.images.coreDns);
   }
 
   /** The resolved release by id. */

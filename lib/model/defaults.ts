@@ -34,17 +34,6 @@ export const DEFAULTS = {
     validityDays: 365,
     keyAlgorithm: 'rsa',
   },
-  /** Release versions the fetch downloads and install.sh expects; the era of Kubernetes 1.27.16 (July 2024). */
-  binaries: {
-    etcd: { version: '3.5.15' },
-    flannel: { version: '0.22.2' },
-    /** The CNI plugin flannel 0.22.2's kube-flannel.yml installs. */
-    flannelCni: { version: '1.2.0' },
-    cniPlugins: { version: '1.3.0' },
-    containerd: { version: '1.7.20' },
-    /** The runc 1.1 release containerd 1.7 packages of mid-2024 carry. */
-    runc: { version: '1.1.13' },
-  },
   addons: {
     coreDns: {
       enabled: true,

@@ -127,7 +127,12 @@ export interface CertificatesDefinition {
 export interface ClusterDefinition {
   /** Cluster name (RFC 1123 label); names the kubeconfig cluster entry and the state directory. */
   readonly name: string;
-  /** Kubernetes version, 1.27.x: one whose server archive's checksum kubesmith ships (lib/model/release-checksums.ts). */
+  /**
+   * Kubernetes version, e.g. '1.37.2': a release of a minor from 1.27 to 1.37. kubesmith ships the server archive's
+   * checksum of every release the Go module proxy served when the minor was added (lib/model/release-checksums.ts);
+   * another release needs binaries.kubernetes.checksum. Its minor picks the companion releases (binaries), images,
+   * flags and config fields (lib/versions/kubernetes.ts), each companion the default of its binaries field.
+   */
   readonly kubernetesVersion: string;
   /** Every machine of the cluster. */
   readonly hosts: readonly HostDefinition[];
@@ -165,7 +170,7 @@ export interface ClusterDefinition {
   /**
    * The upstream programs the hosts run, as dist/fetch-binaries.sh downloads them: each release's version and
    * checksum, and a mirror.
-   * @default DEFAULTS.binaries, upstream download sites
+   * @default the Kubernetes minor's companions (lib/versions/kubernetes.ts), upstream download sites
    */
   readonly binaries?: BinariesDefinition;
   /** Cluster addons: CoreDNS, Dashboard, ingress-nginx and TLS bootstrap RBAC. */
@@ -177,6 +182,51 @@ export interface ClusterDefinition {
    * @default none
    */
   readonly apps?: readonly AppDefinition[];
+  /**
+   * Feature gates, flags and config fields handed to the Kubernetes components beyond kubesmith's own. Each is
+   * checked against the target minor's reference (lib/versions/references/1.NN): one its binaries lack is refused.
+   * @default none
+   */
+  readonly components?: ComponentsDefinition;
+}
+
+/** What the Kubernetes components get beyond kubesmith's settings, as kubeadm's extraArgs and featureGates. */
+export interface ComponentsDefinition {
+  /**
+   * Feature gates, e.g. { InPlacePodVerticalScaling: true }, handed to every Kubernetes component: --feature-gates
+   * for kube-apiserver, kube-controller-manager and kube-scheduler, featureGates in the kubelet's and kube-proxy's
+   * config. A gate the target minor does not know, or one locked to the other value, is refused.
+   * @default none
+   */
+  readonly featureGates?: Readonly<Record<string, boolean>>;
+  /** @default none */
+  readonly 'kube-apiserver'?: ComponentSettingsDefinition;
+  /** @default none */
+  readonly 'kube-controller-manager'?: ComponentSettingsDefinition;
+  /** Its config: KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1). @default none */
+  readonly 'kube-scheduler'?: ConfiguredComponentDefinition;
+  /** Its config: KubeletConfiguration (kubelet.config.k8s.io/v1beta1). @default none */
+  readonly kubelet?: ConfiguredComponentDefinition;
+  /** Its config: KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1). @default none */
+  readonly 'kube-proxy'?: ConfiguredComponentDefinition;
+}
+
+export interface ComponentSettingsDefinition {
+  /**
+   * Flags added to the component's command line, by name without dashes, e.g. { 'profiling': 'false' }. A flag
+   * kubesmith sets too takes this value instead (as kubeadm's extraArgs). Feature gates go in featureGates.
+   * @default none
+   */
+  readonly extraArgs?: Readonly<Record<string, string>>;
+}
+
+export interface ConfiguredComponentDefinition extends ComponentSettingsDefinition {
+  /**
+   * Fields merged over the config file kubesmith writes for the component (objects merge, other values replace),
+   * e.g. { maxPods: 200 } for the kubelet. apiVersion and kind are kubesmith's.
+   * @default none
+   */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 /** Day-2 etcd operations. */
@@ -214,7 +264,7 @@ export interface EtcdSnapshotsDefinition {
 export interface ReleaseDefinition {
   /**
    * Version without the leading v, e.g. '3.5.15'; install.sh refuses a program that says another.
-   * @default the release's entry in DEFAULTS.binaries
+   * @default the Kubernetes minor's companion release (lib/versions/kubernetes.ts)
    */
   readonly version?: string;
   /**
@@ -235,17 +285,23 @@ export interface BinariesDefinition {
    * @default none: the upstream download sites
    */
   readonly mirror?: string;
-  /** etcd-v<version>-linux-amd64.tar.gz: etcd, etcdctl. @default DEFAULTS.binaries.etcd */
+  /**
+   * kubernetes-server-linux-amd64.tar.gz at kubernetesVersion: its checksum, needed only for a release whose checksum
+   * kubesmith does not ship ('sha512:<hex>' from CHANGELOG-1.NN.md, "Downloads for v1.NN.P").
+   * @default the shipped checksum
+   */
+  readonly kubernetes?: { readonly checksum?: string };
+  /** etcd-v<version>-linux-amd64.tar.gz: etcd, etcdctl. @default the minor's companion */
   readonly etcd?: ReleaseDefinition;
-  /** flannel-v<version>-linux-amd64.tar.gz: flanneld. @default DEFAULTS.binaries.flannel */
+  /** flannel-v<version>-linux-amd64.tar.gz: flanneld. @default the minor's companion */
   readonly flannel?: ReleaseDefinition;
-  /** cni-plugin-flannel-linux-amd64-v<version>.tgz: the flannel CNI plugin. @default DEFAULTS.binaries.flannelCni */
+  /** cni-plugin-flannel-linux-amd64-v<version>.tgz: the flannel CNI plugin. @default the minor's companion */
   readonly flannelCni?: ReleaseDefinition;
-  /** cni-plugins-linux-amd64-v<version>.tgz: bridge, host-local, portmap, loopback. @default DEFAULTS.binaries.cniPlugins */
+  /** cni-plugins-linux-amd64-v<version>.tgz: bridge, host-local, portmap, loopback. @default the minor's companion */
   readonly cniPlugins?: ReleaseDefinition;
-  /** containerd-<version>-linux-amd64.tar.gz: containerd, containerd-shim-runc-v2. @default DEFAULTS.binaries.containerd */
+  /** containerd-<version>-linux-amd64.tar.gz: containerd, containerd-shim-runc-v2. @default the minor's companion */
   readonly containerd?: ReleaseDefinition;
-  /** runc.amd64 of runc v<version>. @default DEFAULTS.binaries.runc */
+  /** runc.amd64 of runc v<version>. @default the minor's companion */
   readonly runc?: ReleaseDefinition;
 }
 

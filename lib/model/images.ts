@@ -77,12 +77,14 @@ export function mirrorImage(image: string, imageRegistry: string | undefined): s
   return `${imageRegistry.replace(/\/+$/, '')}/${name}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 }
 
-/** Upstream images of the addons, in one place. */
+/**
+ * Upstream images of the addons that do not follow the Kubernetes minor, in one place. The pause and CoreDNS images
+ * do: each minor's row in lib/versions/kubernetes.ts names them.
+ */
 export const IMAGES = {
-  /** containerd's sandbox image (hosts/containerd.ts). */
-  pause: 'registry.k8s.io/pause:3.9',
-  coreDns: 'registry.k8s.io/coredns/coredns:v1.10.1',
+  /** The last release shipped as plain manifests; upstream archived the Dashboard in 2026 (README "Addons"). */
   dashboard: 'kubernetesui/dashboard:v2.7.0',
   metricsScraper: 'kubernetesui/metrics-scraper:v1.0.8',
-  ingressNginx: 'registry.k8s.io/ingress-nginx/controller:v1.8.1',
+  /** The last release (2026-03): upstream retired ingress-nginx; see README "Addons". */
+  ingressNginx: 'registry.k8s.io/ingress-nginx/controller:v1.15.1',
 } as const;

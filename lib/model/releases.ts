@@ -1,3 +1,4 @@
+import { KUBERNETES_MINORS, SUPPORTED_MINORS, minorOf } from '../versions/kubernetes';
 import { KUBERNETES_SERVER_CHECKSUMS, ShippedChecksum } from './release-checksums';
 
 /**
@@ -12,6 +13,8 @@ export type ReleaseId = 'kubernetes' | 'etcd' | 'flannel' | 'flannelCni' | 'cniP
 /** The releases whose version and checksum the definition gives under `binaries` (Kubernetes: kubernetesVersion). */
 export const DEFINED_RELEASES = ['etcd', 'flannel', 'flannelCni', 'cniPlugins', 'containerd', 'runc'] as const;
 export type DefinedReleaseId = typeof DEFINED_RELEASES[number];
+
+const NEWEST = KUBERNETES_MINORS[KUBERNETES_MINORS.length - 1];
 
 export interface ReleaseProgram {
   /** Its file name on the host. */
@@ -63,12 +66,13 @@ export const RELEASES: readonly Release[] = [
     id: 'kubernetes',
     title: 'Kubernetes server binaries',
     field: 'kubernetesVersion',
-    accepts: Object.keys(KUBERNETES_SERVER_CHECKSUMS),
-    acceptsText: `a Kubernetes 1.27 release kubesmith has the upstream checksum of (${Object.keys(KUBERNETES_SERVER_CHECKSUMS)[0]} to ${Object.keys(KUBERNETES_SERVER_CHECKSUMS).slice(-1)[0]})`,
-    example: '1.27.16',
+    // A release without a shipped checksum takes binaries.kubernetes.checksum (validation says so).
+    accepts: new RegExp(`^1\\.(${SUPPORTED_MINORS.join('|')})\\.(0|[1-9]\\d?)$`),
+    acceptsText: `a release of Kubernetes 1.${SUPPORTED_MINORS[0]} to 1.${NEWEST.minor}, written 1.MINOR.PATCH`,
+    example: NEWEST.newest,
     file: () => 'kubernetes-server-linux-amd64.tar.gz',
     url: (v) => `https://dl.k8s.io/v${v}/kubernetes-server-linux-amd64.tar.gz`,
-    checksumHelp: (v) => `Kubernetes' CHANGELOG-1.27.md, "Downloads for v${v}"`,
+    checksumHelp: (v) => `Kubernetes' CHANGELOG-1.${minorOf(v)}.md, "Downloads for v${v}", Server Binaries, the sha512 of kubernetes-server-linux-amd64.tar.gz`,
     format: 'tar.gz',
     programs: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy'].map(kube),
     checksums: KUBERNETES_SERVER_CHECKSUMS,
@@ -77,9 +81,9 @@ export const RELEASES: readonly Release[] = [
     id: 'etcd',
     title: 'etcd',
     field: 'binaries.etcd.version',
-    accepts: /^3\.5\.(0|[1-9]\d?)$/,
-    acceptsText: 'an etcd 3.5.x version',
-    example: '3.5.15',
+    accepts: /^3\.[567]\.(0|[1-9]\d?)$/,
+    acceptsText: 'an etcd 3.5.x, 3.6.x or 3.7.x version',
+    example: NEWEST.companions.etcd,
     file: (v) => `etcd-v${v}-linux-amd64.tar.gz`,
     url: (v) => `${GITHUB}/etcd-io/etcd/releases/download/v${v}/etcd-v${v}-linux-amd64.tar.gz`,
     checksumHelp: githubHelp('etcd-io/etcd', ', or its line in the SHA256SUMS asset'),
@@ -134,9 +138,9 @@ export const RELEASES: readonly Release[] = [
     id: 'containerd',
     title: 'containerd',
     field: 'binaries.containerd.version',
-    accepts: /^1\.[67]\.(0|[1-9]\d?)$/,
-    acceptsText: 'a containerd 1.7.x (or 1.6.x) version',
-    example: '1.7.20',
+    accepts: /^(1\.[67]|2\.[0-9])\.(0|[1-9]\d?)$/,
+    acceptsText: 'a containerd 2.x, 1.7.x or 1.6.x version',
+    example: NEWEST.companions.containerd,
     file: (v) => `containerd-${v}-linux-amd64.tar.gz`,
     url: (v) => `${GITHUB}/containerd/containerd/releases/download/v${v}/containerd-${v}-linux-amd64.tar.gz`,
     checksumHelp: githubHelp('containerd/containerd', ', or the .sha256sum asset next to the archive'),
@@ -196,6 +200,16 @@ export interface ResolvedRelease {
   readonly checksum?: { readonly algorithm: 'sha256' | 'sha512'; readonly hex: string; readonly source: string };
 }
 
+/** The definition field that takes a release's checksum. */
+export function checksumField(r: Release): string {
+  return `binaries.${r.id}.checksum`;
+}
+
+/** The checksum kubesmith ships for a release at a version, if an upstream file states it. */
+export function shippedChecksum(r: Release, version: string): ShippedChecksum | undefined {
+  return r.checksums?.[version];
+}
+
 export function resolveRelease(r: Release, version: string, mirror: string | undefined, userChecksum: string | undefined): ResolvedRelease {
   const upstreamUrl = r.url(version);
   const shipped = r.checksums?.[version];
@@ -207,6 +221,6 @@ export function resolveRelease(r: Release, version: string, mirror: string | und
     upstreamUrl,
     url: mirror ? `${mirror.replace(/\/$/, '')}/${upstreamUrl.replace(/^https:\/\//, '')}` : upstreamUrl,
     ...(shipped ? { checksum: shipped }
-      : userChecksum ? { checksum: { algorithm, hex, source: `${r.field.replace(/version$/, 'checksum')} in the cluster definition` } } : {}),
+      : userChecksum ? { checksum: { algorithm, hex, source: `${checksumField(r)} in the cluster definition` } } : {}),
   };
 }

@@ -23,6 +23,7 @@ import { PkiEvent } from '../pki/reasons';
 import { LoadedSecrets, loadSecrets } from '../pki/secrets';
 import { StateStore } from '../pki/state-store';
 import { PhaseTimes, Stopwatch } from '../util/stopwatch';
+import { versionNotes } from '../versions/kubernetes';
 import { removeTempFiles } from '../util/temp-files';
 import { SynthModules, isColdRun, loadSynthModules } from './preload';
 import type { SynthesisResult, SynthesizeOptions } from './synthesize';
@@ -112,7 +113,13 @@ export const PHASES: readonly Phase[] = [
   {
     name: 'model',
     // Validates the definition and resolves it once; throws ClusterDefinitionError before anything is written.
-    run: (r) => { r.model = ClusterModel.fromDefinition(r.definition); },
+    run: (r) => {
+      r.model = ClusterModel.fromDefinition(r.definition);
+      const k8s = r.model.releaseOf('kubernetes');
+      const day = (r.options.now ?? new Date()).toISOString().slice(0, 10);
+      const notes = versionNotes(r.model.kubernetesVersion, k8s.checksum !== undefined, day);
+      r.warnings.push(...notes.map((n) => `kubesmith: warning: ${n}`));
+    },
   },
   {
     name: 'read',

@@ -4,7 +4,11 @@
 // "a[].b" is field b of each element of list a; lists of scalars are leaves; a map, or an embedded raw
 // object (runtime.RawExtension: plugin args), is printed once with " map" (its keys are user data).
 //
-//	config-fields kubelet-config.v1beta1 | kube-proxy-config.v1alpha1 | kube-scheduler-config.v1
+//	config-fields kubelet-config.v1beta1 | kube-proxy-config.v1alpha1 | kube-scheduler-config.v1 | feature-gates
+//
+// feature-gates prints every gate the Kubernetes components register (k8s.io/kubernetes/pkg/features fills the
+// one DefaultFeatureGate they all parse --feature-gates with), GA and deprecated ones included, which --help
+// leaves out: "<Name> <ALPHA|BETA|GA|DEPRECATED> <default>[ locked]".
 package main
 
 import (
@@ -17,6 +21,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	_ "k8s.io/kubernetes/pkg/features"
 	kubeproxy "k8s.io/kube-proxy/config/v1alpha1"
 	scheduler "k8s.io/kube-scheduler/config/v1"
 	kubelet "k8s.io/kubelet/config/v1beta1"
@@ -35,8 +41,12 @@ var (
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "feature-gates" {
+		printGates()
+		return
+	}
 	if len(os.Args) != 2 || types[os.Args[1]] == nil {
-		names := []string{}
+		names := []string{"feature-gates"}
 		for n := range types {
 			names = append(names, n)
 		}
@@ -113,5 +123,25 @@ func walk(t reflect.Type, prefix string, out map[string]string) {
 		}
 	default:
 		out[prefix] = ""
+	}
+}
+
+func printGates() {
+	all := utilfeature.DefaultMutableFeatureGate.GetAll()
+	lines := make([]string, 0, len(all))
+	for name, spec := range all {
+		stage := string(spec.PreRelease)
+		if stage == "" {
+			stage = "GA"
+		}
+		line := fmt.Sprintf("%s %s %t", name, stage, spec.Default)
+		if spec.LockToDefault {
+			line += " locked"
+		}
+		lines = append(lines, line)
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		fmt.Println(l)
 	}
 }

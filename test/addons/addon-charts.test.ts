@@ -89,8 +89,8 @@ describe('image registry override', () => {
 
   test('mirrors addon and public app images; the private app image stays', () => {
     expect(images).toEqual(expect.arrayContaining([
-      `${MIRROR}/coredns:v1.10.1`, `${MIRROR}/dashboard:v2.7.0`, `${MIRROR}/metrics-scraper:v1.0.8`,
-      `${MIRROR}/nginx-ingress-controller:v1.8.1`, `${MIRROR}/tomcat:8.5-jre8`, `${MIRROR}/busybox:1.36`,
+      `${MIRROR}/coredns:v1.14.6`, `${MIRROR}/dashboard:v2.7.0`, `${MIRROR}/metrics-scraper:v1.0.8`,
+      `${MIRROR}/nginx-ingress-controller:v1.15.1`, `${MIRROR}/tomcat:9.0-jre17`, `${MIRROR}/busybox:1.36`,
       'harbor.example.com/shop/web:2.1',
     ]));
   });

@@ -19,7 +19,7 @@ describe('50-app-java-demo', () => {
   test('Deployment: image, 3 replicas, resources, IfNotPresent, rolling update', () => {
     expect(deployment.metadata.namespace).toBe('java-demo');
     expect(deployment.spec.replicas).toBe(3);
-    expect(container.image).toBe('tomcat:8.5-jre8');
+    expect(container.image).toBe('tomcat:9.0-jre17');
     expect(container.imagePullPolicy).toBe('IfNotPresent');
     expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } });
     expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });

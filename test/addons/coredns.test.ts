@@ -81,7 +81,7 @@ describe('20-coredns', () => {
     expect(pod.serviceAccountName).toBe('coredns');
     expect(pod.automountServiceAccountToken).toBe(true);
     expect(pod.dnsPolicy).toBe('Default');
-    expect(pod.containers[0].image).toBe('registry.k8s.io/coredns/coredns:v1.10.1');
+    expect(pod.containers[0].image).toBe('registry.k8s.io/coredns/coredns:v1.14.6');
     expect(pod.containers[0].imagePullPolicy).toBe('IfNotPresent');
     expect(findOne(objects, 'ServiceAccount', 'coredns').automountServiceAccountToken).toBe(true);
   });

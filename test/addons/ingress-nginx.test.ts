@@ -70,8 +70,8 @@ describe('40-ingress-nginx', () => {
     expect(pod.automountServiceAccountToken).toBe(true);
   });
 
-  test('image v1.8.1 without digest, IfNotPresent', () => {
-    expect(container.image).toBe('registry.k8s.io/ingress-nginx/controller:v1.8.1');
+  test('image v1.15.1 (the last release) without digest, IfNotPresent', () => {
+    expect(container.image).toBe('registry.k8s.io/ingress-nginx/controller:v1.15.1');
     expect(container.imagePullPolicy).toBe('IfNotPresent');
   });
 

@@ -25,10 +25,8 @@ export const cgroupRootOf = (label: string, host: string): string => `/kubesmith
 export const packagedUnit = (name: string): string =>
   ['/usr/lib/systemd/system', '/lib/systemd/system'].map((d) => `${d}/${name}`).find((p) => fs.existsSync(p)) ?? `/usr/lib/systemd/system/${name}`;
 
-/** Debian programs standing in where kubesmith expects the containerd 1.7 release layout (the 1.6 in Debian 12 reads the same config v2). */
+/** Debian programs standing in where kubesmith expects an upstream release (runc needs cgo and libseccomp to build). */
 const DEBIAN_AT: Readonly<Record<string, string>> = {
-  [CONTAINERD_FILES.containerd]: 'containerd',
-  [CONTAINERD_FILES.shim]: 'containerd-shim-runc-v2',
   [CONTAINERD_FILES.runc]: 'runc',
 };
 
@@ -65,11 +63,16 @@ export function sandboxFiles(c: InstalledCluster, cgroupRoot: (host: string) => 
     edit(c.file(n, KUBELET.config), (s) => {
       const cfg = parse(s);
       if (cfg.cgroupDriver !== 'systemd') throw new Error(`kubelet cgroupDriver is ${cfg.cgroupDriver}, expected systemd`);
-      return stringify({ ...cfg, cgroupDriver: SANDBOX.cgroupDriver, cgroupRoot: cgroupRoot(n) });
+      if (cfg.failCgroupV1 !== undefined) throw new Error(`kubelet failCgroupV1 is set (${cfg.failCgroupV1}); the sandbox sets it`);
+      const cgroupV1 = c.model.kubernetes.cgroupV1 === 'refused' ? { failCgroupV1: SANDBOX.failCgroupV1 } : {};
+      return stringify({ ...cfg, cgroupDriver: SANDBOX.cgroupDriver, cgroupRoot: cgroupRoot(n), ...cgroupV1 });
     });
-    edit(c.file(n, CONTAINERD_FILES.config), (s) => s
-      .replace(/^(\s*SystemdCgroup\s*=\s*)true$/m, '$1false')
-      .replace(/^(\[plugins\."io\.containerd\.grpc\.v1\.cri"\]\n)/m, '$1  restrict_oom_score_adj = true\n'));
+    edit(c.file(n, CONTAINERD_FILES.config), (s) => {
+      const cgroupfs = s.replace(/^(\s*SystemdCgroup\s*=\s*)true$/m, '$1false');
+      return /^version = 3$/m.test(s)
+        ? `${cgroupfs}\n[plugins.'io.containerd.cri.v1.runtime']\n  restrict_oom_score_adj = true\n`
+        : cgroupfs.replace(/^(\[plugins\."io\.containerd\.grpc\.v1\.cri"\]\n)/m, '$1  restrict_oom_score_adj = true\n');
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The seed topology booted for real (issue #11): Kubernetes 1.27.16, etcd 3.5 and flannel 0.22 built
+ * The seed topology booted for real (issue #11): the seed's Kubernetes, etcd, containerd and flannel built
  * from Go modules by scripts/build-components.sh, nginx/keepalived/containerd/runc from Debian. Every
  * host is a network namespace with one shared mount namespace showing its bundle at the install
  * paths (boot.ts); every program starts with its unit's command line and environment. The only
@@ -29,7 +29,8 @@ import { rolloutSteps } from '../../lib/components';
 import { healthChecks, restoreSteps, SNAPSHOT_COMMAND } from '../../lib/output';
 import { certPath, ClusterPki } from '../../lib/pki';
 import { synthBundles } from '../support/synth-bundles';
-import { requireComponents } from '../support/components';
+import { requireComponents, SEED_IMAGES } from '../support/components';
+import { seedComponentVersions } from '../../scripts/component-versions';
 import { cleanupHostViews } from '../support/host-view';
 import { addressesOf, cleanupAll } from '../support/netns';
 import { parseEnvironmentFile, Proc, RunResult, stop, stopAll } from '../support/processes';
@@ -47,11 +48,12 @@ import { restoreKernelTunables, saveKernelTunables } from './kernel-tunables';
 import { ImageSpec, writeOciArchive } from './oci';
 
 const tools = requirePrograms(
-  ['nginx', 'keepalived', 'containerd', 'containerd-shim-runc-v2', 'ctr', 'runc', 'iptables', 'iptables-save', 'iptables-restore', 'conntrack',
+  ['nginx', 'keepalived', 'ctr', 'runc', 'iptables', 'iptables-save', 'iptables-restore', 'conntrack',
     'openssl', 'ip', 'sysctl', 'nsenter', 'unshare', 'mount'],
   [requireRoot(), requireFile(NGINX_STREAM_MODULE, 'libnginx-mod-stream')],
 );
 const comp = requireComponents();
+const { KUBERNETES_VERSION: SEED_VERSION, ETCD_VERSION, CONTAINERD_VERSION } = seedComponentVersions();
 
 /** Bounds, printed with the measured times. */
 const BOUND = {
@@ -65,7 +67,7 @@ const BOUND = {
   pods: 180000,
 };
 
-describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kubernetes 1.27.16, etcd 3.5, flannel 0.22)', () => {
+describeIf(tools.ok && comp.ok)(`the seed topology booted from its bundles (Kubernetes ${SEED_VERSION}, etcd ${ETCD_VERSION}, containerd ${CONTAINERD_VERSION})`, () => {
   jest.setTimeout(300000);
   let b: BootedHosts;
   let logDir: string;
@@ -146,7 +148,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
 
   // ------------------------------------------------------------------ a
   describe('a. control plane', () => {
-    test('3 etcd 3.5 members from etcd.service get healthy', async () => {
+    test(`3 etcd ${ETCD_VERSION} members from etcd.service get healthy`, async () => {
       const t0 = Date.now();
       for (const h of model().etcdMembers) await startUnit(h.name, UNITS.etcd);
       const first = model().etcdMembers[0].name;
@@ -157,7 +159,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
       const status = await etcdctl(first, ['endpoint', 'status', '--cluster', '-w', 'json']);
       const versions = (JSON.parse(status.stdout.replace(/:(\d{16,})/g, ':"$1"')) as { Status: { version: string } }[]).map((s) => s.Status.version);
       expect(versions).toHaveLength(3);
-      for (const v of versions) expect(v).toMatch(/^3\.5\./);
+      for (const v of versions) expect(v).toBe(ETCD_VERSION.slice(1));
       passed.add('etcd');
     });
 
@@ -183,7 +185,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
       passed.add('apiservers');
     });
 
-    test('nginx + keepalived on the lb pair: kubectl with dist/admin.kubeconfig through the VIP gets /readyz and v1.27.16', async () => {
+    test(`nginx + keepalived on the lb pair: kubectl with dist/admin.kubeconfig through the VIP gets /readyz and ${SEED_VERSION}`, async () => {
       needs('apiservers');
       const nginxUnit = packagedUnit('nginx.service');
       const keepalivedUnit = packagedUnit('keepalived.service');
@@ -210,8 +212,8 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
       expect(kc.clusters[0].cluster.server).toBe(`https://${vip}:${model().loadBalancer!.port}`);
       expect((await kubectlOk(['get', '--raw', '/readyz'])).trim()).toBe('ok');
       const version = JSON.parse(await kubectlOk(['version', '-o', 'json']));
-      expect(version.serverVersion.gitVersion).toBe('v1.27.16');
-      expect(version.clientVersion.gitVersion).toBe('v1.27.16');
+      expect(version.serverVersion.gitVersion).toBe(SEED_VERSION);
+      expect(version.clientVersion.gitVersion).toBe(SEED_VERSION);
       // nginx's access log on the VIP holder shows the node's connection.
       const accessLog = fs.readFileSync(b.c.file(holder, '/var/log/nginx/k8s-access.log'), 'utf8');
       expect(accessLog).toContain(model().host(nodes()[1]).ip);
@@ -383,7 +385,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
         }, { what: `Node ${n} to register and get a podCIDR`, timeoutMs: BOUND.nodeJoin, intervalMs: 2000, proc: procs.get(`${n}-kubelet`) });
         const internal = node.status.addresses.filter((a: any) => a.type === 'InternalIP').map((a: any) => a.address);
         expect([n, internal]).toEqual([n, [model().host(n).ip]]);
-        expect([n, node.status.nodeInfo.kubeletVersion, node.status.nodeInfo.containerRuntimeVersion]).toEqual([n, 'v1.27.16', expect.stringMatching(/^containerd:\/\/1\.[67]\./)]);
+        expect([n, node.status.nodeInfo.kubeletVersion, node.status.nodeInfo.containerRuntimeVersion]).toEqual([n, SEED_VERSION, `containerd://${CONTAINERD_VERSION.slice(1)}`]);
         const taints = (node.spec.taints ?? []).map((t: any) => `${t.key}:${t.effect}`);
         const isMaster = model().host(n).has('master');
         expect([n, taints.includes('node-role.kubernetes.io/control-plane:NoSchedule')]).toEqual([n, isMaster]);
@@ -526,11 +528,11 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
     test('the pause and CoreDNS images (built from Go modules) are imported under the manifests\' names; CoreDNS runs on the pod network', async () => {
       needs('flannel');
       // The names exactly as emitted: containerd's sandbox_image and the CoreDNS Deployment's image.
-      const sandboxImage = /sandbox_image = "([^"]+)"/.exec(fs.readFileSync(b.c.file(nodes()[0], CONTAINERD_FILES.config), 'utf8'))![1];
+      const sandboxImage = /(?:sandbox_image|sandbox) = "([^"]+)"/.exec(fs.readFileSync(b.c.file(nodes()[0], CONTAINERD_FILES.config), 'utf8'))![1];
       const corednsDeployment = parseAllDocuments(fs.readFileSync(path.join(distDir, 'addons', '20-coredns.yaml'), 'utf8'))
         .map((d) => d.toJS()).find((o: any) => o?.kind === 'Deployment');
       const corednsImage = corednsDeployment.spec.template.spec.containers[0].image as string;
-      expect([sandboxImage, corednsImage]).toEqual(['registry.k8s.io/pause:3.9', 'registry.k8s.io/coredns/coredns:v1.10.1']);
+      expect([sandboxImage, corednsImage]).toEqual([SEED_IMAGES.pause, SEED_IMAGES.coreDns]);
       const images: ImageSpec[] = [
         { name: sandboxImage, binaries: { '/pause': comp.path('pause') }, entrypoint: ['/pause'] },
         { name: corednsImage, binaries: { '/coredns': comp.path('coredns') }, entrypoint: ['/coredns'] },
@@ -711,7 +713,7 @@ describeIf(tools.ok && comp.ok)('the seed topology booted from its bundles (Kube
           const root = b.c.root(host);
           const check = spawnSync('bash', [installSh, '--root', root, '--check'], { encoding: 'utf8', timeout: 60000 });
           const drift = check.stdout.split('\n').filter((l) => l.includes('DRIFT'));
-          // Sandbox: the stand-ins (Debian's containerd, runc; the flannel CNI plugin's older source) state other versions,
+          // Sandbox: the stand-ins (Debian's runc; the flannel CNI plugin's older source) state other versions,
           // and install.sh refuses to install beside them: they step aside while it runs, and come back.
           const standIns = drift.map((l) => /DRIFT version\s+(\S+) /.exec(l)?.[1]).filter((x): x is string => x !== undefined);
           const changed = drift.map((l) => /DRIFT content\s+(\S+) /.exec(l)?.[1]).filter((x): x is string => x !== undefined)

@@ -20,18 +20,24 @@ const SEED_IP: Readonly<Record<string, string>> = Object.fromEntries(SEED.hosts.
  *    mode cannot run (the seed says ipvs).
  *  - kubelet cgroupDriver and containerd's SystemdCgroup: cgroupfs, because there is no systemd as PID 1
  *    to create the cgroups (applied to the installed files by sandboxFiles() in boot.ts).
+ *  - kubelet failCgroupV1: false, from Kubernetes 1.35 (lib/versions/kubernetes.ts cgroupV1 'refused'): this
+ *    kernel mounts cgroups v1 (hybrid), and these kubelets refuse to start on it otherwise; real hosts run cgroup
+ *    v2, where kubesmith writes nothing (also in sandboxFiles()).
  *  - kubelet cgroupRoot /kubesmith-<label>-<pid>-<host>: both kubelets share one kernel's cgroup tree; with
  *    the default root each would take the other's pod cgroups for orphans (also in sandboxFiles()).
  *  - containerd restrict_oom_score_adj = true: this sandbox withholds CAP_SYS_RESOURCE even from root, so runc
  *    cannot lower a container's oom_score_adj (the pause container asks for -998: "failed to update
  *    /proc/self/oom_score_adj: Permission denied"); containerd then clamps scores to its own (also in sandboxFiles()).
- *  - In the roll-out test, the stand-ins that state other versions than the definition's (Debian's containerd 1.6
- *    and runc, the flannel CNI plugin from its older source; install.sh --check names them) step aside while the new
+ *  - runc is Debian's (building it needs cgo and libseccomp); containerd, etcd, Kubernetes, flannel, the CNI
+ *    plugins and CoreDNS are the seed's versions, built from Go modules.
+ *  - In the roll-out test, the stand-ins that state other versions than the definition's (Debian's runc, the
+ *    flannel CNI plugin from its older source; install.sh --check names them) step aside while the new
  *    install.sh runs, because install.sh refuses to install beside a program of another version; then come back.
  */
 export const SANDBOX = {
   kubeProxyMode: 'iptables',
   cgroupDriver: 'cgroupfs',
+  failCgroupV1: false,
 } as const;
 
 export const BOOT_CLUSTER: ClusterDefinition = withChanges(SEED, {

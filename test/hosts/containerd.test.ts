@@ -16,16 +16,23 @@ async function containerdCluster(def: ClusterDefinition): Promise<Cluster> {
   return componentCluster(def, (c) => new Containerd(c, 'containerd'));
 }
 
-function criOf(toml: string): any {
+/** The CRI settings of either config version: 2 (containerd 1.x, one CRI plugin) or 3 (2.x, images and runtime). */
+function criOf(toml: string, version: 2 | 3): { sandbox: string; runtime: any; cni: any } {
   const config: any = parseToml(toml);
-  expect(config.version).toBe(2);
-  return config.plugins['io.containerd.grpc.v1.cri'];
+  expect(config.version).toBe(version);
+  if (version === 2) {
+    const cri = config.plugins['io.containerd.grpc.v1.cri'];
+    return { sandbox: cri.sandbox_image, runtime: cri.containerd, cni: cri.cni };
+  }
+  const runtime = config.plugins['io.containerd.cri.v1.runtime'];
+  return { sandbox: config.plugins['io.containerd.cri.v1.images'].pinned_images.sandbox, runtime: runtime.containerd, cni: runtime.cni };
 }
 
 describe.each([
-  ['seed', SEED_ECDSA, 'registry.k8s.io/pause:3.9'],
-  ['large', LARGE, 'mirror.example.com/k8s/pause:3.9'],
-])('%s cluster', (_name, def, pause) => {
+  // The seed: Kubernetes 1.37, containerd 2.3 (config version 3); large: 1.27, containerd 1.7 (version 2).
+  ['seed', SEED_ECDSA, 'registry.k8s.io/pause:3.10.2', 3, { bin_dirs: [PATHS.cniBin], conf_dir: PATHS.cniConf }],
+  ['large', LARGE, 'mirror.example.com/k8s/pause:3.9', 2, { bin_dir: PATHS.cniBin, conf_dir: PATHS.cniConf }],
+] as const)('%s cluster', (_name, def, pause, version, cni) => {
   let cluster: Cluster;
   beforeAll(async () => { cluster = await containerdCluster(def); });
 
@@ -45,12 +52,12 @@ describe.each([
   });
 
   test('config.toml parses: runc with the systemd cgroup driver, the sandbox image, the CNI directories', () => {
-    const cri = criOf(fileText(cluster.bundle(cluster.model.nodes[0].name), CONTAINERD_FILES.config));
-    expect(cri.sandbox_image).toBe(pause);
-    expect(cri.containerd.default_runtime_name).toBe('runc');
-    expect(cri.containerd.runtimes.runc.runtime_type).toBe('io.containerd.runc.v2');
-    expect(cri.containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
-    expect(cri.cni).toEqual({ bin_dir: PATHS.cniBin, conf_dir: PATHS.cniConf });
+    const cri = criOf(fileText(cluster.bundle(cluster.model.nodes[0].name), CONTAINERD_FILES.config), version);
+    expect(cri.sandbox).toBe(pause);
+    expect(cri.runtime.default_runtime_name).toBe('runc');
+    expect(cri.runtime.runtimes.runc.runtime_type).toBe('io.containerd.runc.v2');
+    expect(cri.runtime.runtimes.runc.options.SystemdCgroup).toBe(true);
+    expect(cri.cni).toEqual(cni);
   });
 
   test('containerd.service runs the binary it registers, keeps containers on restart', () => {
@@ -76,7 +83,7 @@ describe.each([
 
 test('the sandbox image is mirrored like the addons images', async () => {
   const cluster = await containerdCluster(LARGE);
-  expect(criOf(fileText(cluster.bundle('worker1'), CONTAINERD_FILES.config)).sandbox_image).toBe('mirror.example.com/k8s/pause:3.9');
+  expect(criOf(fileText(cluster.bundle('worker1'), CONTAINERD_FILES.config), 2).sandbox).toBe('mirror.example.com/k8s/pause:3.9');
 });
 
 test('mirroredImage keeps the last path segment and the tag', () => {

@@ -1,6 +1,8 @@
 import * as path from 'path';
 import { parse } from 'yaml';
-import { LARGE, SEED } from '../support/clusters';
+import { ClusterDefinition } from '../../lib/model';
+import { KUBERNETES_MINORS, minorOf } from '../../lib/versions/kubernetes';
+import { LARGE, SEED, withChanges } from '../support/clusters';
 import {
   COMPONENTS, Component, FieldReferenceName, checkFields, checkFlags, extractEnvFile, extractFieldPaths, extractFlags,
   loadFieldReferenceDetailed, loadRemovedFlags,
@@ -51,9 +53,16 @@ function invocations(s: SynthesizedBundles): Invocation[] {
   return out;
 }
 
-describe.each([['seed', SEED], ['large', LARGE]])('%s cluster: every flag and field is valid for 1.27', (_n, def) => {
+/** The seed at the newest release of every minor, and the large cluster at the seed's: each against its own references. */
+const CASES: [string, ClusterDefinition][] = [
+  ...KUBERNETES_MINORS.map((m) => [`seed at ${m.newest}`, withChanges(SEED, { kubernetesVersion: m.newest })] as [string, ClusterDefinition]),
+  ['large', LARGE],
+];
+
+describe.each(CASES)('%s: every flag and field is valid for its minor', (_n, def) => {
   let s: SynthesizedBundles;
   let all: Invocation[];
+  const minor = minorOf(def.kubernetesVersion);
   beforeAll(async () => {
     s = await synthBundles(def);
     all = invocations(s);
@@ -68,33 +77,33 @@ describe.each([['seed', SEED], ['large', LARGE]])('%s cluster: every flag and fi
 
   test('no unknown or deprecated flag on any command line', () => {
     const problems = all.filter((i) => (COMPONENTS as readonly string[]).includes(i.component) && i.component !== 'etcd')
-      .flatMap((i) => checkFlags(i.component as Component, i.flags).map((p) => `${i.host} ${i.unit}: ${p.message}`));
+      .flatMap((i) => checkFlags(i.component as Component, i.flags, minor).map((p) => `${i.host} ${i.unit}: ${p.message}`));
     expect(problems).toEqual([]);
   });
 
-  test('etcd takes ETCD_* variables only, each valid in etcd 3.5, and no flag', () => {
+  test('etcd takes ETCD_* variables only, each valid in its etcd minor, and no flag', () => {
     for (const i of all.filter((x) => x.component === 'etcd')) {
       expect(i.flags).toEqual([]);
-      expect(checkFlags('etcd', [...i.env.keys()]).map((p) => p.message)).toEqual([]);
+      expect(checkFlags('etcd', [...i.env.keys()], minor).map((p) => p.message)).toEqual([]);
     }
   });
 
-  test('no flag the old tutorial used that 1.27 removed', () => {
+  test('no flag the old tutorial used that 1.27 and later removed', () => {
     const removed = loadRemovedFlags();
     const used = all.flatMap((i) => i.flags.map((f) => `${i.component} --${f.name}`));
     for (const r of removed) expect(used).not.toContain(`${r.component} --${r.name}`);
   });
 
-  test('every KubeletConfiguration, KubeProxyConfiguration and KubeSchedulerConfiguration field exists in 1.27', () => {
+  test('every KubeletConfiguration, KubeProxyConfiguration and KubeSchedulerConfiguration field exists in its minor', () => {
     let checked = 0;
     for (const i of all) {
       const ref = CONFIG_REFERENCE[i.component as Component];
       const config = i.flags.find((f) => f.name === 'config')?.value;
       if (!ref || !config) continue;
       const obj = parse(s.text(i.host, config.replace(/^\//, '')));
-      const { maps } = loadFieldReferenceDetailed(ref);
+      const { maps } = loadFieldReferenceDetailed(ref, minor);
       const paths = extractFieldPaths(obj, maps).filter((p) => p !== 'apiVersion' && p !== 'kind');
-      expect(checkFields(ref, paths).map((p) => `${i.host} ${config}: ${p.message}`)).toEqual([]);
+      expect(checkFields(ref, paths, minor).map((p) => `${i.host} ${config}: ${p.message}`)).toEqual([]);
       checked++;
     }
     // kubelet and kube-proxy on every node and master, the scheduler on masters.

@@ -2,7 +2,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { fetchedBinariesOn } from '../../lib/components';
-import { ClusterDefinition } from '../../lib/model';
+import { ClusterDefinition, ClusterModel } from '../../lib/model';
+import { seedComponentVersions } from '../../scripts/component-versions';
 import { SEED, withChanges } from '../support/clusters';
 import { requireComponents } from '../support/components';
 import { requirePrograms } from '../support/programs';
@@ -55,7 +56,10 @@ function listing(root: string): string[] {
 
 const versionLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('install.sh: VERSION')).map((l) => l.replace(/^install\.sh: VERSION +/, ''));
 
-(components.ok ? describe : describe.skip)('install.sh checks the version of every program in place (Kubernetes v1.27.16, etcd 3.5.15, flannel v0.22.2, CNI plugins v1.3.0 built from Go modules)', () => {
+const V = seedComponentVersions();
+const ETCD = V.ETCD_VERSION.slice(1);
+
+(components.ok ? describe : describe.skip)(`install.sh checks the version of every program in place (the seed's Kubernetes ${V.KUBERNETES_VERSION}, etcd ${V.ETCD_VERSION}, flannel ${V.FLANNEL_VERSION}, CNI plugins ${V.CNI_VERSION}, built from Go modules)`, () => {
   const state = tempDir('state');
   let seedBundle: string;
   beforeAll(async () => { seedBundle = await bundleOf(SEED, state); });
@@ -74,14 +78,15 @@ const versionLines = (stderr: string) => stderr.split('\n').filter((l) => l.star
 
   test('a program of another version is refused before anything changes, naming it, its version and the field', async () => {
     const bundle = await bundleOf(withChanges(SEED, { binaries: { etcd: { version: '3.5.14' }, flannel: { version: '0.22.0' } } }), state);
+    // The etcd in place is the seed's, built from Go modules.
     const root = rootWithRealPrograms();
     const before = listing(root);
     const r = install(bundle, '--root', root);
     expect(r.status).toBe(1);
     expect(versionLines(r.stderr)).toEqual([
-      '/opt/etcd/bin/etcd is version 3.5.15; the definition (binaries.etcd.version) says 3.5.14',
-      '/opt/etcd/bin/etcdctl is version 3.5.15; the definition (binaries.etcd.version) says 3.5.14',
-      '/opt/etcd/bin/etcdutl is version 3.5.15; the definition (binaries.etcd.version) says 3.5.14',
+      `/opt/etcd/bin/etcd is version ${ETCD}; the definition (binaries.etcd.version) says 3.5.14`,
+      `/opt/etcd/bin/etcdctl is version ${ETCD}; the definition (binaries.etcd.version) says 3.5.14`,
+      `/opt/etcd/bin/etcdutl is version ${ETCD}; the definition (binaries.etcd.version) says 3.5.14`,
       '/opt/kubernetes/bin/flanneld is version 0.22.2; the definition (binaries.flannel.version) says 0.22.0',
     ]);
     expect(r.stderr).toContain('install.sh: error: 4 program(s) are not the versions of the definition; nothing was changed.');
@@ -92,15 +97,15 @@ const versionLines = (stderr: string) => stderr.split('\n').filter((l) => l.star
     const check = install(bundle, '--root', root, '--check');
     expect(check.status).toBe(3);
     expect(check.stdout.split('\n').filter((l) => l.includes('DRIFT version'))).toEqual([
-      'install.sh: DRIFT version  /opt/etcd/bin/etcd is version 3.5.15; the definition (binaries.etcd.version) says 3.5.14',
-      'install.sh: DRIFT version  /opt/etcd/bin/etcdctl is version 3.5.15; the definition (binaries.etcd.version) says 3.5.14',
-      'install.sh: DRIFT version  /opt/etcd/bin/etcdutl is version 3.5.15; the definition (binaries.etcd.version) says 3.5.14',
+      `install.sh: DRIFT version  /opt/etcd/bin/etcd is version ${ETCD}; the definition (binaries.etcd.version) says 3.5.14`,
+      `install.sh: DRIFT version  /opt/etcd/bin/etcdctl is version ${ETCD}; the definition (binaries.etcd.version) says 3.5.14`,
+      `install.sh: DRIFT version  /opt/etcd/bin/etcdutl is version ${ETCD}; the definition (binaries.etcd.version) says 3.5.14`,
       'install.sh: DRIFT version  /opt/kubernetes/bin/flanneld is version 0.22.2; the definition (binaries.flannel.version) says 0.22.0',
     ]);
     expect(listing(root)).toEqual(before);
   });
 
-  (debian.ok ? test : test.skip)("Debian's containerd and runc (not the definition's 1.7.20 and 1.1.13), and a program that states no version, are refused", () => {
+  (debian.ok ? test : test.skip)("Debian's containerd and runc (not the definition's), and a program that states no version, are refused", () => {
     const root = rootWithRealPrograms();
     fs.mkdirSync(path.join(root, 'usr/local/sbin'), { recursive: true });
     fs.mkdirSync(path.join(root, 'usr/local/bin'), { recursive: true });
@@ -112,8 +117,9 @@ const versionLines = (stderr: string) => stderr.split('\n').filter((l) => l.star
     expect(r.status).toBe(1);
     const lines = versionLines(r.stderr);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^\/usr\/local\/bin\/containerd is version 1\.6\.\S+; the definition \(binaries\.containerd\.version\) says 1\.7\.20$/);
-    expect(lines[1]).toMatch(/^\/usr\/local\/sbin\/runc is version 1\.1\.\S+; the definition \(binaries\.runc\.version\) says 1\.1\.13$/);
+    const model = ClusterModel.fromDefinition(SEED);
+    expect(lines[0]).toMatch(new RegExp(`^/usr/local/bin/containerd is version 1\\.6\\.\\S+; the definition \\(binaries\\.containerd\\.version\\) says ${model.releaseOf('containerd').version}$`));
+    expect(lines[1]).toMatch(new RegExp(`^/usr/local/sbin/runc is version 1\\.1\\.\\S+; the definition \\(binaries\\.runc\\.version\\) says ${model.releaseOf('runc').version}$`));
     expect(lines[2]).toBe('/opt/cni/bin/flannel states no version (it printed: hello); the definition (binaries.flannelCni.version) says 1.2.0');
     expect(listing(root)).toEqual(before);
   });

@@ -10,7 +10,7 @@ const resolve = (over: Partial<typeof SEED_DEFINITION> = {}) => {
 describe('addons and apps in the model', () => {
   test('defaults: every addon on, 2 CoreDNS replicas, NodePort 30001, no admin account', () => {
     const r = resolve({ addons: undefined, apps: undefined });
-    expect(r.coreDns).toMatchObject({ enabled: true, replicas: 2, image: 'registry.k8s.io/coredns/coredns:v1.10.1' });
+    expect(r.coreDns).toMatchObject({ enabled: true, replicas: 2, image: 'registry.k8s.io/coredns/coredns:v1.14.6' });
     expect(r.dashboard).toMatchObject({ enabled: true, nodePort: DEFAULTS.addons.dashboard.nodePort, adminUser: false });
     expect(r.ingressNginx).toMatchObject({
       enabled: true,
@@ -63,7 +63,7 @@ describe('addons and apps in the model', () => {
         { name: 'c', image: 'harbor.example.com/java/demo:1.0' },
       ],
     });
-    expect(r.coreDns.image).toBe('mirror.example.com/k8s/coredns:v1.10.1');
+    expect(r.coreDns.image).toBe('mirror.example.com/k8s/coredns:v1.14.6');
     expect(r.apps.map((a) => a.image)).toEqual(['mirror.example.com/k8s/tomcat:8.5-jre8', 'tomcat:8.5-jre8', 'harbor.example.com/java/demo:1.0']);
   });
 

@@ -26,11 +26,11 @@ describe('mirrorImage', () => {
   });
 
   test.each([
-    [IMAGES.coreDns, `${aliyun}/coredns:v1.10.1`],
+    ['registry.k8s.io/coredns/coredns:v1.14.6', `${aliyun}/coredns:v1.14.6`],
     [IMAGES.dashboard, `${aliyun}/dashboard:v2.7.0`],
     [IMAGES.metricsScraper, `${aliyun}/metrics-scraper:v1.0.8`],
     // Same name as on the aliyun mirror, not the ambiguous "controller".
-    [IMAGES.ingressNginx, `${aliyun}/nginx-ingress-controller:v1.8.1`],
+    [IMAGES.ingressNginx, `${aliyun}/nginx-ingress-controller:v1.15.1`],
     ['tomcat:8.5-jre8', `${aliyun}/tomcat:8.5-jre8`],
     ['k8s.gcr.io/pause:3.9', `${aliyun}/pause:3.9`],
     ['quay.io/coreos/flannel:v0.22.0', `${aliyun}/flannel:v0.22.0`],

@@ -1,58 +1,84 @@
 import { COMPONENT_LIST } from '../../lib/components';
 import {
-  ClusterDefinition, ClusterModel, DEFAULTS, DEFINED_RELEASES, KUBERNETES_SERVER_CHECKSUMS, RELEASES, acceptsVersion,
+  ClusterDefinition, ClusterModel, DEFINED_RELEASES, KUBERNETES_SERVER_CHECKSUMS, RELEASES, acceptsVersion,
   release, releaseProviding, validateDefinition,
 } from '../../lib/model';
+import { KUBERNETES_MINORS, SUPPORTED_MINORS, minorOf, versionNotes } from '../../lib/versions/kubernetes';
 import { SEED, withChanges } from '../support/clusters';
 
 const issuesAt = (def: ClusterDefinition, path: string) => validateDefinition(def).filter((i) => i.path === path);
 
 describe('the shipped checksum table', () => {
-  test('every entry is a sha512 of the Kubernetes server archive, citing its section of CHANGELOG-1.27.md', () => {
+  test('every entry is a sha512 of the Kubernetes server archive, citing its section of its minor\'s CHANGELOG', () => {
     const entries = Object.entries(KUBERNETES_SERVER_CHECKSUMS);
-    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.length).toBeGreaterThan(100);
     for (const [version, c] of entries) {
-      expect([version, /^1\.27\.(0|[1-9]\d?)$/.test(version)]).toEqual([version, true]);
+      const minor = minorOf(version);
+      expect([version, SUPPORTED_MINORS.includes(minor)]).toEqual([version, true]);
       expect([version, c.algorithm, /^[0-9a-f]{128}$/.test(c.hex)]).toEqual([version, 'sha512', true]);
-      expect(c.source).toBe(`https://github.com/kubernetes/kubernetes/blob/master/CHANGELOG/CHANGELOG-1.27.md#downloads-for-v${version.replace(/\./g, '')}`);
+      expect(c.source).toBe(`https://github.com/kubernetes/kubernetes/blob/master/CHANGELOG/CHANGELOG-1.${minor}.md#downloads-for-v${version.replace(/\./g, '')}`);
     }
     // No two versions share a checksum (a copy-paste slip would).
     expect(new Set(entries.map(([, c]) => c.hex)).size).toBe(entries.length);
   });
 
-  test('every Kubernetes version the definition accepts has an entry, and no other is accepted', () => {
-    const k8s = release('kubernetes');
-    // Every patch release of 1.27 up to the last, v1.27.16.
-    const all = Array.from({ length: 17 }, (_, i) => `1.27.${i}`);
-    expect(Object.keys(KUBERNETES_SERVER_CHECKSUMS).sort()).toEqual([...all].sort());
-    for (const v of all) {
-      expect([v, issuesAt(withChanges(SEED, { kubernetesVersion: v }), 'kubernetesVersion')]).toEqual([v, []]);
-      expect(k8s.checksums![v]).toBeDefined();
+  test('every minor 1.27 to 1.37 has shipped checksums, the newest of each row is accepted', () => {
+    for (const m of KUBERNETES_MINORS) {
+      expect([m.minor, Object.keys(KUBERNETES_SERVER_CHECKSUMS).some((v) => minorOf(v) === m.minor)]).toEqual([m.minor, true]);
+      expect([m.newest, issuesAt(withChanges(SEED, { kubernetesVersion: m.newest }), 'kubernetesVersion')]).toEqual([m.newest, []]);
     }
-    for (const v of ['1.27.17', '1.28.0', '1.26.15', 'v1.27.16', '1.27', '1.27.016']) {
+    expect(SUPPORTED_MINORS).toEqual([27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37]);
+  });
+
+  test('a version outside the supported minors, or not written 1.MINOR.PATCH, is refused, saying what is valid', () => {
+    const k8s = release('kubernetes');
+    for (const v of ['1.38.0', '1.26.15', 'v1.27.16', '1.27', '1.27.016', '2.0.0', 37]) {
       expect([v, acceptsVersion(k8s, v)]).toEqual([v, false]);
-      expect(issuesAt(withChanges(SEED, { kubernetesVersion: v }), 'kubernetesVersion')).toEqual([{
+      expect(issuesAt(withChanges(SEED, { kubernetesVersion: v as string }), 'kubernetesVersion')).toEqual([{
         path: 'kubernetesVersion', value: v,
-        message: 'is not supported; use a Kubernetes 1.27 release kubesmith has the upstream checksum of (1.27.0 to 1.27.16), e.g. "1.27.16"',
+        message: 'is not supported; use a release of Kubernetes 1.27 to 1.37, written 1.MINOR.PATCH, e.g. "1.37.2"',
       }]);
     }
   });
 
-  test('a release without shipped checksums takes one from the definition; with one, the shipped one is used', () => {
-    for (const r of RELEASES) {
-      if (r.checksums) expect([r.id, Array.isArray(r.accepts) && r.accepts.every((v) => r.checksums![v] !== undefined)]).toEqual([r.id, true]);
-      else expect([r.id, (DEFINED_RELEASES as readonly string[]).includes(r.id)]).toEqual([r.id, true]);
-    }
-    const m = ClusterModel.fromDefinition(SEED);
-    expect(m.releaseOf('kubernetes').checksum).toEqual(KUBERNETES_SERVER_CHECKSUMS['1.27.16']);
+  test('a release without a shipped checksum takes binaries.kubernetes.checksum; synth says fetch-binaries.sh needs one', () => {
+    const hex = 'c'.repeat(128);
+    const without = ClusterModel.fromDefinition(withChanges(SEED, { kubernetesVersion: '1.37.2' }));
+    expect(KUBERNETES_SERVER_CHECKSUMS['1.37.2']).toBeUndefined();
+    expect(without.releaseOf('kubernetes').checksum).toBeUndefined();
+    expect(versionNotes('1.37.2', false, '2026-12-06')).toEqual([
+      'kubesmith ships no checksum of Kubernetes 1.37.2\'s server archive; dist/fetch-binaries.sh needs binaries.kubernetes.checksum (\'sha512:<hex>\' from CHANGELOG-1.37.md, "Downloads for v1.37.2")',
+    ]);
+    const given = ClusterModel.fromDefinition(withChanges(SEED, { kubernetesVersion: '1.37.2', binaries: { kubernetes: { checksum: `sha512:${hex}` } } }));
+    expect(given.releaseOf('kubernetes').checksum).toEqual({ algorithm: 'sha512', hex, source: 'binaries.kubernetes.checksum in the cluster definition' });
+    expect(issuesAt(withChanges(SEED, { binaries: { kubernetes: { checksum: `sha256:${'a'.repeat(64)}` } } }), 'binaries.kubernetes.checksum')).toEqual([{
+      path: 'binaries.kubernetes.checksum', value: `sha256:${'a'.repeat(64)}`,
+      message: 'is not a sha512 checksum; use "sha512:" and 128 lowercase hex digits, as CHANGELOG-1.NN.md lists it',
+    }]);
+  });
+
+  test('an end-of-life minor is named with the plan, a supported one is not', () => {
+    expect(versionNotes('1.27.16', true, '2026-12-06')).toEqual([
+      'Kubernetes 1.27 reached its end of life on 2024-06-28 and gets no more fixes; upgrade one minor at a time towards 1.37.2',
+    ]);
+    expect(versionNotes('1.36.4', true, '2026-12-06')).toEqual([]);
+  });
+
+  test('a shipped checksum is used; a companion without one takes the definition\'s', () => {
+    const m = ClusterModel.fromDefinition(withChanges(SEED, { kubernetesVersion: '1.36.4' }));
+    expect(m.releaseOf('kubernetes').checksum).toEqual(KUBERNETES_SERVER_CHECKSUMS['1.36.4']);
     expect(m.releaseOf('etcd').checksum).toBeUndefined();
     const hex = 'ab'.repeat(32);
     const given = ClusterModel.fromDefinition(withChanges(SEED, { binaries: { etcd: { checksum: `sha256:${hex}` } } }));
     expect(given.releaseOf('etcd').checksum).toEqual({ algorithm: 'sha256', hex, source: 'binaries.etcd.checksum in the cluster definition' });
   });
 
-  test('each default version is one the definition accepts', () => {
-    for (const id of DEFINED_RELEASES) expect([id, acceptsVersion(release(id), DEFAULTS.binaries[id].version)]).toEqual([id, true]);
+  test('each minor\'s companions and each release\'s example are versions the definition accepts', () => {
+    for (const m of KUBERNETES_MINORS) {
+      for (const id of DEFINED_RELEASES) expect([m.minor, id, acceptsVersion(release(id), m.companions[id])]).toEqual([m.minor, id, true]);
+      const model = ClusterModel.fromDefinition(withChanges(SEED, { kubernetesVersion: m.newest }));
+      for (const id of DEFINED_RELEASES) expect([m.minor, id, model.releaseOf(id).version]).toEqual([m.minor, id, m.companions[id]]);
+    }
     for (const r of RELEASES) expect([r.id, acceptsVersion(r, r.example)]).toEqual([r.id, true]);
   });
 });
@@ -77,9 +103,9 @@ describe('the release table and the component table', () => {
 
 describe('binaries in the definition', () => {
   test.each([
-    ['binaries.etcd.version', { etcd: { version: '3.4.30' } }, '3.4.30', 'is not supported; use an etcd 3.5.x version without the leading v, e.g. "3.5.15"'],
-    ['binaries.etcd.version', { etcd: { version: 'v3.5.15' } }, 'v3.5.15', 'is not supported; use an etcd 3.5.x version without the leading v, e.g. "3.5.15"'],
-    ['binaries.containerd.version', { containerd: { version: '2.0.0' } }, '2.0.0', 'is not supported; use a containerd 1.7.x (or 1.6.x) version without the leading v, e.g. "1.7.20"'],
+    ['binaries.etcd.version', { etcd: { version: '3.4.30' } }, '3.4.30', 'is not supported; use an etcd 3.5.x, 3.6.x or 3.7.x version without the leading v, e.g. "3.7.4"'],
+    ['binaries.etcd.version', { etcd: { version: 'v3.5.15' } }, 'v3.5.15', 'is not supported; use an etcd 3.5.x, 3.6.x or 3.7.x version without the leading v, e.g. "3.7.4"'],
+    ['binaries.containerd.version', { containerd: { version: '3.0.0' } }, '3.0.0', 'is not supported; use a containerd 2.x, 1.7.x or 1.6.x version without the leading v, e.g. "2.3.7"'],
     ['binaries.flannel.version', { flannel: { version: 22 } }, 22, 'is not supported; use a flannel 0.22.x version without the leading v, e.g. "0.22.2"'],
     ['binaries.runc.checksum', { runc: { checksum: 'abc' } }, 'abc', 'is not a checksum; use "sha256:" and 64 hex digits or "sha512:" and 128, lowercase, as the release page shows it'],
     ['binaries.cniPlugins.checksum', { cniPlugins: { checksum: `sha256:${'A'.repeat(64)}` } }, `sha256:${'A'.repeat(64)}`, 'is not a checksum; use "sha256:" and 64 hex digits or "sha512:" and 128, lowercase, as the release page shows it'],

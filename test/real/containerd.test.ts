@@ -10,7 +10,7 @@ import * as path from 'path';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { CONTAINERD_FILES, FLANNEL_FILES, KUBELET } from '../../hosts';
-import { IMAGES, PATHS } from '../../lib/model';
+import { PATHS } from '../../lib/model';
 import { run, RunResult } from '../support/processes';
 import { describeIf, requirePrograms, requireRoot } from '../support/programs';
 import { installCluster, InstalledCluster } from '../support/real-cluster';
@@ -78,7 +78,7 @@ describeIf(tools.ok)('containerd config dump of the emitted config', () => {
       version: 2,
       grpcAddress: kubelet.containerRuntimeEndpoint.replace(/^unix:\/\//, ''),
       // The definition's registry mirror in front of the 1.27 pause image.
-      sandboxImage: `${c.model.imageRegistry}/${IMAGES.pause.split('/').pop()}`,
+      sandboxImage: `${c.model.imageRegistry}/${c.model.kubernetes.images.pause.split('/').pop()}`,
       defaultRuntime: 'runc',
       runcType: 'io.containerd.runc.v2',
       systemdCgroup: true,

@@ -1,5 +1,5 @@
 /**
- * Day-2 etcd on real etcd 3.5.15 (built from Go modules by scripts/build-components.sh): snapshots from the emitted
+ * Day-2 etcd on the seed's real etcd (built from Go modules by scripts/build-components.sh): snapshots from the emitted
  * etcd-snapshot.service, a restore run from the generated restore steps (restoreSteps: the same list deploy.sh and
  * restore.yml run), the same restore onto hosts with new addresses, and an etcd member replaced with the generated
  * membership steps. Members start with the command line and environment of their emitted etcd.service, each in its
@@ -11,6 +11,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { SEED } from '../support/clusters';
 import { ClusterDefinition } from '../../lib';
 import { ETCD_FILES, ETCD_SNAPSHOT } from '../../hosts';
 import {
@@ -41,7 +42,8 @@ const HOSTS_A = [
 function definition(hosts: readonly { name: string; ip: string; interface: string; roles: readonly string[] }[], etcd?: object): ClusterDefinition {
   return {
     name: 'day2',
-    kubernetesVersion: '1.27.16',
+    // The seed's: its etcd companion is the etcd scripts/build-components.sh builds.
+    kubernetesVersion: SEED.kubernetesVersion,
     hosts: hosts.map((h) => ({ ...h, roles: [...h.roles] })) as ClusterDefinition['hosts'],
     loadBalancer: { vip: '10.77.1.50/24', port: 6444, virtualRouterId: 78 },
     network: { serviceCidr: '10.0.0.0/24', podCidr: '172.20.0.0/16' },
@@ -71,7 +73,7 @@ class Day2 {
       const ns = old?.ns ?? createNamespace(`${label}-${h.name}`);
       if (!old) attachToBridge(this.bridge, ns, h.interface, `${h.ip}/24`);
       this.hosts.set(h.name, { name: h.name, root: c.root(h.name), ns });
-      // The units name /opt/etcd/bin/{etcd,etcdctl,etcdutl}: the Go-built 3.5.15 ones.
+      // The units name /opt/etcd/bin/{etcd,etcdctl,etcdutl}: the Go-built ones.
       for (const b of ['etcd', 'etcdctl', 'etcdutl']) {
         const at = path.join(c.root(h.name), PATHS.etcdBin, b);
         if (!fs.existsSync(at)) { fs.mkdirSync(path.dirname(at), { recursive: true }); fs.symlinkSync(components.path(b), at); }

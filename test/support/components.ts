@@ -8,19 +8,26 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { seedComponentVersions } from '../../scripts/component-versions';
 import { inCi } from './programs';
 
-/** Directory names and versions: keep in step with scripts/build-components.sh. */
+const V = seedComponentVersions();
+
+/** Directory names: the seed's versions (scripts/component-versions.ts), as scripts/build-components.sh names them. */
 export const COMPONENT_DIRS = {
-  kubernetes: 'kubernetes-v1.27.16',
-  etcd: 'etcd-v3.5.15',
-  flannel: 'flannel-v0.22.2',
-  cniPlugins: 'cni-plugins-v1.3.0',
+  kubernetes: `kubernetes-${V.KUBERNETES_VERSION}`,
+  etcd: `etcd-${V.ETCD_VERSION}`,
+  containerd: `containerd-${V.CONTAINERD_VERSION}`,
+  flannel: `flannel-${V.FLANNEL_VERSION}`,
+  cniPlugins: `cni-plugins-${V.CNI_VERSION}`,
   flannelCni: 'flannel-cni-v0.9.1',
-  configFields: 'config-fields-v1.27.16',
-  coredns: 'coredns-v1.10.1',
+  configFields: `config-fields-${V.KUBERNETES_VERSION}`,
+  coredns: `coredns-${V.COREDNS_VERSION}`,
   testImages: testImagesDir(),
 } as const;
+
+/** The images test/cluster imports under the seed's names. */
+export const SEED_IMAGES = { pause: V.PAUSE_IMAGE, coreDns: V.COREDNS_IMAGE } as const;
 
 /** test-images-<md5 of scripts/images/*\/main.go, concatenated in name order>, as scripts/build-components.sh names it. */
 function testImagesDir(): string {
@@ -42,6 +49,8 @@ export const COMPONENT_PROGRAMS: Readonly<Record<string, keyof typeof COMPONENT_
   etcd: 'etcd',
   etcdctl: 'etcd',
   etcdutl: 'etcd',
+  containerd: 'containerd',
+  'containerd-shim-runc-v2': 'containerd',
   flanneld: 'flannel',
   bridge: 'cniPlugins',
   'host-local': 'cniPlugins',
@@ -82,7 +91,7 @@ export function requireComponents(programs: readonly string[] = Object.keys(COMP
   });
   if (missing.length > 0) {
     const message = `upstream components missing in ${componentsDir()}: ${missing.join(' ')}; ` +
-      'build them with: bash scripts/build-components.sh (cold: about 17 minutes on 2 cores; needs Go and the module proxy)';
+      'build them with: bash scripts/build-components.sh (cold: about 13 minutes on 2 cores; needs Go, the module proxy and npm ci)';
     if (inCi()) throw new Error(`CI=true and ${message}`);
     console.warn(`\n${'!'.repeat(78)}\n!! SKIPPING tests: ${message}\n${'!'.repeat(78)}\n`);
   }

@@ -1,36 +1,37 @@
-// Reference lists of valid flags / config fields (test/fixtures) and pure helpers
-// that extract flags, env vars and field paths from emitted files and check them.
+// Reference lists of valid flags / config fields and pure helpers that extract flags, env vars and field paths
+// from emitted files and check them. The Kubernetes components' references are per minor, in
+// lib/versions/references/1.NN (what synth checks against); etcd's and flanneld's are test/fixtures/flags.
 import * as fs from 'fs';
 import * as path from 'path';
+import { cluster as SEED_DEFINITION } from '../../main';
+import { kubernetesMinor, minorOf } from '../../lib/versions/kubernetes';
+import {
+  ConfigTypeName, KUBERNETES_COMPONENTS, KubernetesComponent, fieldPaths, fieldReference, flagReference, readReferenceLines,
+} from '../../lib/versions/references';
 
 export const FIXTURES_DIR = path.join(__dirname, '..', 'fixtures');
 
-export const COMPONENTS = [
-  'kube-apiserver',
-  'kube-controller-manager',
-  'kube-scheduler',
-  'kubelet',
-  'kube-proxy',
-  'etcd',
-  'flanneld',
-] as const;
+/** The seed's Kubernetes minor: the default of every check below. */
+export const SEED_MINOR = minorOf(SEED_DEFINITION.kubernetesVersion);
+
+export const COMPONENTS = [...KUBERNETES_COMPONENTS, 'etcd', 'flanneld'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export const FIELD_REFERENCES = ['kubelet-config.v1beta1', 'kube-proxy-config.v1alpha1', 'kube-scheduler-config.v1'] as const;
-export type FieldReferenceName = (typeof FIELD_REFERENCES)[number];
+export type FieldReferenceName = ConfigTypeName;
 
 export interface FlagReference {
   /** Every accepted name, as written in the file (flags without dashes, env vars as ETCD_X / FLANNELD_X). */
-  valid: Set<string>;
+  valid: ReadonlySet<string>;
   /** Subset of `valid` marked "deprecated". */
-  deprecated: Set<string>;
+  deprecated: ReadonlySet<string>;
 }
 
 export interface FieldReference {
   /** Dotted leaf paths ("a.b", "list[].c"); map-valued fields are included as their own path. */
-  paths: Set<string>;
+  paths: ReadonlySet<string>;
   /** Fields marked "map": their keys are user data. */
-  maps: Set<string>;
+  maps: ReadonlySet<string>;
 }
 
 export interface ExtractedFlag {
@@ -50,32 +51,9 @@ export interface RemovedFlag {
   note: string;
 }
 
-interface RefLine {
-  name: string;
-  marks: string[];
-}
-
-function readRefLines(file: string): RefLine[] {
-  const out: RefLine[] = [];
-  const seen = new Set<string>();
-  for (const raw of fs.readFileSync(file, 'utf8').split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const [name, ...marks] = line.split(/\s+/);
-    if (seen.has(name)) throw new Error(`${file}: duplicate entry ${name}`);
-    for (const m of marks) {
-      if (m !== 'deprecated' && m !== 'map') throw new Error(`${file}: unknown mark "${m}" on ${name}`);
-    }
-    seen.add(name);
-    out.push({ name, marks });
-  }
-  if (out.length === 0) throw new Error(`${file}: no entries`);
-  return out;
-}
-
-/** Header comment lines (without "# "), for provenance checks. */
-export function readHeader(relPath: string): string[] {
-  const lines = fs.readFileSync(path.join(FIXTURES_DIR, relPath), 'utf8').split(/\r?\n/);
+/** Header comment lines (without "# "), for provenance checks; `file` is absolute or relative to test/fixtures. */
+export function readHeader(file: string): string[] {
+  const lines = fs.readFileSync(path.isAbsolute(file) ? file : path.join(FIXTURES_DIR, file), 'utf8').split(/\r?\n/);
   const header: string[] = [];
   for (const l of lines) {
     if (!l.startsWith('#')) break;
@@ -84,38 +62,35 @@ export function readHeader(relPath: string): string[] {
   return header;
 }
 
-const flagCache = new Map<Component, FlagReference>();
+const isKubernetes = (c: Component): c is KubernetesComponent => (KUBERNETES_COMPONENTS as readonly string[]).includes(c);
+const companionCache = new Map<string, FlagReference>();
 
-export function loadFlagReference(component: Component): FlagReference {
+/** The companion reference file of a Kubernetes minor: etcd's by the etcd minor it pairs (etcd-3.N.txt), flanneld's. */
+export function companionReferenceFile(component: 'etcd' | 'flanneld', minor: number = SEED_MINOR): string {
+  const name = component === 'etcd' ? `etcd-${kubernetesMinor(minor).companions.etcd.split('.').slice(0, 2).join('.')}` : component;
+  return path.join(FIXTURES_DIR, 'flags', `${name}.txt`);
+}
+
+/** A component's flags at a Kubernetes minor (default: the seed's): its own reference, or its companion's. */
+export function loadFlagReference(component: Component, minor: number = SEED_MINOR): FlagReference {
   if (!(COMPONENTS as readonly string[]).includes(component)) throw new Error(`unknown component ${component}`);
-  const cached = flagCache.get(component);
-  if (cached) return cached;
-  const ref: FlagReference = { valid: new Set(), deprecated: new Set() };
-  for (const { name, marks } of readRefLines(path.join(FIXTURES_DIR, 'flags', `${component}.txt`))) {
-    ref.valid.add(name);
-    if (marks.includes('deprecated')) ref.deprecated.add(name);
+  if (isKubernetes(component)) return flagReference(minor, component);
+  const file = companionReferenceFile(component, minor);
+  let ref = companionCache.get(file);
+  if (!ref) {
+    const lines = readReferenceLines(file, (m) => m === 'deprecated');
+    ref = { valid: new Set(lines.map((l) => l.name)), deprecated: new Set(lines.filter((l) => l.marks.includes('deprecated')).map((l) => l.name)) };
+    companionCache.set(file, ref);
   }
-  flagCache.set(component, ref);
   return ref;
 }
 
-const fieldCache = new Map<FieldReferenceName, FieldReference>();
-
-export function loadFieldReferenceDetailed(name: FieldReferenceName): FieldReference {
-  if (!(FIELD_REFERENCES as readonly string[]).includes(name)) throw new Error(`unknown field reference ${name}`);
-  const cached = fieldCache.get(name);
-  if (cached) return cached;
-  const ref: FieldReference = { paths: new Set(), maps: new Set() };
-  for (const { name: p, marks } of readRefLines(path.join(FIXTURES_DIR, 'fields', `${name}.txt`))) {
-    ref.paths.add(p);
-    if (marks.includes('map')) ref.maps.add(p);
-  }
-  fieldCache.set(name, ref);
-  return ref;
+export function loadFieldReferenceDetailed(name: FieldReferenceName, minor: number = SEED_MINOR): FieldReference {
+  return fieldReference(minor, name);
 }
 
-export function loadFieldReference(name: FieldReferenceName): Set<string> {
-  return loadFieldReferenceDetailed(name).paths;
+export function loadFieldReference(name: FieldReferenceName, minor: number = SEED_MINOR): ReadonlySet<string> {
+  return loadFieldReferenceDetailed(name, minor).paths;
 }
 
 /** Entries of flags/removed.txt: "<component> <flag>  # note". */
@@ -229,41 +204,15 @@ export function extractEnvFile(text: string): Map<string, string> {
   return env;
 }
 
-/**
- * Dotted paths to the leaves of a parsed YAML/JSON document. Arrays of objects
- * give "list[].field", other arrays and empty objects are leaves. Paths in
- * `stopAt` (map-valued fields, see FieldReference.maps) are not descended into.
- */
-export function extractFieldPaths(obj: unknown, stopAt: Iterable<string> = []): string[] {
-  const stop = new Set(stopAt);
-  const out = new Set<string>();
-  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const walk = (v: unknown, p: string): void => {
-    if (p !== '' && stop.has(p)) {
-      out.add(p);
-    } else if (Array.isArray(v)) {
-      const objs = v.filter(isObj);
-      if (objs.length === 0) out.add(p);
-      for (const o of objs) walk(o, `${p}[]`);
-    } else if (isObj(v)) {
-      const keys = Object.keys(v);
-      if (keys.length === 0 && p !== '') out.add(p);
-      for (const k of keys) walk(v[k], p === '' ? k : `${p}.${k}`);
-    } else if (p !== '') {
-      out.add(p);
-    }
-  };
-  if (!isObj(obj)) throw new Error('extractFieldPaths expects an object at the top level');
-  walk(obj, '');
-  return [...out];
-}
+/** Dotted paths to the leaves of a parsed document (lib/versions/references.ts fieldPaths). */
+export const extractFieldPaths = fieldPaths;
 
 // ---------------------------------------------------------------------------
 // Checks
 
 /** Problems for unknown and deprecated flag (or env var) names. Accepts names with or without dashes. */
-export function checkFlags(component: Component, flags: Iterable<ExtractedFlag | string>): Problem[] {
-  const ref = loadFlagReference(component);
+export function checkFlags(component: Component, flags: Iterable<ExtractedFlag | string>, minor: number = SEED_MINOR): Problem[] {
+  const ref = loadFlagReference(component, minor);
   const norm = normalizer(component);
   const byNorm = new Map<string, string>();
   for (const v of ref.valid) byNorm.set(norm(v), v);
@@ -284,26 +233,26 @@ export function checkFlags(component: Component, flags: Iterable<ExtractedFlag |
         kind: 'unknown',
         name,
         message:
-          `${component}: unknown ${shown} (not in test/fixtures/flags/${component}.txt, Kubernetes 1.27 reference)` +
+          `${component}: unknown ${shown} (not in the ${isKubernetes(component) ? `Kubernetes 1.${minor}` : component} reference)` +
           (note !== undefined ? `; removed: ${note}` : ''),
       });
     } else if (ref.deprecated.has(canonical)) {
-      problems.push({ kind: 'deprecated', name, message: `${component}: ${shown} is deprecated in the reference version` });
+      problems.push({ kind: 'deprecated', name, message: `${component}: ${shown} is deprecated in the ${isKubernetes(component) ? `Kubernetes 1.${minor}` : component} reference` });
     }
   }
   return problems;
 }
 
 /** Problems for field paths that are not in the reference (map-valued fields accept any key below them). */
-export function checkFields(name: FieldReferenceName, paths: Iterable<string>): Problem[] {
-  const ref = loadFieldReferenceDetailed(name);
+export function checkFields(name: FieldReferenceName, paths: Iterable<string>, minor: number = SEED_MINOR): Problem[] {
+  const ref = loadFieldReferenceDetailed(name, minor);
   const problems: Problem[] = [];
   for (const p of paths) {
     if (ref.paths.has(p)) continue;
     if ([...ref.maps].some((m) => p.startsWith(`${m}.`) || p.startsWith(`${m}[]`))) continue;
     // A non-leaf path (e.g. an empty list or object) is fine if a reference path lies below it.
     if ([...ref.paths].some((r) => r.startsWith(`${p}.`) || r.startsWith(`${p}[]`))) continue;
-    problems.push({ kind: 'unknown', name: p, message: `${name}: unknown field ${p} (not in test/fixtures/fields/${name}.txt)` });
+    problems.push({ kind: 'unknown', name: p, message: `${name}: unknown field ${p} (not in the Kubernetes 1.${minor} reference)` });
   }
   return problems;
 }

@@ -1,8 +1,8 @@
 /**
- * The flag and field references (test/fixtures/flags, test/fixtures/fields) computed from the real
- * programs that scripts/build-components.sh builds: each program's `--help`, hidden (deprecated)
- * flags confirmed by the program's own flag parser, and the fields of the component config types
- * listed by the config-fields program (scripts/config-fields/main.go) from the v1.27.16 Go types.
+ * The references (lib/versions/references/1.NN, test/fixtures/flags) computed from real programs: each program's
+ * `--help`, hidden (deprecated) flags confirmed by the program's own flag parser, the feature gates and the fields
+ * of the component config types listed by the config-fields program (scripts/config-fields/main.go) built against
+ * the minor's Go types.
  *
  * scripts/regenerate-references.ts writes the files; test/cluster/references.test.ts checks that the
  * committed files still say what the binaries say.
@@ -160,6 +160,15 @@ export function fieldLines(configFields: string, name: FieldReferenceName): stri
   const r = spawnSync(configFields, [name], { encoding: 'utf8', timeout: 30000 });
   if (r.status !== 0) throw new Error(`config-fields ${name} failed: ${r.stderr}`);
   return r.stdout.split('\n').filter(Boolean);
+}
+
+/** The body of feature-gates.txt, from config-fields. */
+export function gateLines(configFields: string): string[] {
+  const r = spawnSync(configFields, ['feature-gates'], { encoding: 'utf8', timeout: 30000 });
+  if (r.status !== 0) throw new Error(`config-fields feature-gates failed: ${r.stderr}`);
+  const lines = r.stdout.split('\n').filter(Boolean);
+  if (lines.length < 50) throw new Error(`config-fields feature-gates listed only ${lines.length} gates`);
+  return lines;
 }
 
 /** Non-comment, non-blank lines of a fixture file's text. */

@@ -10,6 +10,10 @@ export function binaryRules({ d }: DefinitionView): DefinitionIssue[] {
   if (b.mirror !== undefined && (typeof b.mirror !== 'string' || !MIRROR.test(b.mirror))) {
     issues.add('binaries.mirror', b.mirror, 'is not a mirror base URL; use http(s)://host[:port][/path] without spaces, quotes or a query, e.g. "https://mirror.example.cn/k8s"');
   }
+  const k8s = isRecord(b.kubernetes) ? b.kubernetes : {};
+  if (k8s.checksum !== undefined && (typeof k8s.checksum !== 'string' || !/^sha512:[0-9a-f]{128}$/.test(k8s.checksum))) {
+    issues.add('binaries.kubernetes.checksum', k8s.checksum, 'is not a sha512 checksum; use "sha512:" and 128 lowercase hex digits, as CHANGELOG-1.NN.md lists it');
+  }
   for (const id of DEFINED_RELEASES) {
     const r = release(id);
     const given = isRecord(b[id]) ? b[id] : {};

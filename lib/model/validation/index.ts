@@ -4,6 +4,7 @@ import { appRules } from './apps';
 import { binaryRules } from './binaries';
 import { certificateRules } from './certificates';
 import { clusterRules } from './cluster';
+import { componentRules } from './components';
 import { etcdRules } from './etcd';
 import { hostRules } from './hosts';
 import { DefinitionIssue } from './issue';
@@ -18,6 +19,7 @@ export { parsePortRange } from './values';
 /** The rule groups, by area; each returns its issues. */
 const RULE_GROUPS: readonly ((view: DefinitionView) => DefinitionIssue[])[] = [
   clusterRules, hostRules, networkRules, loadBalancerRules, certificateRules, binaryRules, addonRules, appRules, etcdRules,
+  componentRules,
 ];
 
 /**

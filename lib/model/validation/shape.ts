@@ -34,6 +34,7 @@ const DEFINITION: Shape<ClusterDefinition> = {
   imageRegistry: 'value',
   binaries: {
     mirror: 'value',
+    kubernetes: { checksum: 'value' },
     ...Object.fromEntries(DEFINED_RELEASES.map((r) => [r, { version: 'value', checksum: 'value' }])) as Record<DefinedReleaseId, { version: 'value'; checksum: 'value' }>,
   },
   addons: {
@@ -43,6 +44,14 @@ const DEFINITION: Shape<ClusterDefinition> = {
     bootstrapToken: { extraGroups: { list: 'value' }, ttlHours: 'value' },
   },
   etcd: { snapshots: { enabled: 'value', schedule: 'value', keep: 'value', afterSnapshot: 'value' } },
+  components: {
+    featureGates: 'record',
+    'kube-apiserver': { extraArgs: 'record' },
+    'kube-controller-manager': { extraArgs: 'record' },
+    'kube-scheduler': { extraArgs: 'record', config: 'record' },
+    kubelet: { extraArgs: 'record', config: 'record' },
+    'kube-proxy': { extraArgs: 'record', config: 'record' },
+  },
   apps: {
     list: {
       name: 'value', namespace: 'value', image: 'value', useImageRegistry: 'value', replicas: 'value',

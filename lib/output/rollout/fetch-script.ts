@@ -72,7 +72,7 @@ MISSING=0
 for ((i = 0; i < \${#ARCHIVES[@]}; i += 8)); do
   id=\${ARCHIVES[i]} version=\${ARCHIVES[i + 1]} file=\${ARCHIVES[i + 2]} sum=\${ARCHIVES[i + 6]} where=\${ARCHIVES[i + 7]}
   if [ -z "$sum" ]; then
-    echo "fetch-binaries.sh: no checksum for $file ($id $version): no upstream file kubesmith can read states it. Copy its sha256 from $where into the cluster definition as binaries.$id.checksum: 'sha256:<hex>' (next to binaries.$id.version), synth again, and run the new dist/fetch-binaries.sh." >&2
+    echo "fetch-binaries.sh: no checksum for $file ($id $version): no upstream file kubesmith can read states it. Copy its checksum from $where into the cluster definition as binaries.$id.checksum ('sha256:<hex>' or 'sha512:<hex>'), synth again, and run the new dist/fetch-binaries.sh." >&2
     MISSING=$((MISSING + 1))
   fi
 done

@@ -150,11 +150,12 @@ describe('deploy.sh', () => {
       }
 
       // binaries/ of another definition: nothing is copied, nothing installed.
-      fs.writeFileSync(path.join(staged, 'VERSIONS'), stagedVersions(model).replace('etcd 3.5.15', 'etcd 3.5.14'));
+      const etcd = `etcd ${model.releaseOf('etcd').version}`;
+      fs.writeFileSync(path.join(staged, 'VERSIONS'), stagedVersions(model).replace(etcd, 'etcd 3.5.14'));
       const stale = stubs();
       const r2 = deploy(s, ['--yes'], stale);
       expect(r2.status).toBe(1);
-      expect(r2.stderr).toContain("deploy.sh: error: binaries/VERSIONS is not what this synth's fetch-binaries.sh stages (kubernetes 1.27.16 etcd 3.5.15 ");
+      expect(r2.stderr).toContain(`deploy.sh: error: binaries/VERSIONS is not what this synth's fetch-binaries.sh stages (kubernetes ${model.kubernetesVersion} ${etcd} `);
       expect(fs.existsSync(stale.log)).toBe(false);
     } finally {
       fs.rmSync(staged, { recursive: true, force: true });

@@ -71,7 +71,17 @@ function files(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
 }
 
-const withMirror = (mirror?: string): ClusterDefinition => withChanges(SEED, { binaries: { ...(mirror ? { mirror } : {}) } });
+/**
+ * The seed on 1.27.16 (whose server checksum kubesmith ships) with the companions pinned, so the file names below
+ * stay put when the seed's versions move.
+ */
+const PINNED = {
+  etcd: { version: '3.5.15' }, flannel: { version: '0.22.2' }, flannelCni: { version: '1.2.0' },
+  cniPlugins: { version: '1.3.0' }, containerd: { version: '1.7.20' }, runc: { version: '1.1.13' },
+};
+const withMirror = (mirror?: string): ClusterDefinition => withChanges(SEED, {
+  kubernetesVersion: '1.27.16', binaries: { ...PINNED, ...(mirror ? { mirror } : {}) },
+});
 
 (tools.ok ? describe : describe.skip)('dist/fetch-binaries.sh against a loopback server (real curl, tar, sha256sum)', () => {
   const server = new ArchiveServer();
@@ -175,15 +185,16 @@ const withMirror = (mirror?: string): ClusterDefinition => withChanges(SEED, { b
       'cni-plugins-linux-amd64-v1.3.0.tgz', 'containerd-1.7.20-linux-amd64.tar.gz', 'runc.amd64',
     ]);
     expect(lines[0]).toBe("fetch-binaries.sh: no checksum for etcd-v3.5.15-linux-amd64.tar.gz (etcd 3.5.15): no upstream file kubesmith can read states it. "
-      + 'Copy its sha256 from the release page https://github.com/etcd-io/etcd/releases/tag/v3.5.15 (the sha256 shown beside the asset, or its line in the SHA256SUMS asset) '
-      + "into the cluster definition as binaries.etcd.checksum: 'sha256:<hex>' (next to binaries.etcd.version), synth again, and run the new dist/fetch-binaries.sh.");
+      + 'Copy its checksum from the release page https://github.com/etcd-io/etcd/releases/tag/v3.5.15 (the sha256 shown beside the asset, or its line in the SHA256SUMS asset) '
+      + "into the cluster definition as binaries.etcd.checksum ('sha256:<hex>' or 'sha512:<hex>'), synth again, and run the new dist/fetch-binaries.sh.");
     expect(lines.slice(-1)[0]).toBe('fetch-binaries.sh: error: 6 archive(s) have no checksum; nothing was downloaded');
   });
 
   test('checksums given in the definition are the ones the fetch checks', async () => {
     const etcd = pinned.find((x) => x.release.id === 'etcd')!;
     const def = withChanges(withMirror(`http://127.0.0.1:${server.port}${mirrorPath}`), {});
-    const binaries = Object.fromEntries(pinned.filter((x) => x.release.id !== 'kubernetes').map((x) => [x.release.id, { checksum: `sha256:${x.checksum!.hex}` }]));
+    const binaries = Object.fromEntries(pinned.filter((x) => x.release.id !== 'kubernetes')
+      .map((x) => [x.release.id, { ...PINNED[x.release.id as keyof typeof PINNED], checksum: `sha256:${x.checksum!.hex}` }]));
     const m = ClusterModel.fromDefinition({ ...def, binaries: { ...def.binaries, ...binaries } });
     // Kubernetes' shipped checksum cannot match a test archive: pin only that one from the test table.
     const releases = m.releases.map((x) => (x.release.id === 'kubernetes' ? pinned.find((p) => p.release.id === 'kubernetes')! : x));
