@@ -2,6 +2,7 @@
 // Everything else is internal; docs/architecture.md says where it lives.
 export * from './model/definition';
 export { DEFAULTS } from './model/defaults';
+export { KUBERNETES_MINORS, KubernetesMinor, SUPPORTED_MINORS } from './versions/kubernetes';
 export { ClusterModel } from './model/cluster-model';
 export { ClusterDefinitionError, DefinitionIssue, validateDefinition } from './model/validation';
 export { ClusterPki, PkiOptions } from './pki/cluster-pki';

@@ -107,35 +107,7 @@ LD="-s -w"
 KUBESMITH_COMPONENTS=$CACHE bash "$ROOT/scripts/build-kubernetes.sh" "$KUBERNETES_VERSION"
 
 # ---------------------------------------------------------------------- etcd
-ETCD_NAME=etcd-$ETCD_VERSION
-ETCD_RECIPE="go.etcd.io/etcd/{server,etcdctl,etcdutl}/v3@$ETCD_VERSION"
-build_etcd() {
-  local m=$WORK/etcd
-  mkdir -p "$m"
-  (
-    cd "$m"
-    go mod init kubesmith.local/etcd >/dev/null 2>&1
-    # The server and etcdctl modules replace their siblings with ../ paths (ignored in a dependency):
-    # require every module of the release at the same version instead.
-    local mod mods=(api/v3 client/pkg/v3 client/v3 pkg/v3 server/v3 etcdctl/v3 etcdutl/v3)
-    [[ $ETCD_VERSION == v3.5.* ]] && mods+=(raft/v3)
-    for mod in "${mods[@]}"; do
-      go mod edit "-require=go.etcd.io/etcd/$mod@$ETCD_VERSION"
-    done
-    if [[ $ETCD_VERSION == v3.5.* ]]; then
-      go mod edit "-require=go.etcd.io/etcd/client/v2@v2.305.${ETCD_VERSION##*.}"   # client/v2 is numbered v2.305.x
-    fi
-    mkdir -p out
-    go build -trimpath -ldflags "$LD" -o out/etcd go.etcd.io/etcd/server/v3
-    go build -trimpath -ldflags "$LD" -o out/etcdctl go.etcd.io/etcd/etcdctl/v3
-    # etcdutl: the offline tool 3.5 moved `snapshot status` and `snapshot restore` to.
-    go build -trimpath -ldflags "$LD" -o out/etcdutl go.etcd.io/etcd/etcdutl/v3
-    ./out/etcd --version | grep -q "etcd Version: ${ETCD_VERSION#v}"
-  )
-  install_dir "$ETCD_NAME" "$ETCD_RECIPE" "$m/out"
-}
-if cached "$ETCD_NAME" "$ETCD_RECIPE" etcd etcdctl etcdutl; then log "$ETCD_NAME: cached"
-else timed "$ETCD_NAME" build_etcd; fi
+KUBESMITH_COMPONENTS=$CACHE bash "$ROOT/scripts/build-etcd.sh" "$ETCD_VERSION"
 
 # ---------------------------------------------------------------- containerd
 CONTAINERD_NAME=containerd-$CONTAINERD_VERSION

@@ -6,7 +6,8 @@
 //
 //   npx tsx scripts/regenerate-references.ts 1.37 1.36   # those minors (builds them first: ~9 min each, cold)
 //   npx tsx scripts/regenerate-references.ts --all        # every minor of lib/versions/kubernetes.ts
-//   npx tsx scripts/regenerate-references.ts --companions # etcd and flanneld
+//   npx tsx scripts/regenerate-references.ts --companions # the seed's etcd and flanneld
+//   npx tsx scripts/regenerate-references.ts etcd/v3.6.17 # another etcd minor (test/fixtures/flags/etcd-3.6.txt)
 //   npx tsx scripts/regenerate-references.ts 1.27/feature-gates   # a minor's feature gates alone (seconds)
 //
 // test/cluster/references.test.ts fails when the committed files and the built binaries disagree.
@@ -17,7 +18,7 @@ import { KUBERNETES_MINORS, kubernetesMinor } from '../lib/versions/kubernetes';
 import {
   CONFIG_TYPES, CONFIG_TYPE_NAMES, KUBERNETES_COMPONENTS, flagReference, referenceFile, referencedMinors,
 } from '../lib/versions/references';
-import { COMPONENT_DIRS, componentPath, componentsDir } from '../test/support/components';
+import { componentPath, componentsDir } from '../test/support/components';
 import { companionReferenceFile } from '../test/support/flag-reference';
 import {
   bodyLines, fieldLines, flagLines, flagsOfBinary, gateLines,
@@ -89,40 +90,46 @@ function generated(): string {
   return `on ${today}`;
 }
 
-function regenerateCompanions(): void {
-  for (const component of ['etcd', 'flanneld'] as const) {
-    const binary = componentPath(component);
-    const file = companionReferenceFile(component);
-    // Hidden-flag candidates: every name of this component's references (etcd: of every etcd minor).
-    const dir = path.dirname(file);
-    const previous = fs.readdirSync(dir).filter((f) => f === `${component}.txt` || f.startsWith(`${component}-`))
-      .flatMap((f) => bodyLines(fs.readFileSync(path.join(dir, f), 'utf8')).map((l) => l.split(/\s+/)[0]))
-      .filter((n) => !/^[A-Z]/.test(n));
-    const r = flagsOfBinary(component, binary, previous);
-    const env = component === 'etcd' ? 'ETCD_' : 'FLANNELD_';
-    write(file, [
-      `${component} flags and their ${env}* environment variables, from the real binary: ${r.version}.`,
-      `Source: \`${component} --help\` of the binary scripts/build-components.sh builds (${COMPONENT_DIRS[component === 'etcd' ? 'etcd' : 'flannel']}),`,
-      `  written by scripts/regenerate-references.ts --companions ${generated()}.`,
-      `  Environment names as the program derives them: ${env} + upper-case name with - as _ (pkg/flags FlagToEnv; a . stays).`,
-      '"deprecated": the usage text says so, or --help hides the flag and the parser still accepts it',
-      `  (probed with \`--NAME=true --version\` for the names of its other references --help does not show: ${r.hidden.length ? r.hidden.join(' ') : 'none'}).`,
-    ], flagLines(component, r.flags));
+/** A companion's reference: the seed's etcd and flanneld, or the etcd release `etcdVersion` (built first). */
+function regenerateCompanion(component: 'etcd' | 'flanneld', etcdVersion?: string): void {
+  let binary = componentPath(component);
+  let file = companionReferenceFile(component);
+  if (etcdVersion) {
+    const build = spawnSync('bash', [path.join(__dirname, 'build-etcd.sh'), etcdVersion], { stdio: 'inherit' });
+    if (build.status !== 0) throw new Error(`scripts/build-etcd.sh ${etcdVersion} failed`);
+    binary = path.join(componentsDir(), `etcd-${etcdVersion}`, 'bin', 'etcd');
+    file = path.join(path.dirname(file), `etcd-${etcdVersion.slice(1).split('.').slice(0, 2).join('.')}.txt`);
   }
+  // Hidden-flag candidates: every name of this component's references (etcd: of every etcd minor).
+  const dir = path.dirname(file);
+  const previous = fs.readdirSync(dir).filter((f) => f === `${component}.txt` || f.startsWith(`${component}-`))
+    .flatMap((f) => bodyLines(fs.readFileSync(path.join(dir, f), 'utf8')).map((l) => l.split(/\s+/)[0]))
+    .filter((n) => !/^[A-Z]/.test(n));
+  const r = flagsOfBinary(component, binary, previous);
+  const env = component === 'etcd' ? 'ETCD_' : 'FLANNELD_';
+  write(file, [
+    `${component} flags and their ${env}* environment variables, from the real binary: ${r.version}.`,
+    `Source: \`${component} --help\` of the binary ${etcdVersion ? `scripts/build-etcd.sh ${etcdVersion}` : 'scripts/build-components.sh'} builds (${path.basename(path.dirname(path.dirname(binary)))}),`,
+    `  written by scripts/regenerate-references.ts ${generated()}.`,
+    `  Environment names as the program derives them: ${env} + upper-case name with - as _ (pkg/flags FlagToEnv; a . stays).`,
+    '"deprecated": the usage text says so, or --help hides the flag and the parser still accepts it',
+    `  (probed with \`--NAME=true --version\` for the names of its other references --help does not show: ${r.hidden.length ? r.hidden.join(' ') : 'none'}).`,
+  ], flagLines(component, r.flags));
 }
 
 const args = process.argv.slice(2);
 if (args.length === 0) {
-  console.error('usage: regenerate-references.ts 1.NN[/feature-gates]... | --all | --companions');
+  console.error('usage: regenerate-references.ts 1.NN[/feature-gates]... | etcd/v3.N.P | --all | --companions');
   process.exit(2);
 }
 for (const a of args) {
-  if (a === '--companions') regenerateCompanions();
+  if (a === '--companions') (['etcd', 'flanneld'] as const).forEach((c) => regenerateCompanion(c));
+  else if (/^etcd\/v3\.\d+\.\d+$/.test(a)) regenerateCompanion('etcd', a.slice(5));
   else if (a === '--all') KUBERNETES_MINORS.forEach((m) => regenerateMinor(m.minor));
   else if (/^1\.\d+$/.test(a)) regenerateMinor(Number(a.split('.')[1]));
   else if (/^1\.\d+\/feature-gates$/.test(a)) regenerateMinor(Number(a.split(/[./]/)[1]), true);
   else {
-    console.error(`regenerate-references.ts: "${a}" is not a minor like 1.37, 1.37/feature-gates, --all or --companions`);
+    console.error(`regenerate-references.ts: "${a}" is not a minor like 1.37, 1.37/feature-gates, etcd/v3.6.17, --all or --companions`);
     process.exit(2);
   }
 }

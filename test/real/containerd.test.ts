@@ -11,9 +11,11 @@ import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { CONTAINERD_FILES, FLANNEL_FILES, KUBELET } from '../../hosts';
 import { PATHS } from '../../lib/model';
+import { SEED, withChanges } from '../support/clusters';
+import { requireComponents } from '../support/components';
 import { run, RunResult } from '../support/processes';
 import { describeIf, requirePrograms, requireRoot } from '../support/programs';
-import { installCluster, InstalledCluster } from '../support/real-cluster';
+import { installCluster, InstalledCluster, REAL_CLUSTER } from '../support/real-cluster';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { cleanupTempDirs } from '../support/tmp';
 import { inRootView, unitCommand, unitPaths } from '../support/units';
@@ -116,5 +118,53 @@ describeIf(tools.ok)('containerd config dump of the emitted config', () => {
     expect(r.code).toBe(0);
     const got = effective(r.stdout);
     expect(got[field]).not.toEqual(wanted(node)[field]);
+  });
+});
+
+const built = requireComponents(['containerd']);
+
+/** The same check for containerd 2.x and its config version 3, on the seed minor's containerd built from Go modules. */
+describeIf(tools.ok && built.ok)('containerd 2.x config dump of the emitted config version 3', () => {
+  jest.setTimeout(60000);
+  let c: InstalledCluster;
+  beforeAll(async () => {
+    c = await installCluster(withChanges(REAL_CLUSTER, { kubernetesVersion: SEED.kubernetesVersion }), { standIns: false });
+  });
+  afterAll(() => { removeTempDirs(); cleanupTempDirs(); });
+
+  test('on every node, containerd 2.x reads the pinned sandbox image, runc v2 under systemd, the CNI dirs and the kubelet\'s socket', async () => {
+    expect(c.model.releaseOf('containerd').version).toMatch(/^2\./);
+    for (const node of c.model.nodes) {
+      const root = c.root(node.name);
+      fs.mkdirSync(path.join(root, path.dirname(CONTAINERD_FILES.containerd)), { recursive: true });
+      fs.symlinkSync(built.path('containerd'), path.join(root, CONTAINERD_FILES.containerd));
+      const cmd = unitCommand(root, CONTAINERD_FILES.unit);
+      const r = await run(inRootView(root, [...unitPaths(cmd), CONTAINERD_FILES.config], [...cmd.argv, 'config', 'dump']), { env: cmd.env, timeoutMs: 20000 });
+      expect([node.name, r.code]).toEqual([node.name, 0]);
+      const t = parseToml(r.stdout);
+      const kubelet = parseYaml(fs.readFileSync(c.file(node.name, KUBELET.config), 'utf8'));
+      const runtime = at(t, 'plugins', 'io.containerd.cri.v1.runtime');
+      expect([node.name, {
+        // It reads version 3 and migrates it to its own current version (4 in 2.3).
+        version: (at(t, 'version') as number) >= 3,
+        // containerd 2.x leaves its default gRPC address out of the dump.
+        grpcAddress: at(t, 'grpc', 'address') ?? '/run/containerd/containerd.sock',
+        sandbox: at(t, 'plugins', 'io.containerd.cri.v1.images', 'pinned_images', 'sandbox'),
+        defaultRuntime: at(runtime, 'containerd', 'default_runtime_name'),
+        runcType: at(runtime, 'containerd', 'runtimes', 'runc', 'runtime_type'),
+        systemdCgroup: at(runtime, 'containerd', 'runtimes', 'runc', 'options', 'SystemdCgroup'),
+        cniBinDirs: at(runtime, 'cni', 'bin_dirs'),
+        cniConfDir: at(runtime, 'cni', 'conf_dir'),
+      }]).toEqual([node.name, {
+        version: true,
+        grpcAddress: kubelet.containerRuntimeEndpoint.replace(/^unix:\/\//, ''),
+        sandbox: `${c.model.imageRegistry}/${c.model.kubernetes.images.pause.split('/').pop()}`,
+        defaultRuntime: 'runc',
+        runcType: 'io.containerd.runc.v2',
+        systemdCgroup: true,
+        cniBinDirs: [PATHS.cniBin],
+        cniConfDir: path.dirname(FLANNEL_FILES.cniConfig),
+      }]);
+    }
   });
 });
