@@ -74,8 +74,21 @@ go mod init kubesmith.local/components >/dev/null 2>&1
 go mod download -json "k8s.io/kubernetes@$VERSION" >/dev/null
 gomod="$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$VERSION.mod"
 go mod edit "-go=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")"
+# A staging module the proxy does not serve at this patch (it happens: k8s.io/endpointslice v0.32.13) takes the
+# newest earlier patch it serves; patch releases of a minor change no flag or config type. SUBSTITUTIONS lists them.
+: >"$WORK/substitutions"
 for mod in $(sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) => \./staging/.*#\1#p' "$gomod"); do
-  go mod edit "-replace=$mod=$mod@$STAGING"
+  at=$STAGING
+  if [[ $mod != k8s.io/sample-* ]] && ! go mod download "$mod@$STAGING" >/dev/null 2>&1; then
+    at=''
+    for ((p = PATCH - 1; p >= 0; p--)); do
+      if go mod download "$mod@v0.$MINOR.$p" >/dev/null 2>&1; then at=v0.$MINOR.$p; break; fi
+    done
+    [[ -n $at ]] || { log "$mod is served at no v0.$MINOR.x up to $STAGING"; exit 1; }
+    log "$mod is not served at $STAGING: using $at"
+    echo "$mod $at" >>"$WORK/substitutions"
+  fi
+  go mod edit "-replace=$mod=$mod@$at"
 done
 go mod edit "-require=k8s.io/kubernetes@$VERSION"
 
@@ -95,12 +108,14 @@ if ((${#want_k8s[@]})); then
   mkdir -p out/k8s
   go build -trimpath -ldflags "$LD" -o out/k8s/ "${pkgs[@]}"
   if [[ -x out/k8s/kube-apiserver ]]; then ./out/k8s/kube-apiserver --version | grep -qx "Kubernetes $VERSION"; fi
+  cp "$WORK/substitutions" "$m/out/k8s/SUBSTITUTIONS"
   install "$K8S_DIR" "$K8S_RECIPE" "$m/out/k8s"
   log "built kubernetes-$VERSION in $((SECONDS - t0)) s"
 fi
 if ((want_fields)); then
   t0=$SECONDS
   mkdir -p fields out/fields && cp "$FIELDS_SRC" fields/main.go
+  cp "$WORK/substitutions" out/fields/SUBSTITUTIONS
   go build -trimpath -ldflags "-s -w" -o out/fields/config-fields ./fields
   install "$FIELDS_DIR" "$FIELDS_RECIPE" "$m/out/fields"
   log "built config-fields-$VERSION in $((SECONDS - t0)) s"

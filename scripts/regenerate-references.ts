@@ -56,6 +56,10 @@ function regenerateMinor(minor: number, gatesOnly = false): void {
     ...(gatesOnly ? [] : KUBERNETES_COMPONENTS), 'config-fields'], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error(`scripts/build-kubernetes.sh ${version} failed`);
   const bin = (name: string) => path.join(componentsDir(), name === 'config-fields' ? `config-fields-${version}` : `kubernetes-${version}`, 'bin', name);
+  // Staging modules the proxy does not serve at this patch, built at an earlier one (scripts/build-kubernetes.sh).
+  const subs = path.join(path.dirname(bin('config-fields')), 'SUBSTITUTIONS');
+  const substituted = fs.existsSync(subs) ? bodyLines(fs.readFileSync(subs, 'utf8')).map((l) => l.replace(' ', '@')) : [];
+  const note = substituted.length ? [`Built with staging modules the proxy does not serve at ${version} taken at an earlier patch: ${substituted.join(' ')}.`] : [];
   for (const component of gatesOnly ? [] : KUBERNETES_COMPONENTS) {
     const r = flagsOfBinary(component, bin(component), candidates(component));
     if (r.version !== `Kubernetes ${version}`) throw new Error(`${bin(component)} says ${r.version}, expected Kubernetes ${version}`);
@@ -65,6 +69,7 @@ function regenerateMinor(minor: number, gatesOnly = false): void {
       `  scripts/regenerate-references.ts ${generated()}. Names without leading dashes; _ and - are the same (WordSepNormalizeFunc).`,
       '"deprecated": the usage text says so, or --help hides the flag (pflag MarkDeprecated) and the parser still accepts it',
       `  (probed with \`--NAME=true --version\` for the other minors' names --help does not show: ${r.hidden.length ? r.hidden.join(' ') : 'none'}).`,
+      ...note,
     ], flagLines(component, r.flags));
   }
   const fields = bin('config-fields');
@@ -73,6 +78,7 @@ function regenerateMinor(minor: number, gatesOnly = false): void {
     '  stage, default and whether it is locked to that default; GA and deprecated gates included, which --help leaves out.',
     `Source: config-fields feature-gates (scripts/config-fields/main.go over k8s.io/kubernetes/pkg/features ${version});`,
     `  written by scripts/regenerate-references.ts ${generated()}.`,
+    ...note,
   ], gateLines(fields));
   for (const type of gatesOnly ? [] : CONFIG_TYPE_NAMES) {
     const t = CONFIG_TYPES[type];
@@ -82,6 +88,7 @@ function regenerateMinor(minor: number, gatesOnly = false): void {
       `  config-fields (scripts/config-fields/main.go); written by scripts/regenerate-references.ts ${generated()}.`,
       'Format: dotted JSON paths to leaves; "a[].b" = field b of each element of list a; lists of scalars are leaves;',
       'a trailing " map" marks a map whose keys are user data (the checker stops descending there).',
+      ...note,
     ], fieldLines(fields, type));
   }
 }

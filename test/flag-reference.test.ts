@@ -138,8 +138,8 @@ describe('reference files', () => {
     expect(loadFlagReference('kube-scheduler', 27).deprecated.has('lock-object-name')).toBe(true);
     expect(loadFlagReference('kube-apiserver', 27).deprecated.has('enable-logs-handler')).toBe(true);
     expect(loadFlagReference('kube-apiserver', 27).deprecated.has('etcd-servers')).toBe(false);
-    expect(loadFlagReference('etcd').deprecated.has('enable-v2')).toBe(true);
-    expect(loadFlagReference('etcd').deprecated.has('ETCD_ENABLE_V2')).toBe(true);
+    expect(loadFlagReference('etcd', 27).deprecated.has('enable-v2')).toBe(true);
+    expect(loadFlagReference('etcd', 27).deprecated.has('ETCD_ENABLE_V2')).toBe(true);
     expect(loadFieldReferenceDetailed('kubelet-config.v1beta1', 27).maps.has('featureGates')).toBe(true);
     expect(loadFieldReferenceDetailed('kubelet-config.v1beta1', 27).maps.has('evictionHard')).toBe(true);
     expect(loadFieldReferenceDetailed('kube-proxy-config.v1alpha1', 27).maps.has('featureGates')).toBe(true);

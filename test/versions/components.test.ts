@@ -80,6 +80,44 @@ describe('what a minor dropped is refused for it and accepted for the minor befo
     }
   });
 
+  test.each(pairs.map(([before, after]) => [before.newest, after.newest, before.minor, after.minor] as const))('%s → %s: what the later minor added is refused for the earlier one', (v0, v1, m0, m1) => {
+    const earlier = KUBERNETES_MINORS.filter((m) => m.minor <= m0).map((m) => m.minor);
+    for (const component of KUBERNETES_COMPONENTS) {
+      const added = [...flagReference(m1, component).valid].filter((f) => earlier.every((m) => !knownFlag(m, component, f)));
+      for (const flag of added) {
+        expect(issues(at(v0, { [component]: { extraArgs: { [flag]: 'x' } } })).map((i) => i.message)).toEqual([
+          `is not a flag of ${component} in Kubernetes ${v0} (it first appears in 1.${m1})`,
+        ]);
+        expect([flag, issues(at(v1, { [component]: { extraArgs: { [flag]: 'x' } } }))]).toEqual([flag, []]);
+      }
+    }
+    const gates = [...featureGates(m1).values()].filter((g) => earlier.every((m) => !featureGates(m).has(g.name)));
+    for (const g of gates) {
+      expect(issues(at(v0, { featureGates: { [g.name]: g.default } })).map((i) => i.message)).toEqual([
+        `is not a feature gate of Kubernetes ${v0} (it first appears in 1.${m1})`,
+      ]);
+    }
+    for (const type of CONFIG_TYPE_NAMES) {
+      const { component } = CONFIG_TYPES[type];
+      const ref = fieldReference(m1, type);
+      const added = [...ref.paths].filter((p) => !ref.maps.has(p) && earlier.every((m) => !fieldReference(m, type).paths.has(p))
+        && !earlier.some((m) => [...fieldReference(m, type).maps].some((mp) => p.startsWith(`${mp}.`) || p.startsWith(`${mp}[]`))));
+      for (const p of added) {
+        const got = issues(at(v0, { [component]: { config: objectAt(p, 1) } }));
+        expect([p, got.length > 0, got.every((i) => /it first appears in 1\.\d+\)$/.test(i.message))]).toEqual([p, true, true]);
+        expect([p, issues(at(v1, { [component]: { config: objectAt(p, 1) } }))]).toEqual([p, []]);
+      }
+    }
+  });
+
+  test('a kubelet config field a later minor added: failCgroupV1 (1.31) is refused for 1.30', () => {
+    expect(issues(at('1.30.14', { kubelet: { config: { failCgroupV1: false } } }))).toEqual([{
+      path: 'components.kubelet.config.failCgroupV1', value: false,
+      message: 'is not a field of KubeletConfiguration (kubelet.config.k8s.io/v1beta1) in Kubernetes 1.30.14 (it first appears in 1.31)',
+    }]);
+    expect(issues(at('1.31.14', { kubelet: { config: { failCgroupV1: false } } }))).toEqual([]);
+  });
+
   test('the issue\'s examples: kube-scheduler --lock-object-namespace from 1.28, a gate 1.29 removed', () => {
     expect(issues(at('1.28.15', { 'kube-scheduler': { extraArgs: { 'lock-object-namespace': 'kube-system' } } }))).toEqual([{
       path: 'components.kube-scheduler.extraArgs.lock-object-namespace', value: 'kube-system',
