@@ -39,7 +39,9 @@ export function etcdUpgradeSteps(from: string, to: string): string[] {
   if (from === to) return [];
   const [, fromMinor] = parse(from);
   const [, toMinor, toPatch] = parse(to);
-  if (toMinor < fromMinor) throw new Error(`etcd ${from} → ${to} is a downgrade across minors; etcd downgrades one minor at a time with 'etcdctl downgrade', not by a roll-out`);
+  if (toMinor < fromMinor) {
+    throw new Error(`etcd ${from} → ${to} is a downgrade across minors; etcd downgrades one minor at a time with 'etcdctl downgrade', not by a roll-out`);
+  }
   if (toMinor === fromMinor) {
     if (toPatch < parse(from)[2]) throw new Error(`etcd ${from} → ${to} is a downgrade`);
     return [to];

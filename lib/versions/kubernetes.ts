@@ -9,9 +9,12 @@ export interface KubernetesMinor {
   readonly minor: number;
   /** The newest release of the minor the Go module proxy serves: kubesmith's example and the cluster suite's build. */
   readonly newest: string;
-  /** The last day upstream patches the minor (https://kubernetes.io/releases/patch-releases/); for minors still supported, the expected day (about 14 months after release). */
+  /**
+   * The last day upstream patches the minor (https://kubernetes.io/releases/patch-releases/); for minors still
+   * supported, the expected day (about 14 months after the release).
+   */
   readonly endOfLife: string;
-  /** What kubeadm of the newest release deploys for its own minor (constants.go DefaultEtcdVersion, CoreDNSVersion, PauseVersion). */
+  /** What kubeadm of the newest release deploys for its minor (constants.go: DefaultEtcdVersion, CoreDNSVersion, PauseVersion). */
   readonly kubeadm: { readonly etcd: string; readonly coreDns: string; readonly pause: string };
   /**
    * The companion releases the definition's binaries default to: etcd at the newest patch of kubeadm's etcd minor;

@@ -581,7 +581,11 @@ describeIf(tools.ok && comp.ok)(`the seed topology booted from its bundles (Kube
         const p = await waitFor(async () => {
           const x = await getJson(['-n', 'default', 'get', 'pod', name]);
           return x.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ? x : undefined;
-        }, { what: `pod ${name} Ready`, timeoutMs: BOUND.pods, intervalMs: 2000 });
+        }, { what: `pod ${name} Ready`, timeoutMs: BOUND.pods, intervalMs: 2000 }).catch(async (e) => {
+          // What the kubelet said about the pod: its status and events.
+          const describe = await kubectl(['-n', 'default', 'describe', 'pod', name]);
+          throw new Error(`${(e as Error).message}\n--- kubectl describe pod ${name} ---\n${describe.stdout}${describe.stderr}`);
+        });
         ips.set(name, p.status.podIP);
       }
       // Each pod's address is in its own node's flannel subnet.
