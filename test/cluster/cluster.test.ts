@@ -19,6 +19,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
 import {
@@ -82,6 +83,13 @@ describeIf(tools.ok && comp.ok)(`the seed topology booted from its bundles (Kube
   };
 
   beforeAll(async () => {
+    // The kubelets evict and refuse pods below their hard thresholds (nodefs 10%, imagefs 15% available), measured on
+    // the filesystem that holds the nodes' roots: say so first rather than time out waiting for pods.
+    const fsStats = fs.statfsSync(os.tmpdir());
+    const freePercent = (100 * fsStats.bavail) / fsStats.blocks;
+    if (freePercent < 20) {
+      throw new Error(`only ${freePercent.toFixed(1)}% of the filesystem under ${os.tmpdir()} is available; the kubelets refuse pods below 15% (imagefs.available): free some space first`);
+    }
     logDir = makeTempDir('cluster-logs');
     b = await bootHosts(comp, logDir, 'boot');
     distDir = path.join(b.c.s.dir, 'dist');
