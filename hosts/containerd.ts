@@ -65,6 +65,22 @@ export class Containerd extends Construct {
   }
 }
 
+/** runc as the default runtime, under the systemd cgroup driver; the same tables in both config versions. */
+function runcRuntime(table: string): string[] {
+  return [
+    `[${table}]`,
+    '  default_runtime_name = "runc"',
+    '',
+    `[${table}.runtimes.runc]`,
+    '  runtime_type = "io.containerd.runc.v2"',
+    '',
+    // Must match the kubelet's cgroupDriver: systemd.
+    `[${table}.runtimes.runc.options]`,
+    '  SystemdCgroup = true',
+    '',
+  ];
+}
+
 /** containerd 1.6 and 1.7: one CRI plugin. */
 function configV2(sandboxImage: string): string {
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
@@ -74,16 +90,7 @@ function configV2(sandboxImage: string): string {
     `[${cri}]`,
     `  sandbox_image = ${tomlString(sandboxImage)}`,
     '',
-    `[${cri}.containerd]`,
-    '  default_runtime_name = "runc"',
-    '',
-    `[${cri}.containerd.runtimes.runc]`,
-    '  runtime_type = "io.containerd.runc.v2"',
-    '',
-    // Must match the kubelet's cgroupDriver: systemd.
-    `[${cri}.containerd.runtimes.runc.options]`,
-    '  SystemdCgroup = true',
-    '',
+    ...runcRuntime(`${cri}.containerd`),
     `[${cri}.cni]`,
     `  bin_dir = ${tomlString(PATHS.cniBin)}`,
     `  conf_dir = ${tomlString(PATHS.cniConf)}`,
@@ -101,16 +108,7 @@ function configV3(sandboxImage: string): string {
     `[${images}.pinned_images]`,
     `  sandbox = ${tomlString(sandboxImage)}`,
     '',
-    `[${runtime}.containerd]`,
-    '  default_runtime_name = "runc"',
-    '',
-    `[${runtime}.containerd.runtimes.runc]`,
-    '  runtime_type = "io.containerd.runc.v2"',
-    '',
-    // Must match the kubelet's cgroupDriver: systemd.
-    `[${runtime}.containerd.runtimes.runc.options]`,
-    '  SystemdCgroup = true',
-    '',
+    ...runcRuntime(`${runtime}.containerd`),
     `[${runtime}.cni]`,
     `  bin_dirs = [${tomlString(PATHS.cniBin)}]`,
     `  conf_dir = ${tomlString(PATHS.cniConf)}`,

@@ -1,13 +1,8 @@
 import { ClusterModel } from '../model/cluster-model';
 import {
-  CONFIG_TYPES, ConfigTypeName, KubernetesComponent, fieldPaths, fieldReference, knownField, knownFlag, normalizeFlag,
+  CONFIG_TYPES, KubernetesComponent, configTypeOf, fieldPaths, fieldReference, knownField, knownFlag, normalizeFlag,
 } from '../versions/references';
 import { Flags } from './systemd-unit';
-
-/** The config type each configured component reads (lib/versions/references.ts). */
-const CONFIG_OF: Partial<Record<KubernetesComponent, ConfigTypeName>> = Object.fromEntries(
-  (Object.keys(CONFIG_TYPES) as ConfigTypeName[]).map((t) => [CONFIG_TYPES[t].component, t]),
-);
 
 /** Components that take feature gates in their config file rather than on the command line. */
 const GATES_IN_CONFIG: readonly KubernetesComponent[] = ['kubelet', 'kube-proxy'];
@@ -39,7 +34,7 @@ export function kubernetesFlags(model: ClusterModel, component: KubernetesCompon
  * the target minor's reference, as its flags are.
  */
 export function componentConfig(model: ClusterModel, component: KubernetesComponent, doc: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const type = CONFIG_OF[component];
+  const type = configTypeOf(component);
   if (!type) throw new Error(`${component} has no config file`);
   const ref = fieldReference(model.kubernetes.minor, type);
   for (const p of fieldPaths(doc, ref.maps)) {

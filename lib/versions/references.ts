@@ -22,6 +22,11 @@ export const CONFIG_TYPES = {
 export type ConfigTypeName = keyof typeof CONFIG_TYPES;
 export const CONFIG_TYPE_NAMES = Object.keys(CONFIG_TYPES) as ConfigTypeName[];
 
+/** The config type a component reads, if it reads one. */
+export function configTypeOf(component: KubernetesComponent): ConfigTypeName | undefined {
+  return CONFIG_TYPE_NAMES.find((t) => CONFIG_TYPES[t].component === component);
+}
+
 export const REFERENCES_DIR = path.join(__dirname, 'references');
 
 export interface FlagReference {
@@ -87,7 +92,7 @@ export function referenceFile(minor: number, kind: 'flags' | 'fields' | 'feature
 
 const flagCache = new Map<string, FlagReference>();
 const fieldCache = new Map<string, FieldReference>();
-const gateCache = new Map<number, ReadonlyMap<string, FeatureGateSpec>>();
+const gateCache = new Map<string, ReadonlyMap<string, FeatureGateSpec>>();
 
 function requireMinor(minor: number): void {
   if (!fs.existsSync(path.join(REFERENCES_DIR, `1.${minor}`))) {
@@ -95,50 +100,47 @@ function requireMinor(minor: number): void {
   }
 }
 
-export function flagReference(minor: number, component: KubernetesComponent): FlagReference {
-  const key = `${minor}/${component}`;
-  let ref = flagCache.get(key);
+/** A reference file of a minor, read once. */
+function cached<T>(cache: Map<string, T>, minor: number, key: string, read: () => T): T {
+  let ref = cache.get(`${minor}/${key}`);
   if (!ref) {
     requireMinor(minor);
-    const lines = readReferenceLines(referenceFile(minor, 'flags', component), (m) => m === 'deprecated');
-    ref = {
-      valid: new Set(lines.map((l) => l.name)),
-      deprecated: new Set(lines.filter((l) => l.marks.includes('deprecated')).map((l) => l.name)),
-    };
-    flagCache.set(key, ref);
+    ref = read();
+    cache.set(`${minor}/${key}`, ref);
   }
   return ref;
 }
 
+export function flagReference(minor: number, component: KubernetesComponent): FlagReference {
+  return cached(flagCache, minor, component, () => {
+    const lines = readReferenceLines(referenceFile(minor, 'flags', component), (m) => m === 'deprecated');
+    return {
+      valid: new Set(lines.map((l) => l.name)),
+      deprecated: new Set(lines.filter((l) => l.marks.includes('deprecated')).map((l) => l.name)),
+    };
+  });
+}
+
 export function fieldReference(minor: number, config: ConfigTypeName): FieldReference {
-  const key = `${minor}/${config}`;
-  let ref = fieldCache.get(key);
-  if (!ref) {
-    requireMinor(minor);
+  return cached(fieldCache, minor, config, () => {
     const lines = readReferenceLines(referenceFile(minor, 'fields', config), (m) => m === 'map');
-    ref = { paths: new Set(lines.map((l) => l.name)), maps: new Set(lines.filter((l) => l.marks.includes('map')).map((l) => l.name)) };
-    fieldCache.set(key, ref);
-  }
-  return ref;
+    return { paths: new Set(lines.map((l) => l.name)), maps: new Set(lines.filter((l) => l.marks.includes('map')).map((l) => l.name)) };
+  });
 }
 
 /** Every feature gate the minor's components register (one registry for all of them), GA and deprecated included. */
 export function featureGates(minor: number): ReadonlyMap<string, FeatureGateSpec> {
-  let gates = gateCache.get(minor);
-  if (!gates) {
-    requireMinor(minor);
+  return cached(gateCache, minor, 'feature-gates', () => {
     const file = referenceFile(minor, 'feature-gates');
     const lines = readReferenceLines(file, (m) => /^(ALPHA|BETA|GA|DEPRECATED|true|false|locked)$/.test(m));
-    gates = new Map(lines.map(({ name, marks }) => {
+    return new Map(lines.map(({ name, marks }) => {
       const [stage, def, locked] = marks;
       if (!/^(ALPHA|BETA|GA|DEPRECATED)$/.test(stage) || !/^(true|false)$/.test(def) || (locked !== undefined && locked !== 'locked')) {
         throw new Error(`${file}: "${name} ${marks.join(' ')}" is not "<Name> <stage> <default>[ locked]"`);
       }
       return [name, { name, stage: stage as GateStage, default: def === 'true', locked: locked === 'locked' }];
     }));
-    gateCache.set(minor, gates);
-  }
-  return gates;
+  });
 }
 
 /** Kubernetes components parse flags with pflag's WordSepNormalizeFunc: "_" and "-" are the same. */

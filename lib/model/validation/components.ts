@@ -1,5 +1,5 @@
 import {
-  CONFIG_TYPES, ConfigTypeName, KUBERNETES_COMPONENTS, KubernetesComponent, featureGates, fieldPaths, fieldReference,
+  CONFIG_TYPES, KUBERNETES_COMPONENTS, configTypeOf, featureGates, fieldPaths, fieldReference,
   knownField, knownFlag, lastMinorWith, referencedMinors,
 } from '../../versions/references';
 import { minorOf } from '../../versions/kubernetes';
@@ -7,11 +7,6 @@ import { acceptsVersion, release } from '../releases';
 import { DefinitionIssue, Issues } from './issue';
 import { isRecord } from './values';
 import { DefinitionView } from './view';
-
-/** The config type each configured component reads. */
-export const COMPONENT_CONFIG: Partial<Record<KubernetesComponent, ConfigTypeName>> = Object.fromEntries(
-  (Object.keys(CONFIG_TYPES) as ConfigTypeName[]).map((t) => [CONFIG_TYPES[t].component, t]),
-);
 
 /** A flag's name as written in extraArgs: no dashes in front, no '=' or white space. */
 const FLAG_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -66,7 +61,7 @@ export function componentRules({ d }: DefinitionView): DefinitionIssue[] {
         }
       }
     }
-    const type = COMPONENT_CONFIG[component];
+    const type = configTypeOf(component);
     if (isRecord(settings.config) && type) {
       const ref = fieldReference(minor, type);
       const config = settings.config;
