@@ -3,7 +3,7 @@
 say() { echo "install.sh: $*"; }
 warn() { echo "install.sh: warning: $*" >&2; WARNINGS=$((WARNINGS + 1)); }
 die() { echo "install.sh: error: $*" >&2; exit 1; }
-usage() { echo "usage: install.sh [--root DIR] [--no-start | --check]"; }
+usage() { echo "usage: install.sh [--root DIR] [--no-start | --check] [--units UNIT,...]"; }
 same_mode() { [ $((8#$(stat -c %a -- "$1"))) -eq $((8#$2)) ]; }
 # With --root, a path must stay inside the root once symbolic links are followed: a link in the root to / must not
 # make install.sh write to the real system.
@@ -19,6 +19,7 @@ ROOT=''
 LIVE=1
 START=1
 CHECK=0
+ONLY='' # --units: the upgrade step's units, space-padded
 WARNINGS=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -27,6 +28,9 @@ while [ $# -gt 0 ]; do
       ROOT=$2; LIVE=0; shift 2 ;;
     --no-start) START=0; shift ;;
     --check) CHECK=1; shift ;;
+    --units)
+      if [ $# -lt 2 ] || [ -z "$2" ]; then usage >&2; exit 2; fi
+      ONLY=" ${2//,/ } "; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -39,6 +43,29 @@ elif [ "$(id -u)" != 0 ] && [ "$CHECK" = 0 ]; then
   die "run as root, or with --root DIR to lay the files out elsewhere"
 fi
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
+# --units: one step of an upgrade wave. Only these units' programs must be the definition's versions, only they
+# restart, and a file that only other units read waits for their step (an older program must not meet a newer config).
+LISTED=() UNLISTED=()
+if [ -n "$ONLY" ]; then
+  [ "$CHECK" = 0 ] || die "--units and --check do not go together"
+  for u in $ONLY; do
+    [[ " ${UNITS[*]-} " == *" $u "* ]] || die "--units: $HOST runs no unit $u; it runs: ${UNITS[*]-none}"
+  done
+  for u in ${UNITS[@]+"${UNITS[@]}"}; do
+    if [[ $ONLY == *" $u "* ]]; then LISTED+=("$u"); else UNLISTED+=("$u"); fi
+  done
+fi
+listed() { [ -z "$ONLY" ] || [[ $ONLY == *" $1 "* ]]; }
+# A file waits for a later step when some unlisted unit reads it and no listed one does.
+declare -A DEFER=()
+if [ -n "$ONLY" ]; then
+  for u in ${UNLISTED[@]+"${UNLISTED[@]}"}; do for f in ${DEPS[$u]-}; do DEFER[$f]=1; done; done
+  for u in "${LISTED[@]}"; do for f in ${DEPS[$u]-}; do unset 'DEFER[$f]'; done; done
+fi
+# The units that run a program (BINARIES), space-padded.
+declare -A RUN_BY=()
+for ((i = 0; i < ${#BINARIES[@]}; i += 3)); do RUN_BY[${BINARIES[i + 1]}]+=" ${BINARIES[i]} "; done
+for_listed_unit() { local u; for u in ${RUN_BY[$1]-}; do if listed "$u"; then return 0; fi; done; return 1; }
 [ -f MANIFEST ] || die "no MANIFEST beside install.sh: run the install.sh of an unpacked bundle"
 
 # 1. Every file of the bundle must match MANIFEST before anything is changed.
@@ -67,6 +94,7 @@ WRONG=()
 for ((i = 0; i < ${#VERSIONS[@]}; i += 5)); do
   bin=${VERSIONS[i]} args=${VERSIONS[i + 1]} re=${VERSIONS[i + 2]} want=${VERSIONS[i + 3]} field=${VERSIONS[i + 4]}
   [ -x "$ROOT$bin" ] && [ ! -d "$ROOT$bin" ] || continue
+  [ -z "$ONLY" ] || for_listed_unit "$bin" || continue
   # shellcheck disable=SC2086 # args are words
   out=$(CNI_COMMAND='' timeout 10 "$ROOT$bin" $args 2>&1 < /dev/null || true)
   got=''
@@ -138,7 +166,7 @@ for ((i = 0; i < ${#DIRS[@]}; i += 3)); do
 done
 
 # 4. Files: an unchanged file is not touched; a changed one is replaced atomically.
-ADDED=0 UPDATED=0 UNCHANGED=0 REMOVED=0
+ADDED=0 UPDATED=0 UNCHANGED=0 REMOVED=0 DEFERRED=0
 MODULE_FILES=() SYSCTL=0
 declare -A TOUCHED=()
 for ((i = 0; i < ${#FILES[@]}; i += 2)); do
@@ -149,6 +177,9 @@ for ((i = 0; i < ${#FILES[@]}; i += 2)); do
   esac
   inside_root "$(dirname -- "$dst")"
   [ ! -d "$dst" ] || die "/$file is a directory on this host"
+  if [ -n "${DEFER[$file]-}" ] && ! { [ -f "$dst" ] && cmp -s -- "$file" "$dst"; }; then
+    DEFERRED=$((DEFERRED + 1)); say "deferred /$file (read by units of a later step)"; continue
+  fi
   when=${OBSOLETE[$file]-}
   if [ -n "$when" ] && [ -e "$ROOT$when" ]; then
     if [ -e "$dst" ] || [ -L "$dst" ]; then
@@ -234,6 +265,7 @@ if [ "$LIVE" = 1 ]; then
     if [ "$START" = 1 ]; then
       # --no-block: a first etcd member waits for its peers; units order themselves with After=.
       for u in "${READY[@]}"; do
+        listed "$u" || continue
         if ! systemctl is-active --quiet "$u"; then
           systemctl start --no-block "$u"; say "starting $u"
         else
@@ -264,11 +296,12 @@ if [ "$LIVE" = 1 ]; then
   fi
 fi
 
-if [ "$CHANGED" = 0 ] && [ "$DIRS_MADE" = 0 ]; then
+if [ "$CHANGED" = 0 ] && [ "$DIRS_MADE" = 0 ] && [ "$DEFERRED" = 0 ]; then
   say "$HOST: nothing changed ($UNCHANGED files up to date)"
 else
   gone=''; [ "$REMOVED" = 0 ] || gone=", $REMOVED removed"
-  say "$HOST: $ADDED files added, $UPDATED updated, $UNCHANGED unchanged$gone; $DIRS_MADE directories created or fixed"
+  later=''; [ "$DEFERRED" = 0 ] || later=", $DEFERRED deferred to a later step"
+  say "$HOST: $ADDED files added, $UPDATED updated, $UNCHANGED unchanged$gone$later; $DIRS_MADE directories created or fixed"
 fi
 [ "$WARNINGS" = 0 ] || say "$HOST: $WARNINGS warning(s) above, $MISSING binaries missing"
 say "$HOST: services $SERVICES"

@@ -12,6 +12,7 @@ const LAYERS: readonly [string, number][] = [
   ['lib/model/', 1],
   ['lib/pki/', 2],
   ['lib/components/', 3],
+  ['lib/upgrade/', 3.5],
   ['hosts/', 4],
   ['lib/addons/', 4],
   ['lib/output/', 5],

@@ -41,6 +41,11 @@ export interface ClusterNetwork {
   readonly nodePortRange: { readonly low: number; readonly high: number };
 }
 
+export interface UpgradeSettings {
+  readonly drain: 'minor' | 'always';
+  readonly drainTimeoutSeconds: number;
+}
+
 export interface EtcdSettings {
   readonly snapshots: {
     readonly enabled: boolean;
@@ -97,6 +102,7 @@ export class ClusterModel {
   readonly addons: ResolvedAddons;
   readonly apps: readonly ResolvedApp[];
   readonly etcd: EtcdSettings;
+  readonly upgrades: UpgradeSettings;
   private readonly byRole = new Map<HostRole, Host[]>();
 
   private constructor(def: ClusterDefinition) {
@@ -170,6 +176,10 @@ export class ClusterModel {
         keep: snapshots.keep ?? DEFAULTS.etcd.snapshots.keep,
         ...(snapshots.afterSnapshot !== undefined ? { afterSnapshot: snapshots.afterSnapshot } : {}),
       },
+    };
+    this.upgrades = {
+      drain: def.upgrades?.drain ?? DEFAULTS.upgrades.drain,
+      drainTimeoutSeconds: def.upgrades?.drainTimeoutSeconds ?? DEFAULTS.upgrades.drainTimeoutSeconds,
     };
     const b = def.binaries ?? {};
     const defined = (id: string) => (DEFINED_RELEASES as readonly string[]).includes(id) ? b[id as typeof DEFINED_RELEASES[number]] : undefined;

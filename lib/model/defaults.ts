@@ -57,6 +57,11 @@ export const DEFAULTS = {
       ttlHours: 24,
     },
   },
+  upgrades: {
+    drain: 'minor',
+    /** kubectl drain's own default is to wait for ever; 5 minutes covers a graceful stop of 30 s per pod, batched. */
+    drainTimeoutSeconds: 300,
+  },
   etcd: {
     snapshots: {
       enabled: true,

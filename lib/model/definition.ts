@@ -188,6 +188,27 @@ export interface ClusterDefinition {
    * @default none
    */
   readonly components?: ComponentsDefinition;
+  /** How a roll-out that changes versions moves through the hosts. @default DEFAULTS.upgrades */
+  readonly upgrades?: UpgradesDefinition;
+}
+
+/**
+ * Upgrades go in the version-skew policy's order (etcd, each master's control plane, then the node programs of
+ * masters and nodes, one host at a time). A host whose kubelet changes minor is cordoned and drained first.
+ */
+export interface UpgradesDefinition {
+  /**
+   * When the node wave drains a host: 'minor' (its kubelet or containerd changes minor, as the skew policy asks) or
+   * 'always' (patch releases too).
+   * @default DEFAULTS.upgrades.drain
+   */
+  readonly drain?: 'minor' | 'always';
+  /**
+   * How long a drain may take before the roll-out stops and names the pods that block it (a PodDisruptionBudget
+   * with no disruption allowed, a pod that ignores its termination), in seconds.
+   * @default DEFAULTS.upgrades.drainTimeoutSeconds
+   */
+  readonly drainTimeoutSeconds?: number;
 }
 
 /** What the Kubernetes components get beyond kubesmith's settings, as kubeadm's extraArgs and featureGates. */

@@ -2,6 +2,7 @@ import {
   HostBundle, MembershipRecord, rolloutRank, serviceDependencies,
 } from '../components';
 import { HostRole } from '../model';
+import { ClusterVersions, ComponentSettings } from '../upgrade';
 import { PkiEvent, formatEvent } from '../pki';
 import { sha256 } from './bundle-writer';
 import { RuntimeStep } from './rollout/runtime-steps';
@@ -17,6 +18,12 @@ export interface SynthRecord {
   }>>;
   /** etcd members' states and retired hosts (lib/components/membership.ts). Absent in older records. */
   readonly membership?: MembershipRecord;
+  /** The upstream releases this synth's hosts run. Absent in older records. */
+  readonly versions?: ClusterVersions;
+  /** The versions the last version change started from: its waves stay in the roll-out (each step is skipped once done). */
+  readonly upgradeFrom?: ClusterVersions;
+  /** Each Kubernetes component's flags and config fields, for the next upgrade's plan. */
+  readonly settings?: ComponentSettings;
 }
 
 export interface HostChange {

@@ -1,4 +1,5 @@
 import { Cluster } from '../components';
+import { UpgradePlan } from '../upgrade';
 import {
   renderCheckPlaybook, renderInstallTasks, renderInventory, renderPlaybook, renderRestorePlaybook, renderSnapshotPlaybook,
   renderStageTasks,
@@ -8,7 +9,7 @@ import { renderFetchScript } from './rollout/fetch-script';
 import { renderTopology } from './topology';
 
 /** dist/topology.md, dist/ansible/, dist/deploy.sh and dist/fetch-binaries.sh: what the cluster looks like, and how the bundles get onto it. */
-export function addOperatorFiles(cluster: Cluster): void {
+export function addOperatorFiles(cluster: Cluster, upgrade?: UpgradePlan): void {
   const { model } = cluster;
   cluster.addOperatorFile('topology.md', renderTopology(model), 0o644);
   cluster.addOperatorFile('ansible/inventory.ini', renderInventory(model), 0o644);
@@ -18,6 +19,6 @@ export function addOperatorFiles(cluster: Cluster): void {
   cluster.addOperatorFile('ansible/check.yml', renderCheckPlaybook(), 0o644);
   cluster.addOperatorFile('ansible/snapshot.yml', renderSnapshotPlaybook(model), 0o644);
   cluster.addOperatorFile('ansible/restore.yml', renderRestorePlaybook(model), 0o644);
-  cluster.addOperatorFile('deploy.sh', renderDeployScript(model, cluster.membership), 0o755);
+  cluster.addOperatorFile('deploy.sh', renderDeployScript(model, cluster.membership, upgrade), 0o755);
   cluster.addOperatorFile('fetch-binaries.sh', renderFetchScript(model), 0o755);
 }

@@ -24,6 +24,11 @@ import { LoadedSecrets, loadSecrets } from '../pki/secrets';
 import { StateStore } from '../pki/state-store';
 import { PhaseTimes, Stopwatch } from '../util/stopwatch';
 import { versionNotes } from '../versions/kubernetes';
+import {
+  ClusterVersions, UpgradePlan, changedReleases, settingsOf, upgradeIssues, upgradePlan, versionsOf,
+} from '../upgrade';
+import { ClusterDefinitionError } from '../model/validation/issue';
+import { formatUpgrade } from '../output/upgrade-plan';
 import { removeTempFiles } from '../util/temp-files';
 import { SynthModules, isColdRun, loadSynthModules } from './preload';
 import type { SynthesisResult, SynthesizeOptions } from './synthesize';
@@ -63,6 +68,10 @@ export class SynthRun {
   bundles!: WriteResult;
   current!: SynthRecord;
   plan!: ChangePlan;
+  /** The versions this synth's hosts run, and the upgrade the roll-out makes (none when nothing changes). */
+  versions!: ClusterVersions;
+  upgradeFrom?: ClusterVersions;
+  upgrade?: UpgradePlan;
 
   constructor(readonly definition: ClusterDefinition, readonly options: SynthesizeOptions) {
     this.outdir = options.outdir ?? 'dist';
@@ -136,6 +145,7 @@ export const PHASES: readonly Phase[] = [
       r.previous = readRecord(r.store);
       // Before the PKI: a membership change etcd cannot make is refused with nothing written.
       r.membership = membershipOf(r.model, r.previous?.membership, r.previous?.hosts);
+      planUpgrade(r);
       const now = r.options.now ?? new Date();
       r.secrets = loadSecrets(r.store, {
         fresh, now, tokenTtlHours: r.model.addons.bootstrapToken.ttlHours, encryptionInUse: encryptionInUse(r.previous),
@@ -174,7 +184,7 @@ export const PHASES: readonly Phase[] = [
         model: r.model, pki: r.pki, secrets: r.secrets.secrets, membership: r.membership,
       });
       addHostComponents(r.cluster);
-      addOperatorFiles(r.cluster);
+      addOperatorFiles(r.cluster, r.upgrade);
       r.cluster.addOperatorFile(IDENTITY_FILE, renderIdentity(identityOf(r.model, r.pki)), 0o644);
       addAddonCharts(r.app, {
         model: r.model,
@@ -205,7 +215,12 @@ export const PHASES: readonly Phase[] = [
   {
     name: 'plan',
     run: (r) => {
-      r.current = recordOf(r.cluster.bundles, r.membership);
+      r.current = {
+        ...recordOf(r.cluster.bundles, r.membership),
+        versions: r.versions,
+        ...(r.upgradeFrom ? { upgradeFrom: r.upgradeFrom } : {}),
+        settings: settingsOf(r.cluster.bundles),
+      };
       r.plan = {
         ...changePlan(r.previous, r.cluster.bundles, r.events, r.current),
         runtime: r.previous ? newMembershipSteps(r.model, r.previous.membership, r.membership) : [],
@@ -221,6 +236,25 @@ export const PHASES: readonly Phase[] = [
     },
   },
 ];
+
+/**
+ * The upgrade against the previous synth: a version change synth refuses (a skipped minor, a downgrade across minors)
+ * stops here with nothing written. The waves of the last version change stay in the roll-out until the next one (a
+ * host skips the steps it recorded done), so a second synth before the roll-out loses none.
+ */
+function planUpgrade(r: SynthRun): void {
+  r.versions = versionsOf(r.model);
+  const before = r.previous?.versions;
+  if (before) {
+    const issues = upgradeIssues(before, r.model);
+    if (issues.length > 0) throw new ClusterDefinitionError(issues);
+  }
+  const changedNow = before !== undefined && changedReleases(before, r.versions).length > 0;
+  r.upgradeFrom = changedNow ? before : r.previous?.upgradeFrom;
+  // Hosts new to the cluster get everything at once in the ordinary roll-out.
+  const had = new Set(Object.keys(r.previous?.hosts ?? {}));
+  r.upgrade = r.upgradeFrom ? upgradePlan(r.upgradeFrom, r.model, r.versions, (h) => had.has(h.name)) : undefined;
+}
 
 /** The previous synth's record; damaged, it stops the synth with what to do (it is only the plan's baseline). */
 /** The last synth gave some host the apiservers' encryption config (Secrets in etcd may be encrypted). */
@@ -322,6 +356,12 @@ function report(r: SynthRun): void {
   for (const w of r.warnings) r.log(w);
   for (const line of hostTable(r.cluster, bundles)) r.log(line);
   for (const line of formatPlan(plan)) r.log(line);
+  if (r.upgrade) {
+    const now = r.upgradeFrom === r.previous?.versions;
+    const lines = now ? formatUpgrade(r.upgrade, model, r.previous?.settings, r.current.settings)
+      : [`upgrade from the synth before (${r.upgrade.target}) still in the roll-out; hosts skip the steps they recorded done`];
+    for (const line of lines) r.log(line);
+  }
   for (const { host, problem } of bundles.repaired) {
     r.log(`kubesmith: ${path.join(r.outdir, 'hosts', `${host}.tar.gz`)} was damaged (${problem}); rewritten`);
   }

@@ -288,7 +288,7 @@ describe('install.sh --root, run for real on every SEED host', () => {
     expect(fs.existsSync(path.join(cwd, 'rel/root/opt/kubernetes/ssl/kube-proxy.pem'))).toBe(true);
     for (const args of [['--bogus'], ['--root'], ['--root', '']]) {
       const bad = install(bundleDir, args, stubs);
-      expect([args, bad.status, bad.stderr]).toEqual([args, 2, 'usage: install.sh [--root DIR] [--no-start | --check]\n']);
+      expect([args, bad.status, bad.stderr]).toEqual([args, 2, 'usage: install.sh [--root DIR] [--no-start | --check] [--units UNIT,...]\n']);
     }
     expect(fs.existsSync(stubs.log)).toBe(false);
   });

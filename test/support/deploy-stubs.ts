@@ -4,7 +4,8 @@
  *  - ssh fails while FAIL_MATCH is in the command, and install.sh --check exits 3 (drift) while DRIFT_MATCH is;
  *  - the units listed in <dir>/running-<address> answer systemctl is-active;
  *  - etcd-snapshot.sh prints a snapshot path, and scp from the snapshot directory brings a file;
- *  - what a remote tar would unpack is kept as <dir>/received-<call number>.tgz.
+ *  - what a remote tar would unpack is kept as <dir>/received-<call number>.tgz, and its programs' sha256 in
+ *    <dir>/installed-<address>, which answers deploy.sh's comparison of programs (a matching one is not copied again).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -26,7 +27,18 @@ export function deployStubs(): DeployStubs {
 args=()
 while [ $# -gt 0 ]; do case "$1" in -o) shift 2 ;; -q) shift ;; *) args+=("$1"); shift ;; esac; done
 echo "${name} \${args[*]}" >> ${log}
-if [[ "\${args[*]}" == *"tar -xzf - -C /"* ]]; then cat > "${dir}/received-\$(wc -l < ${log}).tgz"; fi
+if [[ "\${args[*]}" == *"tar -xzf - -C /"* ]]; then
+  got="${dir}/received-\$(wc -l < ${log}).tgz"; cat > "$got"
+  # What the host now has: the sha256 of every program it received, as DIFFER_CMD compares them.
+  x=$(mktemp -d); tar -xzf "$got" -C "$x"
+  (cd "$x" && find . -type f | while read -r f; do echo "$(sha256sum < "$f" | cut -d' ' -f1) \${f#.}"; done) >> "${dir}/installed-\${args[0]#*@}"
+  rm -rf "$x"
+fi
+# DIFFER_CMD: the programs whose "sha256 path" line the host does not have.
+if [[ "\${args[*]}" == *"while read -r sum p"* ]]; then
+  while read -r line; do [ -n "$line" ] || continue; grep -qxF -- "$line" "${dir}/installed-\${args[0]#*@}" 2> /dev/null || echo "\${line#* }"; done
+fi
+if [[ "\${args[*]}" == *"while read -r p; do"* ]]; then cat > /dev/null; fi
 if [ ${name} = ssh ] && [[ "\${args[*]}" == *"systemctl is-active"* ]] && [ -f "${dir}/running-\${args[0]#*@}" ]; then cat "${dir}/running-\${args[0]#*@}"; fi
 if [ ${name} = ssh ] && [[ "\${args[*]}" == *etcd-snapshot.sh* ]]; then echo "saved"; echo ${ETCD_SNAPSHOT.dir}/k8s2-20240101T000000Z.db; fi
 if [ ${name} = scp ] && [[ "\${args[*]}" == *:${ETCD_SNAPSHOT.dir}/* ]]; then echo snapshot > "\${args[-1]}"; fi

@@ -25,3 +25,16 @@ export function etcdRules({ d }: DefinitionView): DefinitionIssue[] {
   }
   return issues.list;
 }
+
+/** upgrades: drain, drainTimeoutSeconds. */
+export function upgradeRules({ d }: DefinitionView): DefinitionIssue[] {
+  const issues = new Issues();
+  const u = d.upgrades ?? {};
+  if (u.drain !== undefined && u.drain !== 'minor' && u.drain !== 'always') {
+    issues.add('upgrades.drain', u.drain, "must be 'minor' (drain when a host's kubelet or containerd changes minor) or 'always' (patch releases too)");
+  }
+  if (u.drainTimeoutSeconds !== undefined && !(isPositiveInt(u.drainTimeoutSeconds) && u.drainTimeoutSeconds >= 30 && u.drainTimeoutSeconds <= 86400)) {
+    issues.add('upgrades.drainTimeoutSeconds', u.drainTimeoutSeconds, `must be a whole number of seconds from 30 to 86400, e.g. ${DEFAULTS.upgrades.drainTimeoutSeconds}`);
+  }
+  return issues.list;
+}

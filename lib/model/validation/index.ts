@@ -5,7 +5,7 @@ import { binaryRules } from './binaries';
 import { certificateRules } from './certificates';
 import { clusterRules } from './cluster';
 import { componentRules } from './components';
-import { etcdRules } from './etcd';
+import { etcdRules, upgradeRules } from './etcd';
 import { hostRules } from './hosts';
 import { DefinitionIssue } from './issue';
 import { loadBalancerRules } from './load-balancer';
@@ -18,7 +18,7 @@ export { parsePortRange } from './values';
 
 /** The rule groups, by area; each returns its issues. */
 const RULE_GROUPS: readonly ((view: DefinitionView) => DefinitionIssue[])[] = [
-  clusterRules, hostRules, networkRules, loadBalancerRules, certificateRules, binaryRules, addonRules, appRules, etcdRules,
+  clusterRules, hostRules, networkRules, loadBalancerRules, certificateRules, binaryRules, addonRules, appRules, etcdRules, upgradeRules,
   componentRules,
 ];
 

@@ -43,6 +43,7 @@ const DEFINITION: Shape<ClusterDefinition> = {
     ingressNginx: { enabled: 'value', nodeSelector: 'record', config: 'record' },
     bootstrapToken: { extraGroups: { list: 'value' }, ttlHours: 'value' },
   },
+  upgrades: { drain: 'value', drainTimeoutSeconds: 'value' },
   etcd: { snapshots: { enabled: 'value', schedule: 'value', keep: 'value', afterSnapshot: 'value' } },
   components: {
     featureGates: 'record',

@@ -1,5 +1,11 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { MembershipRecord, membershipOf, rolloutSteps } from '../../components';
-import { ClusterModel } from '../../model';
+import { ClusterModel, PATHS } from '../../model';
+import { certPath } from '../../pki';
+import { UpgradePlan } from '../../upgrade';
+import { minorOf } from '../../versions/kubernetes';
+import { removedBetween } from '../../versions/removed-apis';
 import {
   HEALTH_WAIT, etcdHealthCommand, healthCheck, healthChecks, runningUnitsCommand,
 } from './health';
@@ -38,11 +44,55 @@ export function renderBashSteps(name: string, steps: readonly RuntimeStep[]): st
 }
 import { BINARIES_DIR, stagedRoles, stagedVersions } from './fetch-script';
 
+// The upgrade waves and the program copies, in a file of their own so they stay plain bash that shellcheck reads.
+const UPGRADE_SH = fs.readFileSync(path.join(__dirname, 'upgrade.sh'), 'utf8').replace(/^#.*\n/, '').trimEnd();
+
+/** The certificates on a host that expire within 30 days, by path (keys and the service-account pair skipped). */
+const CERT_CMD = 'command -v openssl > /dev/null || { echo no-openssl; exit 0; }; '
+  + `for f in ${PATHS.k8sSsl}/*.pem ${PATHS.etcdSsl}/*.pem; do case "$f" in *-key.pem) continue ;; esac; [ -f "$f" ] || continue; `
+  + 'openssl x509 -checkend 2592000 -noout -in "$f" > /dev/null 2>&1 || printf "%s " "$f"; done; true';
+
+/** deploy.sh's data for an upgrade: named fields per step (lib/output/rollout/upgrade.sh reads them). */
+function upgradeData(model: ClusterModel, plan: UpgradePlan | undefined): string {
+  const hostEntry = (h: { name: string; ip: string }) => `  ${sq(`host=${h.name} ip=${h.ip}`)}`;
+  const steps = plan ? plan.waves.flatMap((w) => w.steps.map((st) => `  ${sq([
+    `wave=${st.wave}`, `step=${st.step}`, `host=${st.host.name}`, `ip=${st.host.ip}`, `drain=${st.drain ? 1 : 0}`,
+    `units=${st.units.join(',')}`, `programs=${st.programs.map((p) => p.path).join(',')}`,
+  ].join(' '))}`)) : [];
+  const from = plan?.from.kubernetes ?? model.kubernetesVersion;
+  const to = plan?.to.kubernetes ?? model.kubernetesVersion;
+  const summary = plan ? plan.changed.map((id) => `${id} ${plan.from[id]} → ${plan.to[id]}`).join(', ') : '';
+  const removed = removedBetween(minorOf(from), minorOf(to));
+  const first = model.etcdMembers[0];
+  const readyz = `curl -fsS --max-time 5 --cacert ${certPath('kubernetes-ca')} https://127.0.0.1:${model.apiServerPort}/version`;
+  return [
+    '# The upgrade this synth rolls out (none when the versions are those of the synth it started from), in waves:',
+    '# one entry per step and host, as named fields.',
+    'UPGRADE_STEPS=(',
+    ...steps,
+    ')',
+    `UPGRADE_TARGET=${sq(plan?.target ?? '')}`,
+    `UPGRADE_SUMMARY=${sq(summary)}`,
+    `UPGRADE_FROM_KUBERNETES=${sq(from)} UPGRADE_TO_KUBERNETES=${sq(to)} UPGRADE_TO_MINOR=${minorOf(to)}`,
+    `UPGRADE_DRAINS=${plan?.waves.some((w) => w.steps.some((st) => st.drain)) ? 1 : 0} DRAIN_TIMEOUT=${model.upgrades.drainTimeoutSeconds}`,
+    `UPGRADE_ROLLBACK=${sq(plan?.rollback ?? '')}`,
+    '# APIs the target minor no longer serves (lib/versions/removed-apis.ts)',
+    `REMOVED_APIS=(${removed.map((r) => sq(`api=${r.api} resources=${r.resources.join(',')}`)).join(' ')})`,
+    'MASTERS=(', ...model.masters.map(hostEntry), ')',
+    'OTHERS=(', ...model.hosts.filter((h) => !h.has('master')).map(hostEntry), ')',
+    `VERSION_CMD=${sq(readyz)}`,
+    `CERT_CMD=${sq(CERT_CMD)}`,
+    `ETCD_HEALTH_CMD=${sq(etcdHealthCommand(model))}`,
+    `FIRST_ETCD_HOST=${sq(first.name)} FIRST_ETCD_IP=${sq(first.ip)}`,
+    `BINARIES_DIR=${sq(BINARIES_DIR)}`,
+  ].join('\n');
+}
+
 /**
  * dist/deploy.sh: the roll-out over scp and ssh for users without Ansible. Prints the plan first and
  * changes nothing without --yes. SSH and SCP may name other programs (tests use stubs).
  */
-export function renderDeployScript(model: ClusterModel, membership: MembershipRecord = membershipOf(model)): string {
+export function renderDeployScript(model: ClusterModel, membership: MembershipRecord = membershipOf(model), upgrade?: UpgradePlan): string {
   const members = membershipSteps(model, membership);
   const steps = rolloutSteps(model).map((s) => `  '${s.phase} ${s.host.name} ${s.host.ip}'`);
   const staged = stagedRoles(model).map((r) => r.role);
@@ -57,6 +107,9 @@ export function renderDeployScript(model: ClusterModel, membership: MembershipRe
 # --snapshot: an etcd snapshot now, on the first member (or --only MEMBER), copied to snapshots/ here.
 # --restore FILE: restores every etcd member from a snapshot (prints the steps; runs them only with --yes).
 # Membership changes the last synths planned (member remove/add, drain, delete node) run before the roll-out.
+# A version change goes first in waves (lib/output/rollout/upgrade.sh): a preflight, etcd, each master's control
+# plane, the node programs (drained for a minor); each host records the steps it finished, so a re-run resumes.
+# Programs are copied only where their sha256 differs, so a roll-out that changes nothing restarts nothing.
 set -euo pipefail
 
 usage() { echo "usage: deploy.sh [--yes | --check | --snapshot | --restore FILE] [--user USER] [--only HOST]"; }
@@ -109,6 +162,24 @@ stage() {
   remote "$2" "rm -rf $STAGING/bundle && mkdir -p $STAGING/bundle && tar -xzf $STAGING/$1.tar.gz -C $STAGING/bundle"
 }
 
+${upgradeData(model, upgrade)}
+
+# Takes a snapshot on a member and copies it to snapshots/ here; SNAPSHOT_FILE is its path here.
+take_snapshot() {
+  local host=$1 ip=$2 out file sum
+  say "$host ($ip): taking an etcd snapshot"
+  out=$(remote "$ip" ${sq(SNAPSHOT_COMMAND)}) || die "$host: the snapshot failed"
+  file=\${out##*$'\n'}
+  mkdir -p snapshots && chmod 700 snapshots
+  "$SCP" "\${OPTS[@]}" -q "$SSH_USER@$ip:$file" "snapshots/\${file##*/}"
+  chmod 600 "snapshots/\${file##*/}"
+  sum=$(sha256sum < "snapshots/\${file##*/}")
+  say "saved snapshots/\${file##*/} (sha256 \${sum%% *}; $file stays on $host): it holds every Secret, keep it safe"
+  SNAPSHOT_FILE="snapshots/\${file##*/}"
+}
+
+${UPGRADE_SH}
+
 # Runtime steps (lib/output/rollout/runtime-steps.ts). on_host once|wait|best-effort HOST ADDRESS COMMAND
 declare -A DONE=()
 on_host() {
@@ -143,7 +214,7 @@ install_host() {
   local running u
   say "$1 ($2): installing"
   stage "$1" "$2"
-  [ "$BINARIES" = 0 ] || copy_binaries "$1" "$2"
+  [ "$BINARIES" = 0 ] || sync_programs "$1" "$2"
   running=$(remote "$2" ${sq(runningUnitsCommand(model))}) || die "$1: cannot ask systemctl which services run"
   remote "$2" "$STAGING/bundle/install.sh"
   DONE[$1]=1
@@ -161,14 +232,7 @@ if [ "$SNAPSHOT" = 1 ]; then
     for step in "\${STEPS[@]}"; do read -r phase h a <<< "$step"; if [ "$phase" = etcd ] && [ "$h" = "$ONLY" ]; then host=$h ip=$a; fi; done
     [ -n "$host" ] || die "--only $ONLY is not an etcd member"
   fi
-  say "$host ($ip): taking an etcd snapshot"
-  out=$(remote "$ip" ${sq(SNAPSHOT_COMMAND)}) || die "$host: the snapshot failed"
-  file=\${out##*$'\n'}
-  mkdir -p snapshots && chmod 700 snapshots
-  "$SCP" "\${OPTS[@]}" -q "$SSH_USER@$ip:$file" "snapshots/\${file##*/}"
-  chmod 600 "snapshots/\${file##*/}"
-  sum=$(sha256sum < "snapshots/\${file##*/}")
-  say "saved snapshots/\${file##*/} (sha256 \${sum%% *}; $file stays on $host): it holds every Secret, keep it safe"
+  take_snapshot "$host" "$ip"
   exit 0
 fi
 
@@ -213,14 +277,6 @@ if [ -f ${BINARIES_DIR}/VERSIONS ]; then
     || die "${BINARIES_DIR}/VERSIONS is not what this synth's fetch-binaries.sh stages ($(echo $BINARY_VERSIONS)): run it again, and carry the new ${BINARIES_DIR}/ here"
   BINARIES=1
 fi
-# Copies a host's programs to their install paths (tar unlinks a running program's file, never writes into it): host, address.
-copy_binaries() {
-  local role
-  for role in \${BINARY_ROLES[$1]-}; do
-    [ -d "${BINARIES_DIR}/$role" ] || die "missing ${BINARIES_DIR}/$role: run fetch-binaries.sh again"
-    tar -C "${BINARIES_DIR}/$role" -czf - . | remote "$2" "tar -xzf - -C / --no-same-owner --no-overwrite-dir"
-  done
-}
 
 say "plan for cluster ${model.name}:"
 declare -A SEEN=()
@@ -234,9 +290,15 @@ for step in "\${STEPS[@]}"; do
   else say "  $phase: $host (installed above)"; fi
 done
 ${members.length > 0 ? `if [ -z "$ONLY" ]; then say "membership, before the roll-out (each a no-op once done):"; membership_plan; fi
-` : ''}[ "$BINARIES" = 1 ] || say "  (no ${BINARIES_DIR}/VERSIONS here: the hosts' programs must already be in place; fetch-binaries.sh brings them)"
+` : ''}if [ \${#UPGRADE_STEPS[@]} -gt 0 ]; then upgrade_plan; fi
+[ "$BINARIES" = 1 ] || say "  (no ${BINARIES_DIR}/VERSIONS here: the hosts' programs must already be in place; fetch-binaries.sh brings them)"
 if [ "$YES" != 1 ]; then say "nothing done: run again with --yes to roll out"; exit 0; fi
+if [ \${#UPGRADE_STEPS[@]} -gt 0 ]; then
+  [ -z "$ONLY" ] || die "--only $ONLY: this synth upgrades ($UPGRADE_SUMMARY), which goes through every host in waves; run deploy.sh --yes without --only"
+  [ "$BINARIES" = 1 ] || die "this synth upgrades ($UPGRADE_SUMMARY): the new programs must come from ${BINARIES_DIR}/ (run fetch-binaries.sh and carry ${BINARIES_DIR}/ here)"
+fi
 ${members.length > 0 ? '[ -n "$ONLY" ] || membership_run\n' : ''}
+if [ \${#UPGRADE_STEPS[@]} -gt 0 ]; then upgrade_run; fi
 previous=''
 for step in "\${STEPS[@]}"; do
   read -r phase host ip <<< "$step"
@@ -252,6 +314,11 @@ for step in "\${STEPS[@]}"; do
     master) wait_for "$ip" "$host ${healthCheck(model, 'kube-apiserver').what}" ${sq(healthCheck(model, 'kube-apiserver').command)} ;;
 ${model.loadBalancer ? `    lb) wait_for "$ip" "$host ${healthCheck(model, 'nginx').what}" ${sq(healthCheck(model, 'nginx').command)} ;;\n` : ''}  esac
 done
+if [ \${#UPGRADE_STEPS[@]} -gt 0 ]; then
+  say "addons: kubectl apply -f addons"
+  kubectl_ apply -f addons > /dev/null || die "kubectl apply -f addons failed; the hosts are upgraded: apply them again by hand"
+  check_skew
+fi
 say "done; check the cluster with: kubectl --kubeconfig admin.kubeconfig get nodes"
 `;
 }

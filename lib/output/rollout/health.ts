@@ -37,6 +37,9 @@ export function healthChecks(model: ClusterModel): HealthCheck[] {
     ...(model.loadBalancer
       ? [['nginx', `L4 port ${model.loadBalancer.port}`, `timeout 2 bash -c '</dev/tcp/127.0.0.1/${model.loadBalancer.port}'`] as [ComponentId, string, string]]
       : []),
+    // Their serving certificates are their own self-signed ones; /healthz is open to anyone (authorization-always-allow-paths).
+    ['kube-controller-manager', 'kube-controller-manager /healthz', `curl -fsSk --max-time 5 https://127.0.0.1:${PORTS.kubeControllerManager}/healthz`],
+    ['kube-scheduler', 'kube-scheduler /healthz', `curl -fsSk --max-time 5 https://127.0.0.1:${PORTS.kubeScheduler}/healthz`],
     ['kubelet', 'kubelet /healthz', `curl -fsS --max-time 5 http://127.0.0.1:${PORTS.kubeletHealthz}/healthz`],
   ];
   return rows.map(([component, what, command]) => ({ component, unit: unitOf(component), what, command }));

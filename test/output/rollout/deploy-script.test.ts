@@ -149,6 +149,15 @@ describe('deploy.sh', () => {
         expect([h.name, [...new Set(received.get(`root@${h.ip}`))].sort()]).toEqual([h.name, want]);
       }
 
+      // A second roll-out: every program compares equal by sha256 on its host, so none is copied (none restarts).
+      const before = fs.readFileSync(st.log, 'utf8').trim().split('\n').length;
+      const again = deploy(s, ['--yes'], st);
+      expect([again.status, again.stderr]).toEqual([0, '']);
+      const later = fs.readFileSync(st.log, 'utf8').trim().split('\n').slice(before);
+      expect(later.filter((c) => c.includes('tar -xzf - -C /'))).toEqual([]);
+      expect(later.filter((c) => c.includes('while read -r sum p')).length).toBe(model.hosts.length);
+      for (const h of model.hosts) expect(again.stdout).toMatch(new RegExp(`deploy.sh:   ${h.name}: programs as staged \\(\\d+ compared by sha256, none copied\\)`));
+
       // binaries/ of another definition: nothing is copied, nothing installed.
       const etcd = `etcd ${model.releaseOf('etcd').version}`;
       fs.writeFileSync(path.join(staged, 'VERSIONS'), stagedVersions(model).replace(etcd, 'etcd 3.5.14'));

@@ -1,0 +1,4 @@
+export * from './settings';
+export * from './skew';
+export * from './versions';
+export * from './waves';
