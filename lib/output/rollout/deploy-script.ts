@@ -1,8 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { MembershipRecord, membershipOf, rolloutSteps } from '../../components';
-import { ClusterModel, PATHS } from '../../model';
-import { certPath } from '../../pki';
+import { ClusterModel } from '../../model';
 import { UpgradePlan } from '../../upgrade';
 import { minorOf } from '../../versions/kubernetes';
 import { removedBetween } from '../../versions/removed-apis';
@@ -43,14 +42,10 @@ export function renderBashSteps(name: string, steps: readonly RuntimeStep[]): st
   return [`${name}_plan() {`, ...(plan.length ? plan : ['  :']), '}', `${name}_run() {`, ...(run.length ? run : ['  :']), '}', ''].join('\n');
 }
 import { BINARIES_DIR, stagedRoles, stagedVersions } from './fetch-script';
+import { EXPIRING_CERTS_COMMAND, UPGRADE_PATHS, apiserverVersionCommand } from './upgrade-commands';
 
 // The upgrade waves and the program copies, in a file of their own so they stay plain bash that shellcheck reads.
 const UPGRADE_SH = fs.readFileSync(path.join(__dirname, 'upgrade.sh'), 'utf8').replace(/^#.*\n/, '').trimEnd();
-
-/** The certificates on a host that expire within 30 days, by path (keys and the service-account pair skipped). */
-const CERT_CMD = 'command -v openssl > /dev/null || { echo no-openssl; exit 0; }; '
-  + `for f in ${PATHS.k8sSsl}/*.pem ${PATHS.etcdSsl}/*.pem; do case "$f" in *-key.pem) continue ;; esac; [ -f "$f" ] || continue; `
-  + 'openssl x509 -checkend 2592000 -noout -in "$f" > /dev/null 2>&1 || printf "%s " "$f"; done; true';
 
 /** deploy.sh's data for an upgrade: named fields per step (lib/output/rollout/upgrade.sh reads them). */
 function upgradeData(model: ClusterModel, plan: UpgradePlan | undefined): string {
@@ -64,7 +59,6 @@ function upgradeData(model: ClusterModel, plan: UpgradePlan | undefined): string
   const summary = plan ? plan.changed.map((id) => `${id} ${plan.from[id]} → ${plan.to[id]}`).join(', ') : '';
   const removed = removedBetween(minorOf(from), minorOf(to));
   const first = model.etcdMembers[0];
-  const readyz = `curl -fsS --max-time 5 --cacert ${certPath('kubernetes-ca')} https://127.0.0.1:${model.apiServerPort}/version`;
   return [
     '# The upgrade this synth rolls out (none when the versions are those of the synth it started from), in waves:',
     '# one entry per step and host, as named fields.',
@@ -80,8 +74,9 @@ function upgradeData(model: ClusterModel, plan: UpgradePlan | undefined): string
     `REMOVED_APIS=(${removed.map((r) => sq(`api=${r.api} resources=${r.resources.join(',')}`)).join(' ')})`,
     'MASTERS=(', ...model.masters.map(hostEntry), ')',
     'OTHERS=(', ...model.hosts.filter((h) => !h.has('master')).map(hostEntry), ')',
-    `VERSION_CMD=${sq(readyz)}`,
-    `CERT_CMD=${sq(CERT_CMD)}`,
+    `VERSION_CMD=${sq(apiserverVersionCommand(model))}`,
+    `CERT_CMD=${sq(EXPIRING_CERTS_COMMAND)}`,
+    `PREVIOUS=${sq(UPGRADE_PATHS.previous)} REACHED=${sq(UPGRADE_PATHS.reached)}`,
     `ETCD_HEALTH_CMD=${sq(etcdHealthCommand(model))}`,
     `FIRST_ETCD_HOST=${sq(first.name)} FIRST_ETCD_IP=${sq(first.ip)}`,
     `BINARIES_DIR=${sq(BINARIES_DIR)}`,

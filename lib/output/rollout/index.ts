@@ -4,3 +4,4 @@ export * from './etcdctl';
 export * from './runtime-steps';
 export * from './fetch-script';
 export * from './health';
+export * from './upgrade-commands';

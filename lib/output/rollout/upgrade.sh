@@ -9,10 +9,8 @@ field() {
   die "no field $1 in: $2"
 }
 
-# Where a host keeps the programs a roll-out replaced: a patch rollback is the previous synth rolled out again.
-PREVIOUS=/var/lib/kubesmith/previous
-# Where a host records each upgrade step it finished, with the versions it reached (read back to resume).
-REACHED=/var/lib/kubesmith/upgrade
+# PREVIOUS: where a host keeps the programs a roll-out replaced; REACHED: where it records each upgrade step it
+# finished, with the versions reached (read back to resume). Both from lib/output/rollout/upgrade-commands.ts.
 # On the host: reads "sha256 path" lines, prints the paths whose file is missing or differs.
 # shellcheck disable=SC2016 # expanded on the host
 DIFFER_CMD='while read -r sum p; do [ -n "$p" ] || continue; if [ ! -f "$p" ] || [ "$(sha256sum < "$p" | cut -d" " -f1)" != "$sum" ]; then echo "$p"; fi; done'
