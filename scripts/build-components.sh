@@ -45,15 +45,24 @@ log() { echo "build-components: $*" >&2; }
 # The seed's versions, as named data (KEY=value lines); nothing else is accepted.
 if [[ ! -d $ROOT/node_modules ]]; then log "no node_modules in $ROOT: run npm ci first"; exit 2; fi
 KUBERNETES_VERSION='' ETCD_VERSION='' CONTAINERD_VERSION='' CNI_VERSION='' FLANNEL_VERSION='' COREDNS_VERSION=''
+UPGRADE_KUBERNETES_VERSIONS='' UPGRADE_ETCD_VERSIONS='' UPGRADE_COREDNS_VERSIONS='' UPGRADE_OTHER_VERSIONS=''
+VERSION_RE='v[0-9]+\.[0-9]+\.[0-9]+'
 while IFS='=' read -r key value; do
   case $key in
     KUBERNETES_VERSION | ETCD_VERSION | CONTAINERD_VERSION | CNI_VERSION | FLANNEL_VERSION | COREDNS_VERSION)
-      [[ $value =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || { log "$key=$value is not a version"; exit 1; }
+      [[ $value =~ ^$VERSION_RE$ ]] || { log "$key=$value is not a version"; exit 1; }
+      printf -v "$key" '%s' "$value" ;;
+    UPGRADE_KUBERNETES_VERSIONS | UPGRADE_ETCD_VERSIONS | UPGRADE_COREDNS_VERSIONS | UPGRADE_OTHER_VERSIONS)
+      [[ $value =~ ^$VERSION_RE( $VERSION_RE)*$ ]] || { log "$key=$value is not a list of versions"; exit 1; }
       printf -v "$key" '%s' "$value" ;;
     PAUSE_IMAGE | COREDNS_IMAGE) ;;
     *) log "unexpected line from component-versions.ts: $key"; exit 1 ;;
   esac
 done < <(cd "$ROOT" && node --require ./lib/typescript-loader.js scripts/component-versions.ts)
+# The suite's upgrade stage boots the seed's previous minor on the seed's containerd, CNI plugins and flannel.
+if [[ $UPGRADE_OTHER_VERSIONS != "$CONTAINERD_VERSION $CNI_VERSION $FLANNEL_VERSION" ]]; then
+  log "the upgrade path's containerd, CNI plugins or flannel ($UPGRADE_OTHER_VERSIONS) differ from the seed's; this script builds one of each"; exit 1
+fi
 FLANNEL_CNI_FROM=v0.9.1   # the last containernetworking/plugins release that carried plugins/meta/flannel
 
 export PATH="/usr/local/go/bin:$PATH"
@@ -105,9 +114,13 @@ LD="-s -w"
 
 # ---------------------------------------------------------------- Kubernetes
 KUBESMITH_COMPONENTS=$CACHE bash "$ROOT/scripts/build-kubernetes.sh" "$KUBERNETES_VERSION"
+# The upgrade stage's releases: the programs the suite runs, not config-fields (the references are the seed's).
+for v in $UPGRADE_KUBERNETES_VERSIONS; do
+  KUBESMITH_COMPONENTS=$CACHE bash "$ROOT/scripts/build-kubernetes.sh" "$v" kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl
+done
 
 # ---------------------------------------------------------------------- etcd
-KUBESMITH_COMPONENTS=$CACHE bash "$ROOT/scripts/build-etcd.sh" "$ETCD_VERSION"
+for v in $ETCD_VERSION $UPGRADE_ETCD_VERSIONS; do KUBESMITH_COMPONENTS=$CACHE bash "$ROOT/scripts/build-etcd.sh" "$v"; done
 
 # ---------------------------------------------------------------- containerd
 CONTAINERD_NAME=containerd-$CONTAINERD_VERSION
@@ -172,16 +185,16 @@ else timed "$FLANNEL_CNI_NAME" build_flannel_cni; fi
 
 # ------------------------------------------------------------- pod images
 # The programs of the images test/cluster imports into containerd (no registry is reachable).
-COREDNS_NAME=coredns-$COREDNS_VERSION
-COREDNS_RECIPE="github.com/coredns/coredns@$COREDNS_VERSION"
-build_coredns() {
-  local out=$WORK/coredns-out
+build_coredns() { # version
+  local out=$WORK/coredns-out-$1
   mkdir -p "$out"
-  GOBIN=$out go install -trimpath -ldflags "$LD" "github.com/coredns/coredns@$COREDNS_VERSION"
-  install_dir "$COREDNS_NAME" "$COREDNS_RECIPE" "$out"
+  GOBIN=$out go install -trimpath -ldflags "$LD" "github.com/coredns/coredns@$1"
+  install_dir "coredns-$1" "github.com/coredns/coredns@$1" "$out"
 }
-if cached "$COREDNS_NAME" "$COREDNS_RECIPE" coredns; then log "$COREDNS_NAME: cached"
-else timed "$COREDNS_NAME" build_coredns; fi
+for v in $COREDNS_VERSION $UPGRADE_COREDNS_VERSIONS; do
+  if cached "coredns-$v" "github.com/coredns/coredns@$v" coredns; then log "coredns-$v: cached"
+  else timed "coredns-$v" build_coredns "$v"; fi
+done
 
 IMAGES_SRC=$(cd "$(dirname "$0")/images" && pwd)
 IMAGES_HASH=$(cat "$IMAGES_SRC"/*/main.go | md5sum | cut -c1-12)

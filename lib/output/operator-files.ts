@@ -13,7 +13,7 @@ export function addOperatorFiles(cluster: Cluster, upgrade?: UpgradePlan): void 
   const { model } = cluster;
   cluster.addOperatorFile('topology.md', renderTopology(model), 0o644);
   cluster.addOperatorFile('ansible/inventory.ini', renderInventory(model), 0o644);
-  cluster.addOperatorFile('ansible/site.yml', renderPlaybook(model, cluster.membership), 0o644);
+  cluster.addOperatorFile('ansible/site.yml', renderPlaybook(model, cluster.membership, upgrade), 0o644);
   cluster.addOperatorFile('ansible/install-bundle.yml', renderInstallTasks(model), 0o644);
   cluster.addOperatorFile('ansible/stage-bundle.yml', renderStageTasks(), 0o644);
   cluster.addOperatorFile('ansible/check.yml', renderCheckPlaybook(), 0o644);

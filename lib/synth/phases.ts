@@ -96,6 +96,7 @@ export class SynthRun {
       cluster: this.cluster,
       bundles: this.bundles,
       plan: this.plan,
+      ...(this.upgrade ? { upgrade: this.upgrade } : {}),
       addonsWritten: this.addonsWritten,
       phases: this.phases,
     };

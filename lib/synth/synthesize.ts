@@ -1,3 +1,4 @@
+import type { UpgradePlan } from '../upgrade';
 import type { App } from 'cdk8s';
 import { Cluster } from '../components/cluster';
 import { ClusterDefinition } from '../model/definition';
@@ -47,6 +48,8 @@ export interface SynthesisResult {
   readonly bundles: WriteResult;
   /** What changed since the previous synth, and which services must restart where. */
   readonly plan: ChangePlan;
+  /** The upgrade the roll-out makes against the versions of the last version change; none when nothing moves. */
+  readonly upgrade?: UpgradePlan;
   /** Addon files that changed on this run (names relative to <outdir>/addons). */
   readonly addonsWritten: string[];
   /**

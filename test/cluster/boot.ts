@@ -52,9 +52,13 @@ function mountPoints(roles: readonly string[], runsKubelet: boolean): string[] {
  * made to anything kubesmith emitted. Each edit must change the file (a no-op means the compiler
  * changed and this needs a look).
  */
-export function sandboxFiles(c: InstalledCluster, cgroupRoot: (host: string) => string, hosts: readonly string[] = kubeletHosts(c)): void {
+export function sandboxFiles(
+  c: InstalledCluster, cgroupRoot: (host: string) => string, hosts: readonly string[] = kubeletHosts(c), opts: { onlyRewritten?: boolean } = {},
+): void {
   const edit = (file: string, fn: (s: string) => string): void => {
     const before = fs.readFileSync(file, 'utf8');
+    // An upgrade step writes some files and defers others: edit only those it wrote (still as emitted).
+    if (opts.onlyRewritten && before.includes(SANDBOX_MARK)) return;
     const after = fn(before);
     if (after === before) throw new Error(`sandbox edit of ${file} changed nothing`);
     fs.writeFileSync(file, after);
@@ -65,10 +69,10 @@ export function sandboxFiles(c: InstalledCluster, cgroupRoot: (host: string) => 
       if (cfg.cgroupDriver !== 'systemd') throw new Error(`kubelet cgroupDriver is ${cfg.cgroupDriver}, expected systemd`);
       if (cfg.failCgroupV1 !== undefined) throw new Error(`kubelet failCgroupV1 is set (${cfg.failCgroupV1}); the sandbox sets it`);
       const cgroupV1 = c.model.kubernetes.cgroupV1 === 'refused' ? { failCgroupV1: SANDBOX.failCgroupV1 } : {};
-      return stringify({ ...cfg, cgroupDriver: SANDBOX.cgroupDriver, cgroupRoot: cgroupRoot(n), ...cgroupV1 });
+      return `${SANDBOX_MARK}\n${stringify({ ...cfg, cgroupDriver: SANDBOX.cgroupDriver, cgroupRoot: cgroupRoot(n), ...cgroupV1 })}`;
     });
     edit(c.file(n, CONTAINERD_FILES.config), (s) => {
-      const cgroupfs = s.replace(/^(\s*SystemdCgroup\s*=\s*)true$/m, '$1false');
+      const cgroupfs = `${SANDBOX_MARK}\n${s}`.replace(/^(\s*SystemdCgroup\s*=\s*)true$/m, '$1false');
       return /^version = 3$/m.test(s)
         ? `${cgroupfs}\n[plugins.'io.containerd.cri.v1.runtime']\n  restrict_oom_score_adj = true\n`
         : cgroupfs.replace(/^(\[plugins\."io\.containerd\.grpc\.v1\.cri"\]\n)/m, '$1  restrict_oom_score_adj = true\n');
@@ -141,6 +145,9 @@ export async function bootHosts(comp: Components, logDir: string, label: string)
     },
   };
 }
+
+/** The first line of a file sandboxFiles() edited. */
+const SANDBOX_MARK = '# edited by test/cluster (definition.ts SANDBOX)';
 
 /** The installed files sandboxFiles() edits on a kubelet host. */
 export const SANDBOX_EDITED: readonly string[] = [KUBELET.config, CONTAINERD_FILES.config];

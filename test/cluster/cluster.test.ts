@@ -27,11 +27,15 @@ import {
 } from '../../hosts';
 import { PATHS } from '../../lib/model';
 import { rolloutSteps } from '../../lib/components';
-import { healthChecks, restoreSteps, SNAPSHOT_COMMAND } from '../../lib/output';
+import {
+  apiserverVersionCommand, drainFlags, etcdHealthCommand, healthChecks, restoreSteps, SNAPSHOT_COMMAND, UPGRADE_PATHS,
+} from '../../lib/output';
+import { ObservedVersions, skewViolations, UpgradePlan } from '../../lib/upgrade';
+import { withChanges } from '../support/clusters';
 import { certPath, ClusterPki } from '../../lib/pki';
 import { synthBundles } from '../support/synth-bundles';
-import { requireComponents, SEED_IMAGES } from '../support/components';
-import { seedComponentVersions } from '../../scripts/component-versions';
+import { COMPONENT_PROGRAMS, requireComponents } from '../support/components';
+import { componentVersionsOf, seedComponentVersions } from '../../scripts/component-versions';
 import { cleanupHostViews } from '../support/host-view';
 import { addressesOf, cleanupAll } from '../support/netns';
 import { parseEnvironmentFile, Proc, RunResult, stop, stopAll } from '../support/processes';
@@ -43,7 +47,7 @@ import { waitFor } from '../support/wait';
 import {
   BootedHosts, bootHosts, cgroupRootOf, kubeletHosts, packagedUnit, SANDBOX_EDITED, sandboxFiles, UNITS,
 } from './boot';
-import { BOOT_CLUSTER } from './definition';
+import { BOOT_CLUSTER, UPGRADE_PATH } from './definition';
 import { removeCgroups } from './cgroups';
 import { restoreKernelTunables, saveKernelTunables } from './kernel-tunables';
 import { ImageSpec, writeOciArchive } from './oci';
@@ -53,8 +57,13 @@ const tools = requirePrograms(
     'openssl', 'ip', 'sysctl', 'nsenter', 'unshare', 'mount'],
   [requireRoot(), requireFile(NGINX_STREAM_MODULE, 'libnginx-mod-stream')],
 );
-const comp = requireComponents();
-const { KUBERNETES_VERSION: SEED_VERSION, ETCD_VERSION, CONTAINERD_VERSION } = seedComponentVersions();
+/** The suite boots the release before the seed's minor (definition.ts UPGRADE_PATH), and upgrades it in stage f. */
+const BOOT_V = componentVersionsOf(BOOT_CLUSTER);
+const SEED_V = seedComponentVersions();
+const RUN = Object.keys(COMPONENT_PROGRAMS).filter((p) => p !== 'config-fields');
+const comp = requireComponents(RUN, BOOT_V);
+const seedComp = requireComponents(RUN, SEED_V);
+const { KUBERNETES_VERSION: SEED_VERSION, ETCD_VERSION, CONTAINERD_VERSION } = BOOT_V;
 
 /** Bounds, printed with the measured times. */
 const BOUND = {
@@ -68,7 +77,7 @@ const BOUND = {
   pods: 180000,
 };
 
-describeIf(tools.ok && comp.ok)(`the seed topology booted from its bundles (Kubernetes ${SEED_VERSION}, etcd ${ETCD_VERSION}, containerd ${CONTAINERD_VERSION})`, () => {
+describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from its bundles (Kubernetes ${SEED_VERSION}, etcd ${ETCD_VERSION}, containerd ${CONTAINERD_VERSION}), upgraded to ${SEED_V.KUBERNETES_VERSION}`, () => {
   jest.setTimeout(300000);
   let b: BootedHosts;
   let logDir: string;
@@ -540,10 +549,13 @@ describeIf(tools.ok && comp.ok)(`the seed topology booted from its bundles (Kube
       const corednsDeployment = parseAllDocuments(fs.readFileSync(path.join(distDir, 'addons', '20-coredns.yaml'), 'utf8'))
         .map((d) => d.toJS()).find((o: any) => o?.kind === 'Deployment');
       const corednsImage = corednsDeployment.spec.template.spec.containers[0].image as string;
-      expect([sandboxImage, corednsImage]).toEqual([SEED_IMAGES.pause, SEED_IMAGES.coreDns]);
+      expect([sandboxImage, corednsImage]).toEqual([BOOT_V.PAUSE_IMAGE, BOOT_V.COREDNS_IMAGE]);
       const images: ImageSpec[] = [
         { name: sandboxImage, binaries: { '/pause': comp.path('pause') }, entrypoint: ['/pause'] },
         { name: corednsImage, binaries: { '/coredns': comp.path('coredns') }, entrypoint: ['/coredns'] },
+        // The seed's, for stage f's addons (CoreDNS of its own release, built from its module).
+        ...(SEED_V.PAUSE_IMAGE !== sandboxImage ? [{ name: SEED_V.PAUSE_IMAGE, binaries: { '/pause': seedComp.path('pause') }, entrypoint: ['/pause'] }] : []),
+        ...(SEED_V.COREDNS_IMAGE !== corednsImage ? [{ name: SEED_V.COREDNS_IMAGE, binaries: { '/coredns': seedComp.path('coredns') }, entrypoint: ['/coredns'] }] : []),
         { name: NETCHECK_IMAGE, binaries: { '/netcheck': comp.path('netcheck') }, entrypoint: ['/netcheck'] },
       ];
       for (const img of images) {
@@ -853,6 +865,264 @@ describeIf(tools.ok && comp.ok)(`the seed topology booted from its bundles (Kube
       expect((await etcdctl(first, ['endpoint', 'health', '--cluster'])).code).toBe(0);
       const nodeNames = (await getJson(['get', 'nodes'])).items.map((n: any) => n.metadata.name).sort();
       expect(nodeNames).toEqual(kubeletHosts(b.c).sort());
+    });
+  });
+
+  // ------------------------------------------------------------------ f
+  describe('f. upgrades with the compiled roll-out: a patch release, then a minor, in the skew policy\'s order', () => {
+    /** A client polling through the VIP until stopped: every request must succeed. */
+    function pollVip() {
+      const results: { ok: boolean; err: string; start: number }[] = [];
+      let polling = true;
+      const loop = (async () => {
+        while (polling) {
+          const start = Date.now();
+          const r = await kubectl(['get', '--raw', '/api/v1/namespaces/kube-system'], { timeoutMs: 30000 });
+          results.push({ ok: r.code === 0 && r.stdout.includes('"kube-system"'), err: r.stderr.trim(), start });
+        }
+      })();
+      return { results, stop: async () => { polling = false; await loop; } };
+    }
+
+    /** The versions the live cluster reports: each master's apiserver (its /version) and each Node's kubelet. */
+    async function observed(): Promise<ObservedVersions> {
+      const apiservers: Record<string, string> = {};
+      for (const m of masters()) {
+        const r = await b.exec(m, ['bash', '-c', apiserverVersionCommand(model())], { timeoutMs: 15000 });
+        apiservers[m] = r.code === 0 ? JSON.parse(r.stdout).gitVersion : 'unreachable';
+      }
+      const kubelets = Object.fromEntries((await getJson(['get', 'nodes'])).items.map((n: any) => [n.metadata.name, n.status.nodeInfo.kubeletVersion]));
+      return { apiservers, kubelets };
+    }
+
+    const unitPath = (unit: string) => (unit === 'etcd.service' ? UNITS.etcd : unit === 'containerd.service' ? UNITS.containerd
+      : unit === 'flanneld.service' ? UNITS.flanneld : UNITS.component(unit));
+
+    interface Walk { restarted: string[]; skipped: string[]; drained: string[]; skew: string[]; ms: number }
+
+    /**
+     * Synthesizes the definition at `version` (the same state) and walks its upgrade plan's steps as deploy.sh's
+     * upgrade_run does, each host's step with the real install.sh --units (units are processes here, so the restarts
+     * install.sh would make are made as systemd would: files it wrote that the unit reads, or its program replaced).
+     * `killAfter`: stop after that many steps were carried out, as a killed roll-out does.
+     */
+    async function walk(version: string, opts: { killAfter?: number } = {}): Promise<Walk & { killed: boolean; plan: UpgradePlan }> {
+      const def = withChanges(BOOT_CLUSTER, { kubernetesVersion: version });
+      const s2 = await synthBundles(def, b.c.s.dir);
+      const plan = s2.result.upgrade;
+      if (!plan) throw new Error(`synth to ${version} planned no upgrade`);
+      const to = requireComponents(RUN, componentVersionsOf(def));
+      const model2 = s2.result.model;
+      const checks = healthChecks(model2);
+      const w: Walk = { restarted: [], skipped: [], drained: [], skew: [], ms: 0 };
+      const t0 = Date.now();
+      let carried = 0;
+      for (const st of plan.waves.flatMap((x) => x.steps)) {
+        const host = st.host.name;
+        const record = b.c.file(host, `${UPGRADE_PATHS.reached}/${st.step}`);
+        if (fs.existsSync(record) && fs.readFileSync(record, 'utf8').trim() === plan.target) { w.skipped.push(`${host} ${st.step}`); continue; }
+        if (opts.killAfter !== undefined && carried === opts.killAfter) return { ...w, ms: Date.now() - t0, killed: true, plan };
+        carried++;
+        if (st.drain) {
+          await kubectlOk(['cordon', host]);
+          const d = await kubectl(['drain', host, ...drainFlags(model2)], { timeoutMs: (model2.upgrades.drainTimeoutSeconds + 30) * 1000 });
+          expect([host, 'drain', d.code, d.stderr.split('\n').filter((l) => /error/i.test(l))]).toEqual([host, 'drain', 0, []]);
+          w.drained.push(host);
+        }
+        // The programs deploy.sh copies for the step (those that differ), the replaced ones kept.
+        for (const p of st.programs) {
+          const at = b.c.file(host, p.path);
+          const keep = b.c.file(host, `${UPGRADE_PATHS.previous}${p.path}`);
+          fs.mkdirSync(path.dirname(keep), { recursive: true });
+          if (fs.existsSync(keep) || fs.lstatSync(keep, { throwIfNoEntry: false })) fs.rmSync(keep);
+          fs.renameSync(at, keep);
+          fs.symlinkSync(to.path(path.basename(p.path)), at);
+        }
+        const bundle = makeTempDir(`upgrade-${host}`);
+        expect(spawnSync('tar', ['-xzf', s2.archive(host), '-C', bundle], { timeout: 30000 }).status).toBe(0);
+        const installSh = path.join(bundle, 'install.sh');
+        const root = b.c.root(host);
+        const check = spawnSync('bash', [installSh, '--root', root, '--check'], { encoding: 'utf8', timeout: 60000 }).stdout.split('\n');
+        const standIns = check.map((l) => /DRIFT version\s+(\S+) /.exec(l)?.[1]).filter((x): x is string => x !== undefined)
+          .filter((bin) => !st.programs.some((p) => p.path === bin));
+        const changed = check.map((l) => /DRIFT content\s+(\S+) /.exec(l)?.[1]).filter((x): x is string => x !== undefined)
+          .filter((f) => !SANDBOX_EDITED.includes(f));
+        for (const bin of standIns) fs.renameSync(b.c.file(host, bin), `${b.c.file(host, bin)}.sandbox`);
+        let install;
+        try {
+          install = spawnSync('bash', [installSh, '--root', root, '--units', st.units.join(',')], { encoding: 'utf8', timeout: 60000 });
+        } finally {
+          for (const bin of standIns) fs.renameSync(`${b.c.file(host, bin)}.sandbox`, b.c.file(host, bin));
+        }
+        expect([host, st.step, install.status, install.stderr.split('\n').filter((l) => l.includes('error'))]).toEqual([host, st.step, 0, []]);
+        sandboxFiles(b.c, (h) => cgroupRootOf('boot', h), [host], { onlyRewritten: true });
+        const deps = installDeps(fs.readFileSync(installSh, 'utf8'));
+        const binaries = new Map(s2.result.cluster.bundle(host).services.map((sv) => [sv.unit, sv.binaries]));
+        for (const unit of st.units) {
+          const p = procs.get(`${host}-${unit.replace(/\.service$/, '')}`);
+          if (!p?.isRunning()) continue;
+          const why = (deps.get(unit) ?? []).some((f) => changed.includes(`/${f}`))
+            || st.programs.some((x) => (binaries.get(unit) ?? []).includes(x.path));
+          if (!why) continue;
+          await stop(p, { graceMs: 90000 });
+          await startUnit(host, unitPath(unit));
+          w.restarted.push(`${host} ${unit}`);
+        }
+        for (const c of checks.filter((x) => st.units.includes(x.unit) && procs.get(`${host}-${x.component}`)?.isRunning())) {
+          await waitFor(async () => (await b.exec(host, ['bash', '-c', c.command], { timeoutMs: 30000 })).code === 0, {
+            what: `${host} ${c.what}`, timeoutMs: BOUND.apiserverReady, intervalMs: 1000, proc: procs.get(`${host}-${c.component}`),
+          });
+        }
+        if (st.wave === 'etcd') {
+          await waitFor(async () => (await b.exec(host, ['bash', '-c', etcdHealthCommand(model2)], { timeoutMs: 30000 })).code === 0, {
+            what: 'etcd cluster health', timeoutMs: BOUND.etcdHealthy, intervalMs: 1000,
+          });
+        }
+        if (st.wave === 'node') {
+          await waitFor(async () => {
+            const n = await getJson(['get', 'node', host]);
+            return n.status.nodeInfo.kubeletVersion === `v${plan.to.kubernetes}`
+              && n.status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True');
+          }, { what: `${host} Ready at kubelet v${plan.to.kubernetes}`, timeoutMs: BOUND.nodeJoin, intervalMs: 2000 });
+        }
+        if (st.drain) await kubectlOk(['uncordon', host]);
+        fs.mkdirSync(path.dirname(record), { recursive: true });
+        fs.writeFileSync(record, `${plan.target}\n`);
+        // The skew invariant, read from the live cluster after every host.
+        const o = await observed();
+        expect([host, st.step, skewViolations(o)]).toEqual([host, st.step, []]);
+        w.skew.push(`${host} ${st.step}: apiservers ${Object.values(o.apiservers).join(' ')}; kubelets ${Object.values(o.kubelets).join(' ')}`);
+      }
+      return { ...w, ms: Date.now() - t0, killed: false, plan };
+    }
+
+    const report = (what: string, w: Walk, vip: { results: { ok: boolean }[] }) => console.log([
+      `${what}: ${w.ms} ms; restarted: ${w.restarted.join(', ') || 'nothing'}; drained: ${w.drained.join(', ') || 'nothing'}; skipped (done before): ${w.skipped.join(', ') || 'nothing'}`,
+      ...w.skew.map((x) => `  skew after ${x}`),
+      `  ${vip.results.length} requests through the VIP, ${vip.results.filter((r) => !r.ok).length} failed`,
+    ].join('\n'));
+
+    test(`a patch release (${UPGRADE_PATH[0]} → ${UPGRADE_PATH[1]}): no drain; control plane before the kubelets, one host at a time; 0 failed requests through the VIP`, async () => {
+      needs('pods');
+      const vip = pollVip();
+      let w;
+      try {
+        w = await walk(UPGRADE_PATH[1]);
+      } finally {
+        await vip.stop();
+      }
+      report('patch upgrade', w, vip);
+      expect(w.plan.kind).toBe('patch');
+      expect(w.drained).toEqual([]);
+      // kube-apiserver on each master before any kubelet, masters' kubelets before the nodes'.
+      const order = w.restarted.map((r) => r.split(' ')[1]);
+      expect(order.lastIndexOf('kube-apiserver.service')).toBeLessThan(order.indexOf('kubelet.service'));
+      expect(w.restarted.filter((r) => r.endsWith('kubelet.service')).map((r) => r.split(' ')[0])).toEqual([...masters(), ...nodes()]);
+      expect(w.restarted).not.toContainEqual(expect.stringMatching(/etcd\.service$/));
+      expect(vip.results.length).toBeGreaterThan(20);
+      expect(vip.results.filter((r) => !r.ok).map((r) => r.err)).toEqual([]);
+      const o = await observed();
+      expect(new Set([...Object.values(o.apiservers), ...Object.values(o.kubelets)])).toEqual(new Set([`v${UPGRADE_PATH[1]}`]));
+      passed.add('patch');
+    });
+
+    test(`a minor (${UPGRADE_PATH[1]} → ${UPGRADE_PATH[2]}, etcd ${BOOT_V.ETCD_VERSION} → ${SEED_V.ETCD_VERSION}): etcd one member at a time, each master's control plane, then each host drained and upgraded; a Deployment's PodDisruptionBudget holds; a killed roll-out resumes without repeating finished hosts; 0 failed requests`, async () => {
+      needs('patch');
+      // Bare pods block a drain (kubectl will not delete what no controller recreates): stage d's go first.
+      await kubectlOk(['-n', 'default', 'delete', 'pod', 'netcheck-a', 'netcheck-b', '--ignore-not-found', '--wait=true']);
+      const app = {
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'pdb-app', namespace: 'default' },
+        spec: {
+          replicas: 2, selector: { matchLabels: { app: 'pdb-app' } },
+          template: {
+            metadata: { labels: { app: 'pdb-app' } },
+            spec: {
+              containers: [{
+                name: 'netcheck', image: 'kubesmith.test/netcheck:1', imagePullPolicy: 'Never', args: ['serve', ':8080'],
+                readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 2 },
+              }],
+            },
+          },
+        },
+      };
+      const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'pdb-app', namespace: 'default' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'pdb-app' } } } };
+      await kubectlOk(['apply', '-f', '-'], { input: [app, pdb].map((o) => JSON.stringify(o)).join('\n') });
+      await waitFor(async () => (await getJson(['-n', 'default', 'get', 'deployment', 'pdb-app'])).status.availableReplicas === 2,
+        { what: 'pdb-app available', timeoutMs: BOUND.pods, intervalMs: 2000 });
+      // Its available replicas, sampled through the roll-out.
+      const available: number[] = [];
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const r = await kubectl(['-n', 'default', 'get', 'deployment', 'pdb-app', '-o', 'jsonpath={.status.availableReplicas}']);
+          if (r.code === 0) available.push(Number(r.stdout || 0));
+          await new Promise((res) => setTimeout(res, 1000));
+        }
+      })();
+      const vip = pollVip();
+      let first;
+      let second;
+      try {
+        // Killed after the control plane and the first node-wave host: the re-run starts from the records.
+        const plan = (await synthBundles(withChanges(BOOT_CLUSTER, { kubernetesVersion: UPGRADE_PATH[2] }), b.c.s.dir)).result.upgrade!;
+        const killAfter = plan.waves.filter((x) => x.spec.name !== 'node').reduce((n, x) => n + x.steps.length, 0) + 1;
+        first = await walk(UPGRADE_PATH[2], { killAfter });
+        second = await walk(UPGRADE_PATH[2]);
+        // The addons of the new release, as deploy.sh applies them last.
+        await kubectlOk(['apply', '-f', path.join(distDir, 'addons')], { timeoutMs: 120000 });
+      } finally {
+        await vip.stop();
+        sampling = false;
+        await sampler;
+      }
+      report('minor upgrade, killed', first, vip);
+      report('minor upgrade, re-run', second, vip);
+      expect(first.killed).toBe(true);
+      expect(first.plan.kind).toBe('minor');
+      const done = [...first.restarted.map((r) => r.split(' ')[0])];
+      expect(done.length).toBeGreaterThan(0);
+      // The re-run skipped every step the first run finished, and restarted nothing on those hosts' finished steps.
+      expect(second.skipped.length).toBe(first.plan.waves.filter((x) => x.spec.name !== 'node').reduce((n, x) => n + x.steps.length, 0) + 1);
+      expect(second.drained).not.toContain(first.drained[0]);
+      expect([...first.drained, ...second.drained]).toEqual([...masters(), ...nodes()]);
+      const all = [...first.restarted, ...second.restarted];
+      const order = all.map((r) => r.split(' ')[1]);
+      // etcd member by member first, then apiservers, then the kubelets.
+      expect(all.filter((r) => r.endsWith('etcd.service')).map((r) => r.split(' ')[0])).toEqual(model().etcdMembers.map((m) => m.name));
+      expect(order.lastIndexOf('etcd.service')).toBeLessThan(order.indexOf('kube-apiserver.service'));
+      expect(order.lastIndexOf('kube-apiserver.service')).toBeLessThan(order.indexOf('kubelet.service'));
+      expect(vip.results.filter((r) => !r.ok).map((r) => r.err)).toEqual([]);
+      expect(available.length).toBeGreaterThan(10);
+      expect(Math.min(...available)).toBeGreaterThanOrEqual(1);
+      const o = await observed();
+      expect(new Set([...Object.values(o.apiservers), ...Object.values(o.kubelets)])).toEqual(new Set([`v${UPGRADE_PATH[2]}`]));
+      const etcdVersions = await etcdctl(model().etcdMembers[0].name, ['endpoint', 'status', '--cluster', '-w', 'json']);
+      for (const e of JSON.parse(etcdVersions.stdout)) expect(e.Status.version).toBe(SEED_V.ETCD_VERSION.slice(1));
+      // CoreDNS of the new release serves the cluster.
+      await waitFor(async () => {
+        const d = await getJson(['-n', 'kube-system', 'get', 'deployment', 'coredns']);
+        return d.spec.template.spec.containers[0].image === SEED_V.COREDNS_IMAGE && d.status.updatedReplicas === d.spec.replicas && d.status.readyReplicas === d.spec.replicas;
+      }, { what: `CoreDNS ${SEED_V.COREDNS_IMAGE} Ready`, timeoutMs: BOUND.pods, intervalMs: 2000 });
+      passed.add('minor');
+    });
+
+    test('a synth and roll-out with nothing changed after the upgrade: every step is skipped, and no unit would restart', async () => {
+      needs('minor');
+      const s3 = await synthBundles(withChanges(BOOT_CLUSTER, { kubernetesVersion: UPGRADE_PATH[2] }), b.c.s.dir);
+      // The upgrade's waves stay in the roll-out, each step recorded done on its host.
+      const steps = s3.result.upgrade!.waves.flatMap((x) => x.steps);
+      for (const st of steps) {
+        expect(fs.readFileSync(b.c.file(st.host.name, `${UPGRADE_PATHS.reached}/${st.step}`), 'utf8').trim()).toBe(s3.result.upgrade!.target);
+      }
+      // The ordinary roll-out's install.sh on every host: no file a running unit reads differs, no program is another version.
+      for (const h of model().hosts) {
+        const bundle = makeTempDir(`again-${h.name}`);
+        expect(spawnSync('tar', ['-xzf', s3.archive(h.name), '-C', bundle], { timeout: 30000 }).status).toBe(0);
+        const check = spawnSync('bash', [path.join(bundle, 'install.sh'), '--root', b.c.root(h.name), '--check'], { encoding: 'utf8', timeout: 60000 }).stdout;
+        const drift = check.split('\n').filter((l) => l.includes('DRIFT')).filter((l) => !SANDBOX_EDITED.some((f) => l.includes(f)))
+          .filter((l) => !/DRIFT version\s+\S*(runc|\/flannel) /.test(l));
+        expect([h.name, drift]).toEqual([h.name, []]);
+      }
     });
   });
 });

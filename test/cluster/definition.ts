@@ -8,6 +8,7 @@
  */
 import { ClusterDefinition } from '../../lib';
 import { SEED, withChanges } from '../support/clusters';
+import { upgradePath } from '../../scripts/component-versions';
 
 const IP: Readonly<Record<string, string>> = {
   k8s1: '10.78.0.10', k8s2: '10.78.0.20', k8s3: '10.78.0.30', k8s4: '10.78.0.40',
@@ -40,8 +41,15 @@ export const SANDBOX = {
   failCgroupV1: false,
 } as const;
 
+/**
+ * The suite boots the seed's previous minor one patch before its newest, and its last stage upgrades it in place
+ * with the compiled roll-out: to that minor's newest (a patch), then to the seed's own release (a minor).
+ */
+export const UPGRADE_PATH: readonly string[] = [...upgradePath(), SEED.kubernetesVersion];
+
 export const BOOT_CLUSTER: ClusterDefinition = withChanges(SEED, {
   name: 'boot',
+  kubernetesVersion: UPGRADE_PATH[0],
   hosts: SEED.hosts.map((h) => ({ ...h, ip: IP[h.name] })),
   loadBalancer: { ...SEED.loadBalancer, vip: '10.78.0.50/24' },
   network: { ...SEED.network, kubeProxyMode: SANDBOX.kubeProxyMode },

@@ -8,23 +8,28 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { seedComponentVersions } from '../../scripts/component-versions';
+import { ComponentVersions, seedComponentVersions } from '../../scripts/component-versions';
 import { inCi } from './programs';
 
 const V = seedComponentVersions();
 
-/** Directory names: the seed's versions (scripts/component-versions.ts), as scripts/build-components.sh names them. */
-export const COMPONENT_DIRS = {
-  kubernetes: `kubernetes-${V.KUBERNETES_VERSION}`,
-  etcd: `etcd-${V.ETCD_VERSION}`,
-  containerd: `containerd-${V.CONTAINERD_VERSION}`,
-  flannel: `flannel-${V.FLANNEL_VERSION}`,
-  cniPlugins: `cni-plugins-${V.CNI_VERSION}`,
-  flannelCni: 'flannel-cni-v0.9.1',
-  configFields: `config-fields-${V.KUBERNETES_VERSION}`,
-  coredns: `coredns-${V.COREDNS_VERSION}`,
-  testImages: testImagesDir(),
-} as const;
+/** Directory names of a set of versions (scripts/component-versions.ts), as scripts/build-components.sh names them. */
+export function componentDirs(v: ComponentVersions) {
+  return {
+    kubernetes: `kubernetes-${v.KUBERNETES_VERSION}`,
+    etcd: `etcd-${v.ETCD_VERSION}`,
+    containerd: `containerd-${v.CONTAINERD_VERSION}`,
+    flannel: `flannel-${v.FLANNEL_VERSION}`,
+    cniPlugins: `cni-plugins-${v.CNI_VERSION}`,
+    flannelCni: 'flannel-cni-v0.9.1',
+    configFields: `config-fields-${v.KUBERNETES_VERSION}`,
+    coredns: `coredns-${v.COREDNS_VERSION}`,
+    testImages: testImagesDir(),
+  } as const;
+}
+
+/** The seed's. */
+export const COMPONENT_DIRS = componentDirs(V);
 
 /** The images test/cluster imports under the seed's names. */
 export const SEED_IMAGES = { pause: V.PAUSE_IMAGE, coreDns: V.COREDNS_IMAGE } as const;
@@ -39,7 +44,7 @@ function testImagesDir(): string {
 }
 
 /** Program → the component directory that holds it (in <dir>/bin). */
-export const COMPONENT_PROGRAMS: Readonly<Record<string, keyof typeof COMPONENT_DIRS>> = {
+export const COMPONENT_PROGRAMS: Readonly<Record<string, keyof ReturnType<typeof componentDirs>>> = {
   'kube-apiserver': 'kubernetes',
   'kube-controller-manager': 'kubernetes',
   'kube-scheduler': 'kubernetes',
@@ -67,10 +72,10 @@ export function componentsDir(): string {
   return process.env.KUBESMITH_COMPONENTS || path.join(os.homedir(), '.cache', 'kubesmith', 'components');
 }
 
-export function componentPath(program: string): string {
+export function componentPath(program: string, v: ComponentVersions = V): string {
   const dir = COMPONENT_PROGRAMS[program];
   if (!dir) throw new Error(`unknown component program ${program}`);
-  return path.join(componentsDir(), COMPONENT_DIRS[dir], 'bin', program);
+  return path.join(componentsDir(), componentDirs(v)[dir], 'bin', program);
 }
 
 export interface Components {
@@ -80,10 +85,10 @@ export interface Components {
 }
 
 /** Checks that every program is built; CI=true: throws when one is missing; locally: warns (skip). */
-export function requireComponents(programs: readonly string[] = Object.keys(COMPONENT_PROGRAMS)): Components {
+export function requireComponents(programs: readonly string[] = Object.keys(COMPONENT_PROGRAMS), v: ComponentVersions = V): Components {
   const missing = programs.filter((p) => {
     try {
-      fs.accessSync(componentPath(p), fs.constants.X_OK);
+      fs.accessSync(componentPath(p, v), fs.constants.X_OK);
       return false;
     } catch {
       return true;
@@ -100,7 +105,7 @@ export function requireComponents(programs: readonly string[] = Object.keys(COMP
     missing,
     path(program: string): string {
       if (missing.includes(program)) throw new Error(`component ${program} is missing`);
-      return componentPath(program);
+      return componentPath(program, v);
     },
   };
 }

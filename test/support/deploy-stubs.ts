@@ -4,6 +4,7 @@
  *  - ssh fails while FAIL_MATCH is in the command, and install.sh --check exits 3 (drift) while DRIFT_MATCH is;
  *  - the units listed in <dir>/running-<address> answer systemctl is-active;
  *  - etcd-snapshot.sh prints a snapshot path, and scp from the snapshot directory brings a file;
+ *  - an apiserver's /version answers <dir>/version-<address>; an upgrade step's record is <dir>/reached-<address>-<step>;
  *  - what a remote tar would unpack is kept as <dir>/received-<call number>.tgz, and its programs' sha256 in
  *    <dir>/installed-<address>, which answers deploy.sh's comparison of programs (a matching one is not copied again).
  */
@@ -39,6 +40,12 @@ if [[ "\${args[*]}" == *"while read -r sum p"* ]]; then
   while read -r line; do [ -n "$line" ] || continue; grep -qxF -- "$line" "${dir}/installed-\${args[0]#*@}" 2> /dev/null || echo "\${line#* }"; done
 fi
 if [[ "\${args[*]}" == *"while read -r p; do"* ]]; then cat > /dev/null; fi
+# Upgrades: an apiserver's /version from <dir>/version-<address>; each step's record on a host in <dir>/reached-<address>-<step>.
+if [ ${name} = ssh ] && [[ "\${args[*]}" == *"/version"* ]] && [ -f "${dir}/version-\${args[0]#*@}" ]; then printf '{"gitVersion": "%s"}\\n' "$(cat "${dir}/version-\${args[0]#*@}")"; fi
+re_cat='cat /var/lib/kubesmith/upgrade/([a-z-]+)'
+re_rec="echo '([^']*)' > /var/lib/kubesmith/upgrade/([a-z-]+)[.]new"
+if [ ${name} = ssh ] && [[ "\${args[*]}" =~ $re_cat ]]; then cat "${dir}/reached-\${args[0]#*@}-\${BASH_REMATCH[1]}" 2> /dev/null || true; fi
+if [ ${name} = ssh ] && [[ "\${args[*]}" =~ $re_rec ]]; then echo "\${BASH_REMATCH[1]}" > "${dir}/reached-\${args[0]#*@}-\${BASH_REMATCH[2]}"; fi
 if [ ${name} = ssh ] && [[ "\${args[*]}" == *"systemctl is-active"* ]] && [ -f "${dir}/running-\${args[0]#*@}" ]; then cat "${dir}/running-\${args[0]#*@}"; fi
 if [ ${name} = ssh ] && [[ "\${args[*]}" == *etcd-snapshot.sh* ]]; then echo "saved"; echo ${ETCD_SNAPSHOT.dir}/k8s2-20240101T000000Z.db; fi
 if [ ${name} = scp ] && [[ "\${args[*]}" == *:${ETCD_SNAPSHOT.dir}/* ]]; then echo snapshot > "\${args[-1]}"; fi

@@ -42,7 +42,9 @@ export function renderBashSteps(name: string, steps: readonly RuntimeStep[]): st
   return [`${name}_plan() {`, ...(plan.length ? plan : ['  :']), '}', `${name}_run() {`, ...(run.length ? run : ['  :']), '}', ''].join('\n');
 }
 import { BINARIES_DIR, stagedRoles, stagedVersions } from './fetch-script';
-import { EXPIRING_CERTS_COMMAND, UPGRADE_PATHS, apiserverVersionCommand } from './upgrade-commands';
+import {
+  EXPIRING_CERTS_COMMAND, UPGRADE_PATHS, apiserverVersionCommand, drainFlags,
+} from './upgrade-commands';
 
 // The upgrade waves and the program copies, in a file of their own so they stay plain bash that shellcheck reads.
 const UPGRADE_SH = fs.readFileSync(path.join(__dirname, 'upgrade.sh'), 'utf8').replace(/^#.*\n/, '').trimEnd();
@@ -77,6 +79,7 @@ function upgradeData(model: ClusterModel, plan: UpgradePlan | undefined): string
     `VERSION_CMD=${sq(apiserverVersionCommand(model))}`,
     `CERT_CMD=${sq(EXPIRING_CERTS_COMMAND)}`,
     `PREVIOUS=${sq(UPGRADE_PATHS.previous)} REACHED=${sq(UPGRADE_PATHS.reached)}`,
+    `DRAIN_FLAGS=(${drainFlags(model).map(sq).join(' ')})`,
     `ETCD_HEALTH_CMD=${sq(etcdHealthCommand(model))}`,
     `FIRST_ETCD_HOST=${sq(first.name)} FIRST_ETCD_IP=${sq(first.ip)}`,
     `BINARIES_DIR=${sq(BINARIES_DIR)}`,

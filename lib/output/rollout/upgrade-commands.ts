@@ -17,6 +17,15 @@ export const EXPIRING_CERTS_COMMAND = 'command -v openssl > /dev/null || { echo 
   + `for f in ${PATHS.k8sSsl}/*.pem ${PATHS.etcdSsl}/*.pem; do case "$f" in *-key.pem) continue ;; esac; [ -f "$f" ] || continue; `
   + 'openssl x509 -checkend 2592000 -noout -in "$f" > /dev/null 2>&1 || printf "%s " "$f"; done; true';
 
+/**
+ * kubectl drain's flags for the node wave: DaemonSet pods stay (their controller would recreate them at once), pods'
+ * emptyDir data goes with them, and the drain gives up after the definition's timeout. A pod no controller owns
+ * blocks it (kubectl refuses to delete it without --force): the roll-out stops and names it.
+ */
+export function drainFlags(model: ClusterModel): string[] {
+  return ['--ignore-daemonsets', '--delete-emptydir-data', `--timeout=${model.upgrades.drainTimeoutSeconds}s`];
+}
+
 /** The local apiserver's /version, on a master (gitVersion is its release). */
 export function apiserverVersionCommand(model: ClusterModel): string {
   return `curl -fsS --max-time 5 --cacert ${certPath('kubernetes-ca')} https://127.0.0.1:${model.apiServerPort}/version`;

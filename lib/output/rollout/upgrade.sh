@@ -112,7 +112,7 @@ drain_node() {
   local host=$1 pods
   kubectl_ cordon "$host" > /dev/null || die "$host: kubectl cordon failed"
   say "  $host: cordoned; draining (at most ${DRAIN_TIMEOUT}s)"
-  if ! kubectl_ drain "$host" --ignore-daemonsets --delete-emptydir-data --timeout="${DRAIN_TIMEOUT}s" > /dev/null; then
+  if ! kubectl_ drain "$host" "${DRAIN_FLAGS[@]}" > /dev/null; then
     pods=$(kubectl_ get pods --all-namespaces --field-selector "spec.nodeName=$host" \
       -o jsonpath='{range .items[?(@.metadata.ownerReferences[0].kind!="DaemonSet")]}{.metadata.namespace}/{.metadata.name} {end}' 2> /dev/null || true)
     die "$host: the drain did not finish within ${DRAIN_TIMEOUT}s; still on it: ${pods:-(could not list)}. A PodDisruptionBudget that allows no disruption, or a pod that ignores its termination, holds it. $host stays cordoned; fix that and run deploy.sh --yes again (finished hosts are skipped)"
