@@ -31,12 +31,16 @@ const SEED_IP: Readonly<Record<string, string>> = Object.fromEntries(SEED.hosts.
  *    /proc/self/oom_score_adj: Permission denied"); containerd then clamps scores to its own (also in sandboxFiles()).
  *  - runc is Debian's (building it needs cgo and libseccomp); containerd, etcd, Kubernetes, flannel, the CNI
  *    plugins and CoreDNS are the seed's versions, built from Go modules.
+ *  - kube-proxy conntrack.maxPerCore 0: in a network namespace /proc/sys/net/netfilter/nf_conntrack_max is the
+ *    init namespace's and read-only, and kube-proxy before 1.37 exits when it cannot raise it ("could not set conntrack
+ *    parameters ... permission denied"); 0 leaves the kernel's value. Set through the definition's components.
  *  - In the roll-out test, the stand-ins that state other versions than the definition's (Debian's runc, the
  *    flannel CNI plugin from its older source; install.sh --check names them) step aside while the new
  *    install.sh runs, because install.sh refuses to install beside a program of another version; then come back.
  */
 export const SANDBOX = {
   kubeProxyMode: 'iptables',
+  kubeProxyConfig: { conntrack: { maxPerCore: 0 } },
   cgroupDriver: 'cgroupfs',
   failCgroupV1: false,
 } as const;
@@ -54,6 +58,7 @@ export const BOOT_CLUSTER: ClusterDefinition = withChanges(SEED, {
   loadBalancer: { ...SEED.loadBalancer, vip: '10.78.0.50/24' },
   network: { ...SEED.network, kubeProxyMode: SANDBOX.kubeProxyMode },
   certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' },
+  components: { ...SEED.components, 'kube-proxy': { ...SEED.components?.['kube-proxy'], config: SANDBOX.kubeProxyConfig } },
   apps: (SEED.apps ?? []).map((a) => ({
     ...a, volumes: (a.volumes ?? []).map((v) => ({ ...v, server: SEED_IP[v.server] ?? v.server })),
   })),

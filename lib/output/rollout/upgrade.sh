@@ -147,7 +147,7 @@ preflight() {
       || die "preflight: the kubelet of $m is $v; this roll-out goes from $UPGRADE_FROM_KUBERNETES to $UPGRADE_TO_KUBERNETES: roll out the synth of $UPGRADE_FROM_KUBERNETES first"
   done <<< "$kubelets"
   say "  versions: apiservers and kubelets at $UPGRADE_FROM_KUBERNETES or $UPGRADE_TO_KUBERNETES"
-  out=$("${KUBECTL:-kubectl}" version --client -o json 2> /dev/null | sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' | head -n 1)
+  out=$("${KUBECTL:-kubectl}" version --client -o json 2> /dev/null | sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' | head -n 1 || true)
   [ -n "$out" ] || die "preflight: '${KUBECTL:-kubectl} version --client' says no minor; set KUBECTL to a kubectl of 1.$((UPGRADE_TO_MINOR - 1)) to 1.$((UPGRADE_TO_MINOR + 1))"
   if [ $((out - UPGRADE_TO_MINOR)) -gt 1 ] || [ $((UPGRADE_TO_MINOR - out)) -gt 1 ]; then
     die "preflight: kubectl is 1.$out, outside the skew window of 1.$UPGRADE_TO_MINOR (1.$((UPGRADE_TO_MINOR - 1)) to 1.$((UPGRADE_TO_MINOR + 1))); set KUBECTL to one inside it"
