@@ -5,7 +5,9 @@ import { removedBetween } from '../../versions/removed-apis';
 import { BINARIES_DIR, stagedRoles, stagedVersions } from './fetch-script';
 import { HEALTH_WAIT, etcdHealthCommand, healthChecks } from './health';
 import { SNAPSHOT_COMMAND } from './runtime-steps';
-import { EXPIRING_CERTS_COMMAND, UPGRADE_PATHS, apiserverVersionCommand } from './upgrade-commands';
+import {
+  EXPIRING_CERTS_COMMAND, UPGRADE_PATHS, apiserverVersionCommand, drainFlags,
+} from './upgrade-commands';
 
 /**
  * The upgrade waves in dist/ansible/site.yml, as deploy.sh runs them (lib/output/rollout/upgrade.sh): a preflight from
@@ -368,7 +370,7 @@ function stepPlay(model: ClusterModel, plan: UpgradePlan, st: HostUpgradeStep, i
       task({ name: 'cordon', 'ansible.builtin.command': { argv: kubectl('cordon', HOST) }, delegate_to: 'localhost', when: live }),
       task({
         name: `drain (at most ${drainTimeout} s)`,
-        'ansible.builtin.command': { argv: kubectl('drain', HOST, '--ignore-daemonsets', '--delete-emptydir-data', `--timeout=${drainTimeout}s`) },
+        'ansible.builtin.command': { argv: kubectl('drain', HOST, ...drainFlags(model)) },
         delegate_to: 'localhost',
         register: 'kubesmith_drain',
         failed_when: false,
@@ -423,7 +425,7 @@ function stepPlay(model: ClusterModel, plan: UpgradePlan, st: HostUpgradeStep, i
     }),
     task({
       name: `keep them in ${UPGRADE_PATHS.previous} (a patch rollback rolls out the previous synth)`,
-      'ansible.builtin.file': { path: `{{ kubesmith_root }}${UPGRADE_PATHS.previous}{{ item | dirname }}`, state: 'directory', mode: '0700' },
+      'ansible.builtin.file': { path: `{{ kubesmith_root }}${UPGRADE_PATHS.previous}{{ item | dirname }}`, state: 'directory' },
       loop: '{{ kubesmith_replaced }}',
     }),
     task({
