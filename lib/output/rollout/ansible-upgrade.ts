@@ -235,15 +235,26 @@ function preflightPlay(model: ClusterModel, plan: UpgradePlan): string {
       },
       vars: { kubesmith_off: off },
     }),
-    task({ name: "kubectl's version", 'ansible.builtin.command': { argv: kubectl('version', '--client', '-o', 'json') }, register: 'kubesmith_client', changed_when: false }),
+    task({
+      name: "kubectl's version",
+      'ansible.builtin.command': { argv: kubectl('version', '--client', '-o', 'json') },
+      register: 'kubesmith_client',
+      changed_when: false,
+      failed_when: false,
+    }),
     task({
       name: `kubectl within one minor of 1.${toMinor}`,
       'ansible.builtin.assert': {
-        that: `kubesmith_client_minor | int >= ${toMinor - 1} and kubesmith_client_minor | int <= ${toMinor + 1}`,
-        fail_msg: `preflight: kubectl is 1.{{ kubesmith_client_minor }}, outside the skew window of 1.${toMinor} (1.${toMinor - 1} to 1.${toMinor + 1}); set KUBECTL to one inside it`,
+        that: [
+          "kubesmith_client_minor != ''",
+          `kubesmith_client_minor | int >= ${toMinor - 1} and kubesmith_client_minor | int <= ${toMinor + 1}`,
+        ],
+        fail_msg: `{{ 'preflight: kubectl is 1.' ~ kubesmith_client_minor ~ ', outside the skew window of 1.${toMinor} (1.${toMinor - 1} to 1.${toMinor + 1}); set KUBECTL to one inside it' if kubesmith_client_minor != '' else "preflight: '" ~ kubesmith_kubectl[0] ~ " version --client' says no minor; set KUBECTL to a kubectl of 1.${toMinor - 1} to 1.${toMinor + 1}" }}`,
         quiet: true,
       },
-      vars: { kubesmith_client_minor: "{{ ((kubesmith_client.stdout | from_json).clientVersion.minor | default('')) | regex_replace('[^0-9]', '') }}" },
+      vars: {
+        kubesmith_client_minor: "{{ (((kubesmith_client.stdout | from_json).clientVersion.minor | default('')) if (kubesmith_client.stdout | trim).startswith('{') else '') | regex_replace('[^0-9]', '') }}",
+      },
     }),
     task({
       name: 'clients still requesting deprecated APIs (apiserver_requested_deprecated_apis)',

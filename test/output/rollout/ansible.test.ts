@@ -387,6 +387,11 @@ case "$*" in *"/version") echo '{"major": "1", "minor": "36", "gitVersion": "v1.
         .toContain('preflight: kubectl is 1.35, outside the skew window of 1.37 (1.36 to 1.38)');
     });
 
+    test('a kubectl that states no version', () => {
+      expect(preflight({ 'client.json': 'error: unknown flag: --client\n' }))
+        .toMatch(/preflight: '\S+\/kubectl version --client' says no minor; set KUBECTL to a kubectl of 1\.36 to 1\.38/);
+    });
+
     test('a client still requesting an API removed by the target minor (and not one removed later)', () => {
       const out = preflight({
         'metrics.txt': `${healthy['metrics.txt']}apiserver_requested_deprecated_apis{group="flowcontrol.apiserver.k8s.io",removed_release="1.32",resource="flowschemas",subresource="",version="v1beta3"} 1\n`
