@@ -77,7 +77,8 @@ const ETCD = V.ETCD_VERSION.slice(1);
   });
 
   test('a program of another version is refused before anything changes, naming it, its version and the field', async () => {
-    const bundle = await bundleOf(withChanges(SEED, { binaries: { etcd: { version: '3.5.14' }, flannel: { version: '0.22.0' } } }), state);
+    // A cluster of its own: on the seed's state, synth would refuse taking etcd down a minor (an upgrade's rule).
+    const bundle = await bundleOf(withChanges(SEED, { binaries: { etcd: { version: '3.5.14' }, flannel: { version: '0.22.0' } } }), tempDir());
     // The etcd in place is the seed's, built from Go modules.
     const root = rootWithRealPrograms();
     const before = listing(root);

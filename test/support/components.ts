@@ -96,7 +96,7 @@ export function requireComponents(programs: readonly string[] = Object.keys(COMP
   });
   if (missing.length > 0) {
     const message = `upstream components missing in ${componentsDir()}: ${missing.join(' ')}; ` +
-      'build them with: bash scripts/build-components.sh (cold: about 13 minutes on 2 cores; needs Go, the module proxy and npm ci)';
+      'build them with: bash scripts/build-components.sh (cold: about 17 minutes on 2 cores; needs Go, the module proxy and npm ci)';
     if (inCi()) throw new Error(`CI=true and ${message}`);
     console.warn(`\n${'!'.repeat(78)}\n!! SKIPPING tests: ${message}\n${'!'.repeat(78)}\n`);
   }
