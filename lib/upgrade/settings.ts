@@ -66,7 +66,5 @@ export function settingsChanges(from: ComponentSettings, to: ComponentSettings):
       ...diff(from[component]?.flags, to[component]?.flags, (k) => `--${k}`),
       ...diff(from[component]?.config, to[component]?.config, (k) => k),
     ],
-  })).filter((c) => c.changes.length > 0 && from[component(c)] !== undefined);
+  })).filter((c) => c.changes.length > 0 && from[c.component] !== undefined);
 }
-
-const component = (c: { component: KubernetesComponent }) => c.component;

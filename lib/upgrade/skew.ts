@@ -47,9 +47,3 @@ export function skewViolations(o: ObservedVersions): string[] {
   }
   return problems;
 }
-
-/** The invariant after a wave, in words, for the plan. */
-export function skewStatement(apiservers: readonly string[], kubelets: readonly string[]): string {
-  const span = (vs: readonly string[]) => [...new Set(vs)].sort().join(' and ');
-  return `apiservers ${span(apiservers)}, kubelets ${span(kubelets)}: no kubelet newer than the oldest apiserver, apiservers at most one minor apart`;
-}

@@ -21,8 +21,6 @@ function fieldOf(model: ClusterModel, id: 'etcd' | 'containerd' | 'runc'): strin
   return model.releaseOf(id).version === model.kubernetes.companions[id] ? 'kubernetesVersion' : `binaries.${id}.version`;
 }
 
-const patchOf = (v: string): number => Number(v.split('.')[2]);
-
 /** 'minor' (the Kubernetes minor moves up), 'patch' (only its patch), or undefined when Kubernetes stays. */
 export function kubernetesStep(from: string, to: string): 'minor' | 'patch' | undefined {
   if (from === to) return undefined;
@@ -82,9 +80,4 @@ export function upgradeIssues(from: Partial<ClusterVersions>, model: ClusterMode
     }
   }
   return issues;
-}
-
-/** Whether Kubernetes' patch goes down within its minor (a patch rollback: rolling out the previous synth). */
-export function isPatchRollback(from: string, to: string): boolean {
-  return minorOf(from) === minorOf(to) && patchOf(to) < patchOf(from);
 }

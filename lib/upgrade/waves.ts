@@ -3,7 +3,6 @@ import { ComponentId, componentSpec, runsOn } from '../components/component-list
 import { ClusterModel } from '../model/cluster-model';
 import { Host, HostRole } from '../model';
 import { ReleaseId, releaseProviding } from '../model/releases';
-import { minorOf } from '../versions/kubernetes';
 import { ClusterVersions, changedReleases, kubernetesStep } from './versions';
 
 /**
@@ -116,9 +115,4 @@ export function upgradePlan(
     ? `a minor cannot be rolled back by a roll-out: restore the snapshot the preflight took (deploy.sh --restore FILE) with the previous synth's bundles and programs (${from.kubernetes})`
     : `roll out the previous synth (kubernetesVersion '${from.kubernetes}'${changed.filter((c) => c !== 'kubernetes').map((c) => `, binaries.${c}.version '${from[c]}'`).join('')}): each host keeps its previous programs in /var/lib/kubesmith/previous`;
   return { from, to, kind: k8s ?? 'companions', changed, waves, target, rollback };
-}
-
-/** Whether a minor moves in this plan (for messages). */
-export function crossesMinor(plan: UpgradePlan): boolean {
-  return minorOf(plan.from.kubernetes) !== minorOf(plan.to.kubernetes);
 }

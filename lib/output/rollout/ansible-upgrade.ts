@@ -344,12 +344,16 @@ function preflightPlay(model: ClusterModel, plan: UpgradePlan): string {
     }),
     task({ name: 'the preflight passed', 'ansible.builtin.set_fact': { kubesmith_preflight: 'passed' } }),
   ];
-  return `- name: "upgrade preflight: ${from} → ${to}"
+  return localhostPlay(`upgrade preflight: ${from} → ${to}`, tasks, true);
+}
+
+/** A play on the operator's machine, with its kubectl. */
+function localhostPlay(name: string, tasks: readonly string[], anyErrorsFatal = false): string {
+  return `- name: ${JSON.stringify(name)}
   hosts: localhost
   connection: local
   gather_facts: false
-  any_errors_fatal: true
-${lines({ vars: { kubesmith_kubectl: KUBECTL } }, '  ').join('\n')}
+${anyErrorsFatal ? '  any_errors_fatal: true\n' : ''}${lines({ vars: { kubesmith_kubectl: KUBECTL } }, '  ').join('\n')}
   tasks:
 ${tasks.join('\n\n')}
 `;
@@ -532,12 +536,5 @@ export function renderUpgradeAddonsPlay(model: ClusterModel, plan: UpgradePlan |
     }),
     ...skewTasks(model, true),
   ];
-  return `- name: ${JSON.stringify(`upgrade: the addons of ${plan.to.kubernetes}, then the version skew`)}
-  hosts: localhost
-  connection: local
-  gather_facts: false
-${lines({ vars: { kubesmith_kubectl: KUBECTL } }, '  ').join('\n')}
-  tasks:
-${tasks.join('\n\n')}
-`;
+  return localhostPlay(`upgrade: the addons of ${plan.to.kubernetes}, then the version skew`, tasks);
 }
