@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the upstream programs that test/cluster boots, from Go modules (the only
 # source this machine reaches besides Debian and npm), into a versioned cache
-# outside the repository, at the versions the seed (main.ts) resolves to
-# (scripts/component-versions.ts reads them from lib/versions through the model):
+# outside the repository, at the versions the seed (main.ts) resolves to, and those of the suite's upgrade path
+# (scripts/component-versions.ts reads them from lib/versions through the model). With KUBESMITH_UPGRADE_CHAIN=1.NN
+# (scripts/upgrade-chain.sh) the path is every minor's newest release from 1.NN: each minor's companions too.
 #
 #   ${KUBESMITH_COMPONENTS:-$HOME/.cache/kubesmith/components}/
 #     kubernetes-vX/bin/        kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl
@@ -45,23 +46,25 @@ log() { echo "build-components: $*" >&2; }
 # The seed's versions, as named data (KEY=value lines); nothing else is accepted.
 if [[ ! -d $ROOT/node_modules ]]; then log "no node_modules in $ROOT: run npm ci first"; exit 2; fi
 KUBERNETES_VERSION='' ETCD_VERSION='' CONTAINERD_VERSION='' CNI_VERSION='' FLANNEL_VERSION='' COREDNS_VERSION=''
-UPGRADE_KUBERNETES_VERSIONS='' UPGRADE_ETCD_VERSIONS='' UPGRADE_COREDNS_VERSIONS='' UPGRADE_OTHER_VERSIONS=''
+UPGRADE_KUBERNETES_VERSIONS='' UPGRADE_ETCD_VERSIONS='' UPGRADE_COREDNS_VERSIONS=''
+UPGRADE_CONTAINERD_VERSIONS='' UPGRADE_CNI_VERSIONS='' UPGRADE_FLANNEL_VERSIONS=''
 VERSION_RE='v[0-9]+\.[0-9]+\.[0-9]+'
 while IFS='=' read -r key value; do
   case $key in
     KUBERNETES_VERSION | ETCD_VERSION | CONTAINERD_VERSION | CNI_VERSION | FLANNEL_VERSION | COREDNS_VERSION)
       [[ $value =~ ^$VERSION_RE$ ]] || { log "$key=$value is not a version"; exit 1; }
       printf -v "$key" '%s' "$value" ;;
-    UPGRADE_KUBERNETES_VERSIONS | UPGRADE_ETCD_VERSIONS | UPGRADE_COREDNS_VERSIONS | UPGRADE_OTHER_VERSIONS)
+    UPGRADE_KUBERNETES_VERSIONS | UPGRADE_ETCD_VERSIONS | UPGRADE_COREDNS_VERSIONS | UPGRADE_CONTAINERD_VERSIONS | \
+      UPGRADE_CNI_VERSIONS | UPGRADE_FLANNEL_VERSIONS)
       [[ $value =~ ^$VERSION_RE( $VERSION_RE)*$ ]] || { log "$key=$value is not a list of versions"; exit 1; }
       printf -v "$key" '%s' "$value" ;;
     PAUSE_IMAGE | COREDNS_IMAGE) ;;
     *) log "unexpected line from component-versions.ts: $key"; exit 1 ;;
   esac
 done < <(cd "$ROOT" && node --require ./lib/typescript-loader.js scripts/component-versions.ts)
-# The suite's upgrade stage boots the seed's previous minor on the seed's containerd, CNI plugins and flannel.
-if [[ $UPGRADE_OTHER_VERSIONS != "$CONTAINERD_VERSION $CNI_VERSION $FLANNEL_VERSION" ]]; then
-  log "the upgrade path's containerd, CNI plugins or flannel ($UPGRADE_OTHER_VERSIONS) differ from the seed's; this script builds one of each"; exit 1
+# Every minor pairs with the same flannel (lib/versions/kubernetes.ts); this script builds one.
+if [[ $UPGRADE_FLANNEL_VERSIONS != "$FLANNEL_VERSION" ]]; then
+  log "the upgrade path's flannel ($UPGRADE_FLANNEL_VERSIONS) differs from the seed's ($FLANNEL_VERSION); this script builds one"; exit 1
 fi
 FLANNEL_CNI_FROM=v0.9.1   # the last containernetworking/plugins release that carried plugins/meta/flannel
 
@@ -123,21 +126,31 @@ done
 for v in $ETCD_VERSION $UPGRADE_ETCD_VERSIONS; do KUBESMITH_COMPONENTS=$CACHE bash "$ROOT/scripts/build-etcd.sh" "$v"; done
 
 # ---------------------------------------------------------------- containerd
-CONTAINERD_NAME=containerd-$CONTAINERD_VERSION
-CONTAINERD_MOD=github.com/containerd/containerd
-[[ $CONTAINERD_VERSION == v1.* ]] || CONTAINERD_MOD+=/v${CONTAINERD_VERSION:1:1}
-CONTAINERD_RECIPE="$CONTAINERD_MOD@$CONTAINERD_VERSION cmd/containerd cmd/containerd-shim-runc-v2"
-build_containerd() {
-  local out=$WORK/containerd-out
+build_containerd() { # version module recipe
+  local v=$1 mod=$2 out=$WORK/containerd-out-$1
+  local ld="$LD -X $mod/version.Version=$v -X $mod/version.Package=$mod"
   mkdir -p "$out"
-  GOBIN=$out go install -trimpath \
-    -ldflags "$LD -X $CONTAINERD_MOD/version.Version=$CONTAINERD_VERSION -X $CONTAINERD_MOD/version.Package=$CONTAINERD_MOD" \
-    "$CONTAINERD_MOD/cmd/containerd@$CONTAINERD_VERSION" "$CONTAINERD_MOD/cmd/containerd-shim-runc-v2@$CONTAINERD_VERSION"
-  "$out/containerd" --version | grep -q " $CONTAINERD_VERSION"
-  install_dir "$CONTAINERD_NAME" "$CONTAINERD_RECIPE" "$out"
+  if [[ $v == v1.* ]]; then
+    # 1.x's go.mod has exclude directives, which `go install pkg@version` refuses: built as the main module, from a
+    # writable copy of the module's source (go.sum may gain lines).
+    local src
+    src=$(go mod download -json "$mod@$v" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+    cp -r "$src" "$WORK/containerd-src-$v"
+    chmod -R u+w "$WORK/containerd-src-$v"
+    (cd "$WORK/containerd-src-$v" && go build -trimpath -ldflags "$ld" -o "$out/" ./cmd/containerd ./cmd/containerd-shim-runc-v2)
+  else
+    GOBIN=$out go install -trimpath -ldflags "$ld" "$mod/cmd/containerd@$v" "$mod/cmd/containerd-shim-runc-v2@$v"
+  fi
+  "$out/containerd" --version | grep -q " $v"
+  install_dir "containerd-$v" "$3" "$out"
 }
-if cached "$CONTAINERD_NAME" "$CONTAINERD_RECIPE" containerd containerd-shim-runc-v2; then log "$CONTAINERD_NAME: cached"
-else timed "$CONTAINERD_NAME" build_containerd; fi
+for v in $CONTAINERD_VERSION $UPGRADE_CONTAINERD_VERSIONS; do
+  mod=github.com/containerd/containerd
+  [[ $v == v1.* ]] || mod+=/v${v:1:1}
+  recipe="$mod@$v cmd/containerd cmd/containerd-shim-runc-v2"
+  if cached "containerd-$v" "$recipe" containerd containerd-shim-runc-v2; then log "containerd-$v: cached"
+  else timed "containerd-$v" build_containerd "$v" "$mod" "$recipe"; fi
+done
 
 # ------------------------------------------------------------------- flannel
 FLANNEL_NAME=flannel-$FLANNEL_VERSION
@@ -156,19 +169,20 @@ if cached "$FLANNEL_NAME" "$FLANNEL_RECIPE" flanneld; then log "$FLANNEL_NAME: c
 else timed "$FLANNEL_NAME" build_flannel; fi
 
 # --------------------------------------------------------------- CNI plugins
-CNI_NAME=cni-plugins-$CNI_VERSION
 CNI_PLUGINS=(main/bridge ipam/host-local main/loopback meta/portmap)
-CNI_RECIPE="github.com/containernetworking/plugins@$CNI_VERSION ${CNI_PLUGINS[*]}"
-build_cni() {
-  local out=$WORK/cni-out p pkgs=()
-  for p in "${CNI_PLUGINS[@]}"; do pkgs+=("github.com/containernetworking/plugins/plugins/$p@$CNI_VERSION"); done
+build_cni() { # version recipe
+  local v=$1 out=$WORK/cni-out-$1 p pkgs=()
+  for p in "${CNI_PLUGINS[@]}"; do pkgs+=("github.com/containernetworking/plugins/plugins/$p@$v"); done
   mkdir -p "$out"
   GOBIN=$out go install -trimpath \
-    -ldflags "$LD -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$CNI_VERSION" "${pkgs[@]}"
-  install_dir "$CNI_NAME" "$CNI_RECIPE" "$out"
+    -ldflags "$LD -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$v" "${pkgs[@]}"
+  install_dir "cni-plugins-$v" "$2" "$out"
 }
-if cached "$CNI_NAME" "$CNI_RECIPE" bridge host-local loopback portmap; then log "$CNI_NAME: cached"
-else timed "$CNI_NAME" build_cni; fi
+for v in $CNI_VERSION $UPGRADE_CNI_VERSIONS; do
+  recipe="github.com/containernetworking/plugins@$v ${CNI_PLUGINS[*]}"
+  if cached "cni-plugins-$v" "$recipe" bridge host-local loopback portmap; then log "cni-plugins-$v: cached"
+  else timed "cni-plugins-$v" build_cni "$v" "$recipe"; fi
+done
 
 FLANNEL_CNI_NAME=flannel-cni-$FLANNEL_CNI_FROM
 FLANNEL_CNI_RECIPE="github.com/containernetworking/plugins@$FLANNEL_CNI_FROM plugins/meta/flannel"

@@ -35,7 +35,7 @@ import { withChanges } from '../support/clusters';
 import { certPath, ClusterPki } from '../../lib/pki';
 import { synthBundles } from '../support/synth-bundles';
 import { COMPONENT_PROGRAMS, requireComponents } from '../support/components';
-import { componentVersionsOf, seedComponentVersions } from '../../scripts/component-versions';
+import { ComponentVersions, componentVersionsOf, seedComponentVersions } from '../../scripts/component-versions';
 import { cleanupHostViews } from '../support/host-view';
 import { addressesOf, cleanupAll } from '../support/netns';
 import { parseEnvironmentFile, Proc, RunResult, stop, stopAll } from '../support/processes';
@@ -47,7 +47,7 @@ import { waitFor } from '../support/wait';
 import {
   BootedHosts, bootHosts, cgroupRootOf, kubeletHosts, packagedUnit, SANDBOX_EDITED, sandboxFiles, UNITS,
 } from './boot';
-import { BOOT_CLUSTER, UPGRADE_PATH } from './definition';
+import { BOOT_CLUSTER, MINORS_BEFORE_LAST, PATCH_STEP, UPGRADE_PATH } from './definition';
 import { removeCgroups } from './cgroups';
 import { restoreKernelTunables, saveKernelTunables } from './kernel-tunables';
 import { ImageSpec, writeOciArchive } from './oci';
@@ -132,6 +132,33 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
   const nodes = () => model().nodes.map((h) => h.name);
   const lbHosts = () => model().lbHosts.map((h) => h.name);
   const kubectlBin = () => comp.path('kubectl');
+  const ctr = (n: string, args: string[]) =>
+    b.exec(n, ['ctr', `--address=${CONTAINERD_SOCKET.replace('unix://', '')}`, '--namespace=k8s.io', ...args], { timeoutMs: 120000 });
+
+  /** Imports images into every node's containerd (no registry is reachable) and checks they are listed. */
+  async function importImages(images: readonly ImageSpec[]): Promise<void> {
+    for (const img of images) {
+      const file = path.join(logDir, `${img.name.replace(/[^A-Za-z0-9.-]/g, '_')}.oci.tar`);
+      if (!fs.existsSync(file)) await writeOciArchive(img, file);
+      for (const n of nodes()) {
+        const r = await ctr(n, ['images', 'import', '--no-unpack=false', file]);
+        expect([n, img.name, r.code, r.stderr.trim()]).toEqual([n, img.name, 0, '']);
+      }
+    }
+    for (const n of nodes()) {
+      const listed = (await ctr(n, ['images', 'ls', '-q'])).stdout.split('\n');
+      for (const img of images) expect([n, listed.includes(img.name)]).toEqual([n, true]);
+    }
+  }
+
+  /** A release's pause and CoreDNS images, from its own builds. */
+  function releaseImages(v: ComponentVersions): ImageSpec[] {
+    const c = requireComponents(['pause', 'coredns'], v);
+    return [
+      { name: v.PAUSE_IMAGE, binaries: { '/pause': c.path('pause') }, entrypoint: ['/pause'] },
+      { name: v.COREDNS_IMAGE, binaries: { '/coredns': c.path('coredns') }, entrypoint: ['/coredns'] },
+    ];
+  }
 
   async function startUnit(host: string, unitPath: string, extraArgs: string[] = []): Promise<Proc> {
     const name = `${host}-${path.basename(unitPath, '.service')}`;
@@ -539,8 +566,6 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
   // ------------------------------------------------------------------ d
   describe('d. pods run', () => {
     const NETCHECK_IMAGE = 'kubesmith.test/netcheck:1';
-    const ctr = (n: string, args: string[]) =>
-      b.exec(n, ['ctr', `--address=${CONTAINERD_SOCKET.replace('unix://', '')}`, '--namespace=k8s.io', ...args], { timeoutMs: 120000 });
 
     test('the pause and CoreDNS images (built from Go modules) are imported under the manifests\' names; CoreDNS runs on the pod network', async () => {
       needs('flannel');
@@ -553,23 +578,11 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
       const images: ImageSpec[] = [
         { name: sandboxImage, binaries: { '/pause': comp.path('pause') }, entrypoint: ['/pause'] },
         { name: corednsImage, binaries: { '/coredns': comp.path('coredns') }, entrypoint: ['/coredns'] },
-        // The seed's, for stage f's addons (CoreDNS of its own release, built from its module).
-        ...(SEED_V.PAUSE_IMAGE !== sandboxImage ? [{ name: SEED_V.PAUSE_IMAGE, binaries: { '/pause': seedComp.path('pause') }, entrypoint: ['/pause'] }] : []),
-        ...(SEED_V.COREDNS_IMAGE !== corednsImage ? [{ name: SEED_V.COREDNS_IMAGE, binaries: { '/coredns': seedComp.path('coredns') }, entrypoint: ['/coredns'] }] : []),
         { name: NETCHECK_IMAGE, binaries: { '/netcheck': comp.path('netcheck') }, entrypoint: ['/netcheck'] },
       ];
-      for (const img of images) {
-        const file = path.join(logDir, `${img.name.replace(/[^A-Za-z0-9.-]/g, '_')}.oci.tar`);
-        await writeOciArchive(img, file);
-        for (const n of nodes()) {
-          const r = await ctr(n, ['images', 'import', '--no-unpack=false', file]);
-          expect([n, img.name, r.code, r.stderr.trim()]).toEqual([n, img.name, 0, '']);
-        }
-      }
-      for (const n of nodes()) {
-        const listed = (await ctr(n, ['images', 'ls', '-q'])).stdout.split('\n');
-        for (const img of images) expect([n, listed.includes(img.name)]).toEqual([n, true]);
-      }
+      await importImages(images);
+      // The seed's, for stage f's addons (CoreDNS of its own release, built from its module).
+      await importImages(releaseImages(SEED_V));
       // The CoreDNS pods created before the images existed back off; new ones start at once.
       await kubectlOk(['-n', 'kube-system', 'delete', 'pod', '-l', 'k8s-app=kube-dns', '--wait=false']);
       const t0 = Date.now();
@@ -869,6 +882,11 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
   });
 
   // ------------------------------------------------------------------ f
+  /** The release the last minor upgrade starts from, and the seed's it reaches. */
+  const TARGET = UPGRADE_PATH[UPGRADE_PATH.length - 1];
+  const LAST_FROM = UPGRADE_PATH[UPGRADE_PATH.length - 2];
+  const LAST_FROM_V = componentVersionsOf(withChanges(BOOT_CLUSTER, { kubernetesVersion: LAST_FROM }));
+
   describe('f. upgrades with the compiled roll-out: a patch release, then a minor, in the skew policy\'s order', () => {
     /** A client polling through the VIP until stopped: every request must succeed. */
     function pollVip() {
@@ -1005,13 +1023,16 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
       return { ...w, ms: Date.now() - t0, killed: false, plan };
     }
 
+    /** Bare pods block a drain (kubectl will not delete what no controller recreates): stage d's go first. */
+    const removeBarePods = () => kubectlOk(['-n', 'default', 'delete', 'pod', 'netcheck-a', 'netcheck-b', '--ignore-not-found', '--wait=true']);
+
     const report = (what: string, w: Walk, vip: { results: { ok: boolean }[] }) => console.log([
       `${what}: ${w.ms} ms; restarted: ${w.restarted.join(', ') || 'nothing'}; drained: ${w.drained.join(', ') || 'nothing'} (${w.held} evictions held back by a PodDisruptionBudget, retried); skipped (done before): ${w.skipped.join(', ') || 'nothing'}`,
       ...w.skew.map((x) => `  skew after ${x}`),
       `  ${vip.results.length} requests through the VIP, ${vip.results.filter((r) => !r.ok).length} failed`,
     ].join('\n'));
 
-    test(`a patch release (${UPGRADE_PATH[0]} → ${UPGRADE_PATH[1]}): no drain; control plane before the kubelets, one host at a time; 0 failed requests through the VIP`, async () => {
+    (PATCH_STEP ? test : test.skip)(`a patch release (${PATCH_STEP ? `${UPGRADE_PATH[0]} → ${UPGRADE_PATH[1]}` : 'none on this path'}): no drain; control plane before the kubelets, one host at a time; 0 failed requests through the VIP`, async () => {
       needs('pods');
       const vip = pollVip();
       let w;
@@ -1032,13 +1053,40 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
       expect(vip.results.filter((r) => !r.ok).map((r) => r.err)).toEqual([]);
       const o = await observed();
       expect(new Set([...Object.values(o.apiservers), ...Object.values(o.kubelets)])).toEqual(new Set([`v${UPGRADE_PATH[1]}`]));
-      passed.add('patch');
+      passed.add('before last minor');
     }, 900000);
 
-    test(`a minor (${UPGRADE_PATH[1]} → ${UPGRADE_PATH[2]}, etcd ${BOOT_V.ETCD_VERSION} → ${SEED_V.ETCD_VERSION}): etcd one member at a time, each master's control plane, then each host drained and upgraded; a Deployment's PodDisruptionBudget holds; a killed roll-out resumes without repeating finished hosts; 0 failed requests`, async () => {
-      needs('patch');
-      // Bare pods block a drain (kubectl will not delete what no controller recreates): stage d's go first.
-      await kubectlOk(['-n', 'default', 'delete', 'pod', 'netcheck-a', 'netcheck-b', '--ignore-not-found', '--wait=true']);
+    (MINORS_BEFORE_LAST.length > 0 ? test : test.skip)(`the chain: each minor's newest release in turn (${MINORS_BEFORE_LAST.join(' → ')}), each with its own images and addons; the skew invariant after every host; 0 failed requests`, async () => {
+      needs('pods');
+      await removeBarePods();
+      for (const version of MINORS_BEFORE_LAST) {
+        const v = componentVersionsOf(withChanges(BOOT_CLUSTER, { kubernetesVersion: version }));
+        await importImages(releaseImages(v));
+        const vip = pollVip();
+        let w;
+        try {
+          w = await walk(version);
+          // The addons of the new release, as deploy.sh applies them last.
+          await kubectlOk(['apply', '-f', path.join(distDir, 'addons')], { timeoutMs: 120000 });
+        } finally {
+          await vip.stop();
+        }
+        report(`minor upgrade to ${version}`, w, vip);
+        expect([version, w.plan.kind]).toEqual([version, 'minor']);
+        expect([version, vip.results.filter((r) => !r.ok).map((r) => r.err)]).toEqual([version, []]);
+        const o = await observed();
+        expect([version, new Set([...Object.values(o.apiservers), ...Object.values(o.kubelets)])]).toEqual([version, new Set([`v${version}`])]);
+        await waitFor(async () => {
+          const d = await getJson(['-n', 'kube-system', 'get', 'deployment', 'coredns']);
+          return d.spec.template.spec.containers[0].image === v.COREDNS_IMAGE && d.status.updatedReplicas === d.spec.replicas && d.status.readyReplicas === d.spec.replicas;
+        }, { what: `CoreDNS ${v.COREDNS_IMAGE} Ready`, timeoutMs: BOUND.pods, intervalMs: 2000 });
+      }
+      passed.add('before last minor');
+    }, 3 * 3600 * 1000);
+
+    test(`a minor (${LAST_FROM} → ${TARGET}, etcd ${LAST_FROM_V.ETCD_VERSION} → ${SEED_V.ETCD_VERSION}): etcd one member at a time, each master's control plane, then each host drained and upgraded; a Deployment's PodDisruptionBudget holds; a killed roll-out resumes without repeating finished hosts; 0 failed requests`, async () => {
+      needs('before last minor');
+      await removeBarePods();
       const app = {
         apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'pdb-app', namespace: 'default' },
         spec: {
@@ -1073,10 +1121,10 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
       let second;
       try {
         // Killed after the control plane and the first node-wave host: the re-run starts from the records.
-        const plan = (await synthBundles(withChanges(BOOT_CLUSTER, { kubernetesVersion: UPGRADE_PATH[2] }), b.c.s.dir)).result.upgrade!;
+        const plan = (await synthBundles(withChanges(BOOT_CLUSTER, { kubernetesVersion: TARGET }), b.c.s.dir)).result.upgrade!;
         const killAfter = plan.waves.filter((x) => x.spec.name !== 'node').reduce((n, x) => n + x.steps.length, 0) + 1;
-        first = await walk(UPGRADE_PATH[2], { killAfter });
-        second = await walk(UPGRADE_PATH[2]);
+        first = await walk(TARGET, { killAfter });
+        second = await walk(TARGET);
         // The addons of the new release, as deploy.sh applies them last.
         await kubectlOk(['apply', '-f', path.join(distDir, 'addons')], { timeoutMs: 120000 });
       } finally {
@@ -1104,7 +1152,7 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
       expect(available.length).toBeGreaterThan(10);
       expect(Math.min(...available)).toBeGreaterThanOrEqual(1);
       const o = await observed();
-      expect(new Set([...Object.values(o.apiservers), ...Object.values(o.kubelets)])).toEqual(new Set([`v${UPGRADE_PATH[2]}`]));
+      expect(new Set([...Object.values(o.apiservers), ...Object.values(o.kubelets)])).toEqual(new Set([`v${TARGET}`]));
       const etcdVersions = await etcdctl(model().etcdMembers[0].name, ['endpoint', 'status', '--cluster', '-w', 'json']);
       for (const e of JSON.parse(etcdVersions.stdout)) expect(e.Status.version).toBe(SEED_V.ETCD_VERSION.slice(1));
       // CoreDNS of the new release serves the cluster.
@@ -1117,7 +1165,7 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
 
     test('a synth and roll-out with nothing changed after the upgrade: every step is skipped, and no unit would restart', async () => {
       needs('minor');
-      const s3 = await synthBundles(withChanges(BOOT_CLUSTER, { kubernetesVersion: UPGRADE_PATH[2] }), b.c.s.dir);
+      const s3 = await synthBundles(withChanges(BOOT_CLUSTER, { kubernetesVersion: TARGET }), b.c.s.dir);
       // The upgrade's waves stay in the roll-out, each step recorded done on its host.
       const steps = s3.result.upgrade!.waves.flatMap((x) => x.steps);
       for (const st of steps) {

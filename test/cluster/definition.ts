@@ -47,9 +47,17 @@ export const SANDBOX = {
 
 /**
  * The suite boots the seed's previous minor one patch before its newest, and its last stage upgrades it in place
- * with the compiled roll-out: to that minor's newest (a patch), then to the seed's own release (a minor).
+ * with the compiled roll-out: to that minor's newest (a patch), then to the seed's own release (a minor). The chain
+ * walk (KUBESMITH_UPGRADE_CHAIN, scripts/upgrade-chain.sh) boots an older minor's newest release instead and walks
+ * every minor's newest in turn.
  */
 export const UPGRADE_PATH: readonly string[] = [...upgradePath(), SEED.kubernetesVersion];
+
+const minorOf = (v: string) => v.split('.').slice(0, 2).join('.');
+/** Whether the path starts with a patch upgrade. */
+export const PATCH_STEP = minorOf(UPGRADE_PATH[0]) === minorOf(UPGRADE_PATH[1]);
+/** The minor upgrades before the last (the chain walk's). */
+export const MINORS_BEFORE_LAST: readonly string[] = UPGRADE_PATH.slice(PATCH_STEP ? 2 : 1, -1);
 
 export const BOOT_CLUSTER: ClusterDefinition = withChanges(SEED, {
   name: 'boot',
