@@ -1,6 +1,6 @@
 import * as crypto from 'crypto';
 import { promisify } from 'util';
-import { ClusterModel, Host, KeyAlgorithm } from '../model';
+import { CERT_RENEW_WITHIN_DAYS, ClusterModel, Host, KeyAlgorithm } from '../model';
 import {
   AppCertSpec, CaId, CertId, CertInstance, PKI_TABLE, PkiSpec, certInstances, pkiFilesOf, pkiSpec,
 } from './cert-list';
@@ -25,7 +25,7 @@ export interface PkiOptions {
   readonly stateDir: string;
   /** @default the current time */
   readonly now?: Date;
-  /** Re-issue leaves that expire within this many days. @default 30 */
+  /** Re-issue leaves that expire within this many days. @default CERT_RENEW_WITHIN_DAYS (30) */
   readonly renewWithinDays?: number;
   /** Certificate names ('apiserver', 'etcd-server@k8s1') to re-issue now, keeping their keys. CAs cannot be renewed here. @default none */
   readonly renew?: readonly string[];
@@ -179,7 +179,7 @@ function plan(state: PkiState, store: StateStore, model: ClusterModel, options: 
     let reason: Reason | undefined;
     if (certPem === undefined) reason = { kind: 'new' };
     else if (options.renew?.includes(instance.name) && key) reason = { kind: 'renewal-requested' };
-    else reason = whyReissue(instance, model, certPem, key, state.cas.get(instance.spec.signer), now, options.renewWithinDays ?? 30);
+    else reason = whyReissue(instance, model, certPem, key, state.cas.get(instance.spec.signer), now, options.renewWithinDays ?? CERT_RENEW_WITHIN_DAYS);
     if (source && reason?.kind === 'key-missing') reason = { kind: 'shared-key-replaced', owner: source };
     if (reason === undefined) {
       kept.set(instance.name, material(certPem!, key!));
