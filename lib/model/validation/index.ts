@@ -15,7 +15,7 @@ import { shapeRules } from './shape';
 import { DefinitionView, viewOf } from './view';
 
 export { ClusterDefinitionError, DefinitionIssue } from './issue';
-export { parsePortRange } from './values';
+export { closest, parsePortRange } from './values';
 
 /** The rule groups, by area; each returns its issues. */
 const RULE_GROUPS: readonly ((view: DefinitionView) => DefinitionIssue[])[] = [
