@@ -1,10 +1,19 @@
-# The body of every host's install.sh: hosts/install-script.ts puts HOST, NODE, DIRS, BINARIES, VERSIONS, UNITS, DEPS,
-# OBSOLETE and MODES above it.
+# The body of every host's install.sh: hosts/install-script.ts puts HOST, ADDRESS, CLUSTER, NODE, DIRS, BINARIES,
+# VERSIONS, UNITS, DEPS, OBSOLETE, CAS and MODES above it.
 say() { echo "install.sh: $*"; }
 warn() { echo "install.sh: warning: $*" >&2; WARNINGS=$((WARNINGS + 1)); }
 die() { echo "install.sh: error: $*" >&2; exit 1; }
-usage() { echo "usage: install.sh [--root DIR] [--no-start | --check] [--units UNIT,...]"; }
+usage() { echo "usage: install.sh [--root DIR] [--no-start | --check] [--units UNIT,...] [--replace-cluster] [--ignore-address]"; }
 same_mode() { [ $((8#$(stat -c %a -- "$1"))) -eq $((8#$2)) ]; }
+# The SHA-256 fingerprint of a PEM file's first certificate (openssl x509 -fingerprint -sha256, lowercase, no colons),
+# or nothing when the file holds none.
+fingerprint() {
+  local body sum
+  body=$(sed -n -e '/^-----BEGIN CERTIFICATE-----$/,/^-----END CERTIFICATE-----$/{/^-----END/q;/^-----/!p}' -- "$1" 2> /dev/null || true)
+  [ -n "$body" ] || return 0
+  sum=$(base64 -d <<< "$body" 2> /dev/null | sha256sum) || return 0
+  echo "${sum%% *}"
+}
 # With --root, a path must stay inside the root once symbolic links are followed: a link in the root to / must not
 # make install.sh write to the real system.
 inside_root() {
@@ -20,6 +29,8 @@ LIVE=1
 START=1
 CHECK=0
 ONLY='' # --units: the upgrade step's units, space-padded
+REPLACE=0
+IGNORE_ADDRESS=0
 WARNINGS=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,8 +42,10 @@ while [ $# -gt 0 ]; do
     --units)
       if [ $# -lt 2 ] || [ -z "$2" ]; then usage >&2; exit 2; fi
       ONLY=" ${2//,/ } "; shift 2 ;;
+    --replace-cluster) REPLACE=1; shift ;;
+    --ignore-address) IGNORE_ADDRESS=1; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) usage >&2; exit 2 ;;
+    *) echo "install.sh: error: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
 done
 if [ "$LIVE" = 0 ]; then
@@ -88,6 +101,31 @@ while IFS= read -r line || [ -n "$line" ]; do
 done < MANIFEST
 [ "$BAD" = 0 ] || die "$BAD file(s) do not match MANIFEST; nothing was changed. Unpack the bundle again."
 [ ${#FILES[@]} -gt 0 ] || die "MANIFEST lists no file to install"
+
+# 1a. Identity. The CAs this host holds must be the bundle's: a bundle of another cluster would replace them, and
+# with them whom this host's services trust. A file that holds no certificate (damaged) is only drift, put back below.
+if [ "$CHECK" = 0 ]; then
+  OTHER=()
+  for f in ${CAS[@]+"${CAS[@]}"}; do
+    [ -f "$ROOT/$f" ] || continue
+    have=$(fingerprint "$ROOT/$f")
+    want=$(fingerprint "$f")
+    [ -z "$have" ] || [ "$have" = "$want" ] || OTHER+=("/$f: installed CA's SHA-256 fingerprint $have, this bundle's $want")
+  done
+  if [ ${#OTHER[@]} -gt 0 ] && [ "$REPLACE" = 0 ]; then
+    for o in "${OTHER[@]}"; do echo "install.sh: CA       $o" >&2; done
+    die "this host holds the CAs of another cluster, not those of cluster $CLUSTER in this bundle; nothing was changed. Install the bundle of this host's own cluster, or, to move $HOST into cluster $CLUSTER on purpose (what it holds of its old cluster stops working), run install.sh --replace-cluster"
+  fi
+  [ ${#OTHER[@]} -eq 0 ] || warn "replacing the CAs of another cluster with those of cluster $CLUSTER (--replace-cluster)"
+fi
+# On the live system the bundle must be this machine's: it holds the host's address.
+if [ "$LIVE" = 1 ] && [ "$CHECK" = 0 ] && [ "$IGNORE_ADDRESS" = 0 ]; then
+  command -v ip > /dev/null 2>&1 \
+    || die "cannot tell whether this machine is $HOST: no ip command (iproute2) lists its addresses; install it, or run install.sh --ignore-address if this is $HOST"
+  HELD=$(ip -o addr show 2> /dev/null | while read -r _ _ family address _; do [ "$family" != inet ] || echo "${address%/*}"; done || true)
+  grep -qxF -- "$ADDRESS" <<< "$HELD" \
+    || die "this machine does not hold $ADDRESS, the address of $HOST (it holds: ${HELD//$'\n'/ }); nothing was changed. Install this bundle on $HOST, or run install.sh --ignore-address if $ADDRESS comes to this machine later"
+fi
 
 # 1b. Every program in place must say the version the definition names; a missing one is reported in step 5.
 WRONG=()

@@ -6,6 +6,7 @@ import {
   runsOn, selinuxCommandsOn, serviceDependencies,
 } from '../lib/components';
 import { ClusterModel } from '../lib/model';
+import { pkiFilesOf, pkiSpec } from '../lib/pki';
 
 export { hostDirectories } from '../lib/components';
 
@@ -36,6 +37,7 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
   const services = bundle.services;
   const dirs = hostDirectories(host, model);
   const deps = serviceDependencies(bundle);
+  const cas = pkiFilesOf(host).filter((f) => f.part === 'cert' && pkiSpec(f.id).kind === 'ca' && bundle.hasFile(f.path)).map((f) => f.path).sort();
   const lines = [
     '#!/bin/bash',
     `# kubesmith install.sh for ${host.name} (${host.roles.join(', ')}). Generated: edit the cluster definition instead.`,
@@ -43,10 +45,14 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
     '#   --root DIR   install under DIR instead of /; never touches systemd or the running system',
     '#   --no-start   enable the services but do not start them',
     '#   --check      report how the host differs from the bundle (files, modes, units not active); exit 3 on drift; change nothing',
+    '#   --replace-cluster  install over the CAs of another cluster (refused without it)',
+    '#   --ignore-address   install on a machine that does not hold the host\'s address (refused without it, on the live system)',
     'set -euo pipefail',
     'umask 022',
     '',
     `HOST=${sq(host.name)}`,
+    `ADDRESS=${sq(plain('address', host.ip))}`,
+    `CLUSTER=${sq(model.name)}`,
     `NODE=${runsOn(componentSpec('kubelet'), host, model) ? 1 : 0} # runs kubelet, which refuses to start with swap on`,
     '# mode, directory, 1 = also fix the mode of an existing one',
     'DIRS=(',
@@ -81,6 +87,8 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
     'SELINUX=(',
     ...selinuxCommandsOn(host, model).map((c) => `  ${sq(c)}`),
     ')',
+    '# the CA certificates: when one is installed and differs, this bundle is of another cluster',
+    `CAS=(${cas.map((f) => sq(plain('file', f.slice(1)))).join(' ')})`,
     `# the only modes a file may have: ${ALLOWED_MODES.map(octal).join(' ')} (no setuid, setgid, sticky or world-writable)`,
     `MODES=' ${ALLOWED_MODES.map(octal).join(' ')} '`,
     '',

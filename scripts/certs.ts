@@ -5,12 +5,14 @@
 // npm run certs -- encryption-key add|promote|drop
 //                                    one step of rotating the key that encrypts Secrets in etcd; synth and roll out
 //                                    the masters after each (README: Encryption at rest)
+import * as path from 'path';
 import { renderEncryptionConfig } from '../hosts/kube-apiserver';
 import { ClusterModel, ClusterPki, certificateReport, defaultStateDir, formatEvent, formatReport } from '../lib';
-import { PATHS } from '../lib/model';
+import { PATHS, closest } from '../lib/model';
 import { sha256 } from '../lib/output';
 import {
-  ENCRYPTION_KEY_STEPS, EncryptionKeyStep, SECRETS_FILE, StateStore, loadSecrets, rotateEncryptionKeys,
+  CertificateNameError, ENCRYPTION_KEY_STEPS, EncryptionKeyStep, SECRETS_FILE, StateStore, certInstances, loadSecrets,
+  renewNameProblems, rotateEncryptionKeys,
 } from '../lib/pki';
 import { encryptionInUse, readRecord } from '../lib/synth/phases';
 import { cluster } from '../main';
@@ -53,19 +55,66 @@ function encryptionKeyStep(model: ClusterModel, store: StateStore, step: string 
   console.log(`after synth and roll-out of the masters, ${ENCRYPTION_KEY_STEPS[step as EncryptionKeyStep]}; ${NEXT[step as EncryptionKeyStep]}`);
 }
 
+const USAGE = 'usage: npm run certs [-- --check] | npm run certs -- renew NAME... | npm run certs -- new-secrets | '
+  + `npm run certs -- encryption-key ${STEPS.join('|')}`;
+const COMMANDS = ['renew', 'new-secrets', 'encryption-key'];
+
+type Command =
+  | { readonly kind: 'report'; readonly check: boolean }
+  | { readonly kind: 'renew'; readonly names: readonly string[] }
+  | { readonly kind: 'new-secrets' }
+  | { readonly kind: 'encryption-key'; readonly step: string | undefined };
+
+/** The command line, or an error naming what is not understood and what is: a typo is never run as something else. */
+function parseArgs(args: readonly string[]): Command {
+  const [first, ...rest] = args;
+  const extra = (what: string) => new Error(`${what} takes no ${rest.length > 1 ? 'arguments' : 'argument'} here (got ${rest.map((a) => JSON.stringify(a)).join(' ')})\n${USAGE}`);
+  if (first === undefined) return { kind: 'report', check: false };
+  if (first === '--check') {
+    if (rest.length > 0) throw extra('--check');
+    return { kind: 'report', check: true };
+  }
+  if (first === 'renew') {
+    if (rest.length === 0) throw new Error('usage: npm run certs -- renew NAME... (names as `npm run certs` lists them, e.g. apiserver, etcd-server@k8s1)');
+    const flag = rest.find((a) => a.startsWith('-'));
+    if (flag) throw new Error(`renew takes certificate names, not ${JSON.stringify(flag)}\n${USAGE}`);
+    return { kind: 'renew', names: rest };
+  }
+  if (first === 'new-secrets') {
+    if (rest.length > 0) throw extra('new-secrets');
+    return { kind: 'new-secrets' };
+  }
+  if (first === 'encryption-key') {
+    if (rest.length > 1) throw new Error(`encryption-key takes one step, ${STEPS.join(', ')} (got ${rest.map((a) => JSON.stringify(a)).join(' ')})`);
+    return { kind: 'encryption-key', step: rest[0] };
+  }
+  const near = closest(first, [...COMMANDS, '--check']);
+  const what = first.startsWith('-') ? 'flag' : 'subcommand';
+  throw new Error(`${JSON.stringify(first)} is not a ${what} of npm run certs (a typo?)${near ? `; did you mean "${near}"?` : ''}\n${USAGE}`);
+}
+
 async function main(args: string[]): Promise<number> {
+  const command = parseArgs(args);
   const model = ClusterModel.fromDefinition(cluster);
   const stateDir = defaultStateDir(model.name);
   const store = new StateStore(stateDir);
-  if (args[0] === 'renew' || args[0] === 'new-secrets' || args[0] === 'encryption-key') {
-    store.check();
+  if (command.kind !== 'report') {
+    if (command.kind === 'renew') {
+      const wrong = renewNameProblems(model, command.names);
+      if (wrong.length > 0) throw new CertificateNameError(wrong, certInstances(model).map((i) => i.name));
+    }
+    // These change a cluster's state: a missing one (a mistyped KUBESMITH_STATE_DIR) is refused, and nothing is made.
+    if (!store.check() || store.isEmpty()) {
+      throw new Error(`no state of cluster ${model.name} in ${path.resolve(stateDir)}: \`npm run certs -- ${args[0]}\` changes an existing state. `
+        + 'Point KUBESMITH_STATE_DIR at the state directory (it holds ca/, certs/ and secrets.json) or restore it from its backup; '
+        + 'a new cluster gets its state from `npm run synth`. Nothing was created');
+    }
     const release = await store.lock(20_000);
     try {
-      if (args[0] === 'encryption-key') {
-        encryptionKeyStep(model, store, args[1]);
-      } else if (args[0] === 'renew') {
-        if (args.length < 2) throw new Error('usage: npm run certs -- renew NAME... (names as listed, e.g. apiserver, etcd-server@k8s1)');
-        const pki = await ClusterPki.load(model, { stateDir, renew: args.slice(1) });
+      if (command.kind === 'encryption-key') {
+        encryptionKeyStep(model, store, command.step);
+      } else if (command.kind === 'renew') {
+        const pki = await ClusterPki.load(model, { stateDir, renew: command.names });
         for (const e of pki.events) console.log(formatEvent(e));
       } else {
         // Only what is missing is made: a secret that is there stays.
@@ -88,7 +137,7 @@ async function main(args: string[]): Promise<number> {
   for (const r of bad) {
     console.error(`warning: ${r.name} is ${r.status}${r.daysLeft !== undefined ? ` (${r.daysLeft} days left)` : ''}`);
   }
-  return args.includes('--check') && bad.length > 0 ? 1 : 0;
+  return command.check && bad.length > 0 ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => {

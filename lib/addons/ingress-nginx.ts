@@ -2,6 +2,7 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { PORTS } from '../model';
 import { CHART_PROPS, fieldEnv, httpProbe, int, quantity, roleRef, rule } from './common';
 
 export interface IngressNginxChartProps {
@@ -16,7 +17,7 @@ const CONFIGMAP = 'ingress-nginx-controller';
 const ELECTION_ID = 'ingress-nginx-leader';
 export const INGRESS_CLASS = 'nginx';
 const CONTROLLER_CLASS = 'k8s.io/ingress-nginx';
-const HEALTH_PORT = 10254;
+const HEALTH_PORT = PORTS.ingressHealth;
 
 /**
  * `40-ingress-nginx`: controller v1.8.1 as a hostNetwork DaemonSet answering on ports 80/443
@@ -112,8 +113,8 @@ export class IngressNginxChart extends Chart {
               ],
               lifecycle: { preStop: { exec: { command: ['/wait-shutdown'] } } },
               ports: [
-                { name: 'http', containerPort: 80, hostPort: 80, protocol: 'TCP' },
-                { name: 'https', containerPort: 443, hostPort: 443, protocol: 'TCP' },
+                { name: 'http', containerPort: PORTS.ingressHttp, hostPort: PORTS.ingressHttp, protocol: 'TCP' },
+                { name: 'https', containerPort: PORTS.ingressHttps, hostPort: PORTS.ingressHttps, protocol: 'TCP' },
                 { name: 'metrics', containerPort: HEALTH_PORT, hostPort: HEALTH_PORT, protocol: 'TCP' },
               ],
               livenessProbe: httpProbe('/healthz', HEALTH_PORT, {

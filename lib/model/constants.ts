@@ -36,14 +36,13 @@ export const PORTS = {
   kubeProxyHealthz: 10256,
   kubeControllerManager: 10257,
   kubeScheduler: 10259,
+  /** sshd, which the roll-out reaches every host through. */
+  ssh: 22,
+  /** ingress-nginx's hostNetwork controller on every schedulable node. */
+  ingressHttp: 80,
+  ingressHttps: 443,
+  ingressHealth: 10254,
 } as const;
-
-/** Ports some host of the cluster binds besides the apiserver and the lb port: neither may take one of them. */
-export const COMPONENT_PORTS: readonly (readonly [port: number, owner: string])[] = [
-  [PORTS.etcdClient, 'etcd clients'], [PORTS.etcdPeer, 'etcd peers'], [PORTS.kubeProxyMetrics, 'kube-proxy metrics'],
-  [PORTS.kubelet, 'the kubelet'], [PORTS.kubeProxyHealthz, 'kube-proxy health'],
-  [PORTS.kubeControllerManager, 'kube-controller-manager'], [PORTS.kubeScheduler, 'kube-scheduler'],
-];
 
 /**
  * nginx's passive health check of each apiserver upstream: after max_fails refused connections within fail_timeout,
@@ -51,6 +50,12 @@ export const COMPONENT_PORTS: readonly (readonly [port: number, owner: string])[
  * apiserver's /readyz before it restarts the next one, or nginx would find no live upstream.
  */
 export const NGINX_UPSTREAM = { maxFails: 3, failTimeoutSeconds: 10 } as const;
+
+/**
+ * A leaf that expires within this many days is re-issued at synth (lib/pki/cluster-pki.ts), so a validity of that or
+ * less would re-issue every certificate on every synth.
+ */
+export const CERT_RENEW_WITHIN_DAYS = 30;
 
 /** containerd's CRI socket, as the kubelet and crictl dial it. */
 export const CONTAINERD_SOCKET = 'unix:///run/containerd/containerd.sock';

@@ -1,10 +1,12 @@
 import * as crypto from 'crypto';
 import { promisify } from 'util';
-import { ClusterModel, Host, KeyAlgorithm } from '../model';
+import {
+  CERT_RENEW_WITHIN_DAYS, ClusterModel, Host, KeyAlgorithm, closest,
+} from '../model';
 import {
   AppCertSpec, CaId, CertId, CertInstance, PKI_TABLE, PkiSpec, certInstances, pkiFilesOf, pkiSpec,
 } from './cert-list';
-import { PkiStateError } from './errors';
+import { CertificateNameError, PkiStateError } from './errors';
 import { PkiEvent, Reason } from './reasons';
 import { StateStore } from './state-store';
 import { PhaseTimes, Stopwatch } from '../util/stopwatch';
@@ -25,7 +27,7 @@ export interface PkiOptions {
   readonly stateDir: string;
   /** @default the current time */
   readonly now?: Date;
-  /** Re-issue leaves that expire within this many days. @default 30 */
+  /** Re-issue leaves that expire within this many days. @default CERT_RENEW_WITHIN_DAYS (30) */
   readonly renewWithinDays?: number;
   /** Certificate names ('apiserver', 'etcd-server@k8s1') to re-issue now, keeping their keys. CAs cannot be renewed here. @default none */
   readonly renew?: readonly string[];
@@ -124,14 +126,25 @@ function readState(store: StateStore, model: ClusterModel, options: PkiOptions, 
   } else if (!fresh) {
     problems.push(`${saFile}: missing; every service account token in the cluster was signed with it`);
   }
-  const known = certInstances(model).map((i) => i.name);
   for (const name of options.renew ?? []) {
-    if (PKI_TABLE.some((ca) => ca.kind === 'ca' && ca.id === name)) problems.push(`${name}: a CA cannot be renewed by kubesmith; renewing it means a new cluster identity`);
-    else if (!known.includes(name)) problems.push(`${name}: no such certificate; known: ${known.join(', ')}`);
-    else if (fresh) problems.push(`${name}: the state holds no certificates yet; run synth first`);
+    if (fresh) problems.push(`${name}: the state holds no certificates yet; run synth first`);
   }
   if (problems.length > 0) throw new PkiStateError(store.dir, problems);
   return { fresh, cas, saKey };
+}
+
+/**
+ * Why each name given to renew is not one to renew: a typo (with the nearest name) or a CA. Checked before the
+ * state is read: a wrong name says nothing about the state.
+ */
+export function renewNameProblems(model: ClusterModel, names: readonly string[]): string[] {
+  const known = certInstances(model).map((i) => i.name);
+  return names.flatMap((name) => {
+    if (PKI_TABLE.some((ca) => ca.kind === 'ca' && ca.id === name)) return [`"${name}" is a CA, which kubesmith does not renew: a new CA is a new cluster identity`];
+    if (known.includes(name)) return [];
+    const near = closest(name, known);
+    return [`"${name}" is not a certificate of cluster ${model.name} (a typo?)${near ? `; did you mean "${near}"?` : ''}`];
+  });
 }
 
 // Phase 2: plan what to create, issue or re-issue, and why.
@@ -179,7 +192,7 @@ function plan(state: PkiState, store: StateStore, model: ClusterModel, options: 
     let reason: Reason | undefined;
     if (certPem === undefined) reason = { kind: 'new' };
     else if (options.renew?.includes(instance.name) && key) reason = { kind: 'renewal-requested' };
-    else reason = whyReissue(instance, model, certPem, key, state.cas.get(instance.spec.signer), now, options.renewWithinDays ?? 30);
+    else reason = whyReissue(instance, model, certPem, key, state.cas.get(instance.spec.signer), now, options.renewWithinDays ?? CERT_RENEW_WITHIN_DAYS);
     if (source && reason?.kind === 'key-missing') reason = { kind: 'shared-key-replaced', owner: source };
     if (reason === undefined) {
       kept.set(instance.name, material(certPem!, key!));
@@ -297,6 +310,8 @@ async function writeState(store: StateStore, fresh: boolean, files: readonly (re
  */
 export class ClusterPki {
   static async load(model: ClusterModel, options: PkiOptions): Promise<ClusterPki> {
+    const wrong = renewNameProblems(model, options.renew ?? []);
+    if (wrong.length > 0) throw new CertificateNameError(wrong, certInstances(model).map((i) => i.name));
     const stopwatch = new Stopwatch();
     const store = new StateStore(options.stateDir);
     const now = options.now ?? new Date();

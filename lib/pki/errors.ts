@@ -9,3 +9,11 @@ export class PkiStateError extends Error {
     this.name = 'PkiStateError';
   }
 }
+
+/** Names given to `renew` that are no certificate of the cluster, or a CA; the state was not read. */
+export class CertificateNameError extends Error {
+  constructor(readonly problems: readonly string[], known: readonly string[]) {
+    super(`${problems.join('\n')}\nthe certificates that can be renewed: ${known.join(', ')}; nothing was changed`);
+    this.name = 'CertificateNameError';
+  }
+}

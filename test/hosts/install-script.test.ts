@@ -1,4 +1,5 @@
 import { spawnSync, SpawnSyncReturns } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { HostBundle, binarySource, fetchedBinariesOn } from '../../lib/components';
@@ -193,6 +194,35 @@ describe('install.sh --root, run for real on every SEED host', () => {
     expect(fs.existsSync(path.join(root, 'real-etc/nginx/nginx.conf'))).toBe(true);
   });
 
+  test("a bundle of another cluster is refused over this host's CAs, unless --replace-cluster says so", async () => {
+    const stubs = stubBin();
+    const root = path.join(tempDir(), 'root');
+    expect(install(unpack(s.archive('k8s1')), ['--root', root], stubs).status).toBe(0);
+    const other = await synthBundles(withChanges(SEED, { certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' } }));
+    const otherDir = unpack(other.archive('k8s1'));
+    const before = tree(root);
+    const r = install(otherDir, ['--root', root], stubs);
+    expect(r.status).toBe(1);
+    const cas = r.stderr.split('\n').filter((l) => l.startsWith('install.sh: CA ')).map((l) => l.split(':')[1].replace(/^ CA +/, ''));
+    expect(cas).toEqual(['/opt/etcd/ssl/ca.pem', '/opt/kubernetes/ssl/ca.pem', '/opt/kubernetes/ssl/front-proxy-ca.pem']);
+    // The fingerprints are the certificates' (openssl x509 -fingerprint -sha256), not the files'.
+    const fingerprint = (file: string) => new crypto.X509Certificate(fs.readFileSync(file)).fingerprint256.replace(/:/g, '').toLowerCase();
+    expect(r.stderr).toContain(`install.sh: CA       /opt/kubernetes/ssl/ca.pem: installed CA's SHA-256 fingerprint ${fingerprint(path.join(root, 'opt/kubernetes/ssl/ca.pem'))}, `
+      + `this bundle's ${fingerprint(path.join(otherDir, 'opt/kubernetes/ssl/ca.pem'))}\n`);
+    expect(r.stderr).toContain('install.sh: error: this host holds the CAs of another cluster, not those of cluster kubesmith in this bundle; nothing was changed. '
+      + "Install the bundle of this host's own cluster, or, to move k8s1 into cluster kubesmith on purpose (what it holds of its old cluster stops working), run install.sh --replace-cluster\n");
+    expect(tree(root)).toEqual(before);
+    // The same cluster's bundle goes on as usual; --replace-cluster installs the other one, and says so.
+    expect(install(unpack(s.archive('k8s1')), ['--root', root], stubs).status).toBe(0);
+    const replaced = install(otherDir, ['--root', root, '--replace-cluster'], stubs);
+    expect([replaced.status, replaced.stderr]).toEqual([0, expect.stringContaining('warning: replacing the CAs of another cluster with those of cluster kubesmith (--replace-cluster)')]);
+    expect(fs.readFileSync(path.join(root, 'opt/kubernetes/ssl/ca.pem'))).toEqual(fs.readFileSync(path.join(otherDir, 'opt/kubernetes/ssl/ca.pem')));
+    // A host without CAs yet (a new one) takes any bundle; a damaged CA file is drift, put back.
+    expect(install(otherDir, ['--root', path.join(tempDir(), 'new')], stubs).status).toBe(0);
+    fs.writeFileSync(path.join(root, 'opt/kubernetes/ssl/ca.pem'), 'damaged\n');
+    expect(install(otherDir, ['--root', root], stubs).stdout).toMatch(/updated +\/opt\/kubernetes\/ssl\/ca\.pem/);
+  });
+
   test('MANIFEST may only give the modes kubesmith emits: setuid, setgid, sticky and world-writable are refused before anything changes', () => {
     const stubs = stubBin();
     for (const mode of ['4755', '2755', '1755', '0666', '0777', '0602']) {
@@ -286,9 +316,10 @@ describe('install.sh --root, run for real on every SEED host', () => {
     });
     expect(r.status).toBe(0);
     expect(fs.existsSync(path.join(cwd, 'rel/root/opt/kubernetes/ssl/kube-proxy.pem'))).toBe(true);
-    for (const args of [['--bogus'], ['--root'], ['--root', '']]) {
-      const bad = install(bundleDir, args, stubs);
-      expect([args, bad.status, bad.stderr]).toEqual([args, 2, 'usage: install.sh [--root DIR] [--no-start | --check] [--units UNIT,...]\n']);
+    const usage = 'usage: install.sh [--root DIR] [--no-start | --check] [--units UNIT,...] [--replace-cluster] [--ignore-address]\n';
+    for (const [args, prefix] of [[['--bogus'], 'install.sh: error: unknown argument --bogus\n'], [['--root'], ''], [['--root', ''], '']] as const) {
+      const bad = install(bundleDir, [...args], stubs);
+      expect([args, bad.status, bad.stderr]).toEqual([args, 2, prefix + usage]);
     }
     expect(fs.existsSync(stubs.log)).toBe(false);
   });
@@ -356,6 +387,20 @@ class ChrootHost {
     for (const cmd of ['sysctl', 'modprobe']) {
       fs.writeFileSync(path.join(this.root, 'stubs', cmd), `#!/bin/bash\necho "${cmd} $*" >> /stubs/calls.log\n`, { mode: 0o755 });
     }
+    // `ip -o addr show` as iproute2 prints it, for the addresses in /stubs/addresses (the bundle's host's unless a test says).
+    const script = path.join(bundleDir, INSTALL_SCRIPT);
+    this.holdAddresses('127.0.0.1', ...(fs.existsSync(script) ? [/^ADDRESS='(.*)'$/m.exec(fs.readFileSync(script, 'utf8'))![1]] : []));
+    fs.writeFileSync(path.join(this.root, 'stubs/ip'), [
+      '#!/bin/bash',
+      'i=1; while read -r a; do echo "$i: eth0    inet $a/24 brd 255.255.255.255 scope global eth0\\       valid_lft forever preferred_lft forever"; i=$((i + 1)); done < /stubs/addresses',
+      'echo "9: eth0    inet6 fe80::1/64 scope link \\       valid_lft forever preferred_lft forever"',
+      '',
+    ].join('\n'), { mode: 0o755 });
+  }
+
+  /** The IPv4 addresses the stub `ip` says this machine holds. */
+  holdAddresses(...addresses: string[]): void {
+    fs.writeFileSync(path.join(this.root, 'stubs/addresses'), addresses.map((a) => `${a}\n`).join(''));
   }
 
   /** Runs a shell command inside the chroot, with /usr mounted. */
@@ -495,6 +540,25 @@ const canChroot = (() => {
     expect(node.install('--no-start').stdout.split('\n').filter((l) => l.includes('--add-port=')).map((l) => l.replace(/.*--add-port=/, ''))).toEqual([
       '10250/tcp', '8472/udp', '30000-50000/tcp', '30000-50000/udp', '80/tcp', '443/tcp',
     ]);
+  });
+
+  test("a bundle whose host address this machine does not hold is refused, unless --ignore-address; a missing ip command too", () => {
+    const host = new ChrootHost(unpack(s.archive('k8s2')));
+    host.holdAddresses('127.0.0.1', '192.168.100.10', '10.1.2.3');
+    const r = host.install();
+    expect([r.status, r.stderr]).toEqual([1, 'install.sh: error: this machine does not hold 192.168.100.20, the address of k8s2 (it holds: 127.0.0.1 192.168.100.10 10.1.2.3); '
+      + 'nothing was changed. Install this bundle on k8s2, or run install.sh --ignore-address if 192.168.100.20 comes to this machine later\n']);
+    expect([host.calls(), fs.existsSync(path.join(host.root, 'etc/nginx/nginx.conf'))]).toEqual([[], false]);
+    // --check changes nothing, so it runs anywhere.
+    expect(host.install('--check').status).toBe(3);
+    host.calls();
+    expect(host.install('--ignore-address', '--no-start').status).toBe(0);
+    expect(fs.existsSync(path.join(host.root, 'etc/nginx/nginx.conf'))).toBe(true);
+    host.holdAddresses('192.168.100.20');
+    fs.rmSync(path.join(host.root, 'stubs/ip'));
+    // Without the stub the chroot's own ip may be there: hide it as well.
+    host.run('rm -f /usr/sbin/ip /usr/bin/ip /sbin/ip /bin/ip');
+    expect(host.install('--no-start').stderr).toContain('install.sh: error: cannot tell whether this machine is k8s2: no ip command (iproute2) lists its addresses');
   });
 
   test('--check on the live system also reports the units that are not active', () => {

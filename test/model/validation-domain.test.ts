@@ -141,9 +141,81 @@ describe('domains made explicit', () => {
   });
 
   test('ports a component binds are not taken by the apiserver, the lb port or the NodePort range', () => {
-    expect(issueAt(withChanges(SEED, { apiServerPort: 2379 }), 'apiServerPort')?.message).toMatch(/port of etcd clients/);
-    expect(issueAt(withChanges(SEED, { loadBalancer: { ...SEED.loadBalancer, port: 10250 } }), 'loadBalancer.port')?.message).toMatch(/port of the kubelet/);
-    expect(issueAt(withChanges(SEED, { network: { ...SEED.network, nodePortRange: '2000-3000' } }), 'network.nodePortRange')?.message).toMatch(/includes 2379 \(etcd clients\), 2380/);
+    expect(issueAt(withChanges(SEED, { apiServerPort: 2379 }), 'apiServerPort')?.message).toMatch(/port of etcd clients on k8s1, k8s2, where kube-apiserver/);
+    expect(issueAt(withChanges(SEED, { loadBalancer: { ...SEED.loadBalancer, port: 10250 } }), 'loadBalancer.port')?.message).toMatch(/port of the kubelet on k8s1, k8s2/);
+    expect(issueAt(withChanges(SEED, { network: { ...SEED.network, nodePortRange: '2000-3000' } }), 'network.nodePortRange')?.message)
+      .toMatch(/^includes 2379 \(etcd clients on k8s1, k8s2, k8s3\), 2380 \(etcd peers on k8s1, k8s2, k8s3\), which kube-proxy/);
+  });
+
+  describe('ports against every listener on the same host, naming both users', () => {
+    const lbPort = (port: number, def: ClusterDefinition = SEED) => withChanges(def, { loadBalancer: { ...SEED.loadBalancer, port } });
+    // k8s2 (master, etcd, lb) also a node: ingress-nginx runs there.
+    const k8s2Node = withChanges(SEED, { hosts: SEED.hosts.map((h) => (h.name === 'k8s2' ? { ...h, roles: [...h.roles, 'node'] } : h)) });
+
+    test('sshd\'s 22 on every host', () => {
+      expect(issueAt(withChanges(SEED, { apiServerPort: 22 }), 'apiServerPort')?.message)
+        .toBe('is the port of sshd on k8s1, k8s2, where kube-apiserver would bind it too; pick another, e.g. 6443');
+      expect(issueAt(lbPort(22), 'loadBalancer.port')?.message).toBe("is the port of sshd on k8s1, k8s2, where nginx's L4 listener would bind it too; pick another, e.g. 6444");
+    });
+
+    test('the apiserver and the L4 port, where an lb host is a master', () => {
+      expect(issueAt(lbPort(6443), 'loadBalancer.port')?.message)
+        .toBe("is the port of kube-apiserver (apiServerPort) on k8s1, k8s2, where nginx's L4 listener would bind it too; pick another, e.g. 6444");
+      // An lb pair that runs no apiserver may use the apiserver's port.
+      const lbOnNodes = withChanges(SEED, { hosts: SEED.hosts.map((h) => ({ ...h, roles: h.name === 'k8s4' ? ['node', 'lb'] : h.roles.filter((r) => r !== 'lb') })) });
+      expect(validateDefinition(lbPort(6443, lbOnNodes))).toEqual([]);
+    });
+
+    test('the control plane and etcd: controller-manager 10257, scheduler 10259, etcd 2380', () => {
+      expect(issueAt(withChanges(SEED, { apiServerPort: 10257 }), 'apiServerPort')?.message).toMatch(/^is the port of kube-controller-manager on k8s1, k8s2,/);
+      expect(issueAt(lbPort(10259), 'loadBalancer.port')?.message).toMatch(/^is the port of kube-scheduler on k8s1, k8s2,/);
+      expect(issueAt(lbPort(2380), 'loadBalancer.port')?.message).toMatch(/^is the port of etcd peers on k8s1, k8s2,/);
+      // kube-proxy's health and metrics ports and the kubelet's healthz, on every master and node.
+      expect(issueAt(lbPort(10256), 'loadBalancer.port')?.message).toMatch(/^is the port of kube-proxy health on k8s1, k8s2,/);
+      expect(issueAt(withChanges(SEED, { apiServerPort: 10248 }), 'apiServerPort')?.message).toMatch(/^is the port of the kubelet's healthz on k8s1, k8s2,/);
+    });
+
+    test("ingress-nginx's 80, 443 and 10254, only where an lb host (or a master) is also a node", () => {
+      for (const [port, user] of [[80, 'ingress-nginx HTTP'], [443, 'ingress-nginx HTTPS'], [10254, 'ingress-nginx health']] as const) {
+        expect([port, validateDefinition(lbPort(port))]).toEqual([port, []]);
+        expect(issueAt(lbPort(port, k8s2Node), 'loadBalancer.port')?.message)
+          .toBe(`is the port of ${user} on k8s2, where nginx's L4 listener would bind it too; pick another, e.g. 6444`);
+      }
+      expect(issueAt(withChanges(k8s2Node, { apiServerPort: 443 }), 'apiServerPort')?.message).toMatch(/^is the port of ingress-nginx HTTPS on k8s2, where kube-apiserver/);
+      const noIngress = withChanges(k8s2Node, { addons: { ...SEED.addons, ingressNginx: { enabled: false } } });
+      expect(issueAt(lbPort(80, noIngress), 'loadBalancer.port')).toBeUndefined();
+    });
+
+    test('the NodePort range against every fixed listener of the hosts that serve NodePorts', () => {
+      const issue = issueAt(withChanges(SEED, { network: { ...SEED.network, nodePortRange: '1-1000' } }), 'network.nodePortRange');
+      expect(issue?.value).toBe('1-1000');
+      expect(issue?.message).toBe('includes 22 (sshd on k8s1, k8s2, k8s3, k8s4), 80 (ingress-nginx HTTP on k8s3, k8s4), 443 (ingress-nginx HTTPS on k8s3, k8s4), '
+        + 'which kube-proxy would take for NodePorts there; use a range clear of them, e.g. "30000-32767"');
+      expect(issueAt(lbPort(30080), 'loadBalancer.port')?.message).toBe('lies inside network.nodePortRange 30000-50000, the NodePorts kube-proxy serves on k8s1, k8s2; pick another, e.g. 6444');
+    });
+
+    test('the suggested port is free on every host', () => {
+      // 6444 is taken by the apiserver here, so the L4 port's suggestion moves on.
+      const def = withChanges(SEED, { apiServerPort: 6444, loadBalancer: { ...SEED.loadBalancer, port: 22 } });
+      expect(issueAt(def, 'loadBalancer.port')?.message).toMatch(/e\.g\. 6445$/);
+    });
+  });
+
+  test('a VIP is neither the network nor the broadcast address of its subnet', () => {
+    const vip = (v: string) => issueAt(withChanges(SEED, { loadBalancer: { ...SEED.loadBalancer, vip: v } }), 'loadBalancer.vip')?.message;
+    expect(vip('192.168.100.0/24')).toBe('is the network address of 192.168.100.0/24, which no host can answer for; use a free address between 192.168.100.1 and 192.168.100.254, e.g. "192.168.100.50/24"');
+    expect(vip('192.168.100.255/24')).toMatch(/^is the broadcast address of 192.168.100.0\/24/);
+    expect(vip('192.168.100.63/26')).toMatch(/^is the broadcast address of 192.168.100.0\/26, .* between 192.168.100.1 and 192.168.100.62, e.g. "192.168.100.50\/26"/);
+    expect(vip('192.168.100.20/24')).toMatch(/^equals hosts\[1\].ip \(k8s2\)/);
+    expect(vip('192.168.101.50/24')).toMatch(/^is outside the subnet of lb host k8s1/);
+    expect(vip('192.168.100.50/24')).toBeUndefined();
+  });
+
+  test('a certificate validity inside the renewal window is refused: every synth would re-issue every certificate', () => {
+    const days = (validityDays: number) => issueAt(withChanges(SEED, { certificates: { ...SEED.certificates, validityDays } }), 'certificates.validityDays')?.message;
+    expect(days(30)).toBe('is within the renewal window (a certificate is re-issued once it expires within 30 days), so every synth would re-issue every certificate and restart every service; use more than 30 days, e.g. 365');
+    expect(days(1)).toMatch(/within the renewal window/);
+    expect(days(31)).toBeUndefined();
   });
 
   test('pod and Service ranges are private, not loopback or multicast', () => {

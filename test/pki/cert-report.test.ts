@@ -1,8 +1,8 @@
 import * as path from 'path';
 import {
-  ClusterModel, ClusterPki, PkiStateError, certificateReport, formatEvent, formatReport,
+  ClusterModel, ClusterPki, certificateReport, formatEvent, formatReport,
 } from '../../lib';
-import { caIds, certInstances } from '../../lib/pki';
+import { CertificateNameError, caIds, certInstances } from '../../lib/pki';
 import { SEED, withChanges } from '../support/clusters';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
 
@@ -45,9 +45,14 @@ test('renewing a leaf re-issues only that certificate, keeps its key and leaves 
   for (const id of caIds(model)) expect(after.ca(id).certPem).toBe(before.ca(id).certPem);
 });
 
-test('renewing a CA or an unknown name is refused', async () => {
+test('renewing a CA or an unknown name is refused as what it is, never as a damaged state', async () => {
   const stateDir = path.join(tempDir(), 'state');
   await ClusterPki.load(model, { stateDir });
-  await expect(ClusterPki.load(model, { stateDir, renew: ['kubernetes-ca'] })).rejects.toThrow(/kubernetes-ca: a CA cannot be renewed/);
-  await expect(ClusterPki.load(model, { stateDir, renew: ['apiservr'] })).rejects.toThrow(PkiStateError);
+  await expect(ClusterPki.load(model, { stateDir, renew: ['kubernetes-ca'] })).rejects.toThrow(/"kubernetes-ca" is a CA, which kubesmith does not renew/);
+  const typo = await ClusterPki.load(model, { stateDir, renew: ['apiserver', 'apiservr'] }).catch((e: Error) => e);
+  expect(typo).toBeInstanceOf(CertificateNameError);
+  expect((typo as Error).message).toMatch(/^"apiservr" is not a certificate of cluster \S+ \(a typo\?\); did you mean "apiserver"\?\nthe certificates that can be renewed: .*\bapiserver\b.*; nothing was changed$/);
+  expect((typo as Error).message).not.toMatch(/unusable|backup|Restore/);
+  // Checked before the state is read: a wrong name on a damaged or missing state is still called a typo.
+  await expect(ClusterPki.load(model, { stateDir: path.join(tempDir(), 'nothing-here'), renew: ['apiservr'] })).rejects.toThrow(CertificateNameError);
 });

@@ -8,6 +8,7 @@ import {
 import {
   CaId, CertId, PKI_TABLE, StateStore, caIds, certInstances, loadSecrets, summarize,
 } from '../../lib/pki';
+import { CERT_RENEW_WITHIN_DAYS } from '../../lib/model';
 import { LARGE, SEED, withChanges } from '../support/clusters';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
 
@@ -173,6 +174,21 @@ describe('state', () => {
     const after = await ClusterPki.load(model, { stateDir, now: later });
     expect(after.events.length).toBe(certInstances(model).length);
     expect(formatEvent(after.events[0])).toMatch(/: expires in 2[45] days$/);
+  });
+
+  test('the shortest validity validation accepts is stable across synths; the longest it refuses is re-issued by the next one', async () => {
+    const load = async (validityDays: number) => {
+      const stateDir = path.join(tempDir(), 'state');
+      const accepted = ClusterModel.fromDefinition(withChanges(ecdsaSeed, { certificates: { ...ecdsaSeed.certificates, validityDays: CERT_RENEW_WITHIN_DAYS + 1 } }));
+      // validityDays below the window cannot come through validation: set it on a built model.
+      const model = Object.assign(Object.create(Object.getPrototypeOf(accepted)), accepted, { certificates: { ...accepted.certificates, validityDays } });
+      await ClusterPki.load(model, { stateDir });
+      return (await ClusterPki.load(model, { stateDir, now: new Date(Date.now() + 60_000) })).events;
+    };
+    expect(await load(CERT_RENEW_WITHIN_DAYS + 1)).toEqual([]);
+    const again = await load(CERT_RENEW_WITHIN_DAYS);
+    expect(again.length).toBe(certInstances(ClusterModel.fromDefinition(ecdsaSeed)).length);
+    expect(formatEvent(again[0])).toMatch(/: expires in 29 days$/);
   });
 
   test('the etcd peer certificate uses the member serving key, and follows it when that key changes', async () => {

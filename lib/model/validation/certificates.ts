@@ -1,3 +1,4 @@
+import { CERT_RENEW_WITHIN_DAYS } from '../constants';
 import { DEFAULTS } from '../defaults';
 import { KEY_ALGORITHMS } from '../definition';
 import { DefinitionIssue, Issues } from './issue';
@@ -16,6 +17,8 @@ export function certificateRules({ d }: DefinitionView): DefinitionIssue[] {
   }
   if (c.validityDays !== undefined && !isPositiveInt(c.validityDays)) {
     issues.add('certificates.validityDays', c.validityDays, `must be a positive whole number of days, e.g. ${DEFAULTS.certificates.validityDays}`);
+  } else if (c.validityDays !== undefined && c.validityDays <= CERT_RENEW_WITHIN_DAYS) {
+    issues.add('certificates.validityDays', c.validityDays, `is within the renewal window (a certificate is re-issued once it expires within ${CERT_RENEW_WITHIN_DAYS} days), so every synth would re-issue every certificate and restart every service; use more than ${CERT_RENEW_WITHIN_DAYS} days, e.g. ${DEFAULTS.certificates.validityDays}`);
   }
   const caDays = c.caValidityDays ?? DEFAULTS.certificates.caValidityDays;
   const days = c.validityDays ?? DEFAULTS.certificates.validityDays;

@@ -1,10 +1,9 @@
 import { DEFAULTS } from '../defaults';
+import { calendarProblem } from './calendar';
 import { DefinitionIssue, Issues } from './issue';
 import { checkBoolean, isPositiveInt } from './values';
 import { DefinitionView } from './view';
 
-/** systemd calendar expressions use only these characters ('daily', 'Mon *-*-* 02:00:00', '*:0/15'). */
-const CALENDAR = /^[A-Za-z0-9*:/.,~ -]{1,64}$/;
 /** More snapshots than a year of daily ones is a mistake, not a policy. */
 const MAX_KEEP = 366;
 
@@ -13,8 +12,11 @@ export function etcdRules({ d }: DefinitionView): DefinitionIssue[] {
   const issues = new Issues();
   const s = d.etcd?.snapshots ?? {};
   checkBoolean(issues, 'etcd.snapshots.enabled', s.enabled);
-  if (s.schedule !== undefined && (typeof s.schedule !== 'string' || !CALENDAR.test(s.schedule) || s.schedule.trim() !== s.schedule)) {
-    issues.add('etcd.snapshots.schedule', s.schedule, `is not a systemd OnCalendar expression; use e.g. "${DEFAULTS.etcd.snapshots.schedule}", "hourly" or "*-*-* 02:30:00"`);
+  if (s.schedule !== undefined) {
+    // Surrounding white space would be stripped by systemd's unit parser; kept out so the unit shows what was written.
+    const why = typeof s.schedule !== 'string' ? 'not a string'
+      : s.schedule.trim() !== s.schedule ? 'white space around it' : calendarProblem(s.schedule);
+    if (why) issues.add('etcd.snapshots.schedule', s.schedule, `is not a calendar expression systemd accepts (${why}); use e.g. "${DEFAULTS.etcd.snapshots.schedule}", "hourly", "Mon..Fri *-*-* 02:30:00" or "*:0/15"`);
   }
   if (s.keep !== undefined && !(isPositiveInt(s.keep) && s.keep <= MAX_KEEP)) {
     issues.add('etcd.snapshots.keep', s.keep, `must be a whole number of snapshots from 1 to ${MAX_KEEP}, e.g. ${DEFAULTS.etcd.snapshots.keep}`);

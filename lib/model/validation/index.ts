@@ -10,15 +10,16 @@ import { hostRules } from './hosts';
 import { DefinitionIssue } from './issue';
 import { loadBalancerRules } from './load-balancer';
 import { networkRules } from './network';
+import { portRules } from './ports';
 import { shapeRules } from './shape';
 import { DefinitionView, viewOf } from './view';
 
 export { ClusterDefinitionError, DefinitionIssue } from './issue';
-export { parsePortRange } from './values';
+export { closest, parsePortRange } from './values';
 
 /** The rule groups, by area; each returns its issues. */
 const RULE_GROUPS: readonly ((view: DefinitionView) => DefinitionIssue[])[] = [
-  clusterRules, hostRules, networkRules, loadBalancerRules, certificateRules, binaryRules, addonRules, appRules, etcdRules, upgradeRules,
+  clusterRules, hostRules, networkRules, loadBalancerRules, portRules, certificateRules, binaryRules, addonRules, appRules, etcdRules, upgradeRules,
   componentRules,
 ];
 

@@ -1,17 +1,18 @@
 import { DEFAULTS } from '../defaults';
-import { cidrContains, cidrsOverlap, isIpv4, unusableHostAddress } from '../ipv4';
+import {
+  cidrContains, cidrsOverlap, isIpv4, nthAddress, unusableHostAddress,
+} from '../ipv4';
 import { DefinitionIssue, Issues } from './issue';
 import {
   checkBoolean, checkCidr, isPort, isRecord,
 } from './values';
 import { DefinitionView } from './view';
-import { portTaken } from './network';
 
 /** VRRP priorities go down from 100 (hosts/keepalived.ts). */
 const MAX_LB_HOSTS = 100;
 
 /** loadBalancer: present exactly when a host has the lb role; a VIP the lb hosts can hold; free ports. */
-export function loadBalancerRules({ d, hosts, withRole, serviceCidr, podCidr, nodePorts, apiPort }: DefinitionView): DefinitionIssue[] {
+export function loadBalancerRules({ d, hosts, withRole, serviceCidr, podCidr }: DefinitionView): DefinitionIssue[] {
   const issues = new Issues();
   const lbHosts = withRole('lb');
   // Not an object: the shape rules say so; here it counts as absent.
@@ -31,6 +32,10 @@ export function loadBalancerRules({ d, hosts, withRole, serviceCidr, podCidr, no
   const vip = checkCidr(issues, 'loadBalancer.vip', lb.vip, '192.168.100.50/24', true);
   if (vip && unusableHostAddress(String(lb.vip).split('/')[0])) {
     issues.add('loadBalancer.vip', lb.vip, `is ${unusableHostAddress(String(lb.vip).split('/')[0])}, which keepalived cannot hold for clients; use a free address in the lb hosts' subnet, e.g. "192.168.100.50/24"`);
+  } else if (vip && vip.prefix <= 30 && [vip.network, nthAddress(vip, vip.size - 1)].includes(String(lb.vip).split('/')[0])) {
+    const vipIp = String(lb.vip).split('/')[0];
+    const which = vipIp === vip.network ? 'network' : 'broadcast';
+    issues.add('loadBalancer.vip', lb.vip, `is the ${which} address of ${vip.text}, which no host can answer for; use a free address between ${nthAddress(vip, 1)} and ${nthAddress(vip, vip.size - 2)}, e.g. "${nthAddress(vip, Math.min(50, vip.size - 2))}/${vip.prefix}"`);
   } else if (vip) {
     const vipIp = String(lb.vip).split('/')[0];
     hosts.forEach((h, i) => {
@@ -50,12 +55,6 @@ export function loadBalancerRules({ d, hosts, withRole, serviceCidr, podCidr, no
   const lbPort = lb.port ?? DEFAULTS.loadBalancer.port;
   if (!isPort(lbPort)) {
     issues.add('loadBalancer.port', lb.port, `is not a port; use an integer from 1 to 65535, e.g. ${DEFAULTS.loadBalancer.port}`);
-  } else if (lbPort === apiPort && lbHosts.some((h) => h.roles.includes('master'))) {
-    issues.add('loadBalancer.port', lb.port ?? lbPort, `equals apiServerPort on hosts that are both lb and master; use another port, e.g. ${lbPort + 1}`);
-  }
-  if (isPort(lbPort)) portTaken(issues, 'loadBalancer.port', lbPort);
-  if (isPort(lbPort) && nodePorts && lbPort >= nodePorts.low && lbPort <= nodePorts.high) {
-    issues.add('loadBalancer.port', lbPort, `lies inside network.nodePortRange ${nodePorts.low}-${nodePorts.high}; pick a port outside it`);
   }
   if (lb.virtualRouterId !== undefined && !(Number.isInteger(lb.virtualRouterId) && lb.virtualRouterId >= 1 && lb.virtualRouterId <= 255)) {
     issues.add('loadBalancer.virtualRouterId', lb.virtualRouterId, 'is not a VRRP router id; use an integer from 1 to 255');

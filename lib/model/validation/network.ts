@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../defaults';
 import { ClusterDefinition, FLANNEL_BACKENDS, KUBE_PROXY_MODES } from '../definition';
-import { COMPONENT_PORTS, FLANNEL_SUBNET_LEN } from '../constants';
+import { FLANNEL_SUBNET_LEN } from '../constants';
 import {
   Ipv4Cidr, cidrContains, cidrsOverlap, isIpv4, nthAddress, unusableHostAddress,
 } from '../ipv4';
@@ -12,7 +12,6 @@ import { DefinitionView } from './view';
 export function networkRules({ d, hosts, withRole, nodePorts, apiPort }: DefinitionView): DefinitionIssue[] {
   const issues = new Issues();
   if (!isPort(apiPort)) issues.add('apiServerPort', d.apiServerPort, 'is not a port; use an integer from 1 to 65535, e.g. 6443');
-  else portTaken(issues, 'apiServerPort', apiPort);
 
   const n = (d.network ?? {}) as Partial<ClusterDefinition['network']>;
   if (d.network === undefined) issues.add('network', undefined, 'is required: serviceCidr and podCidr at least');
@@ -69,22 +68,7 @@ export function networkRules({ d, hosts, withRole, nodePorts, apiPort }: Definit
   if (!nodePorts) {
     issues.add('network.nodePortRange', n.nodePortRange, `is not a port range; use "low-high" with ports from 1 to 65535 and low <= high, e.g. "${DEFAULTS.network.nodePortRange}"`);
   }
-  if (isPort(apiPort) && nodePorts && apiPort >= nodePorts.low && apiPort <= nodePorts.high) {
-    issues.add('apiServerPort', apiPort, `lies inside network.nodePortRange ${nodePorts.low}-${nodePorts.high}; pick a port outside it`);
-  }
-  if (nodePorts) {
-    const inside = COMPONENT_PORTS.filter(([port]) => port >= nodePorts.low && port <= nodePorts.high);
-    if (inside.length > 0) {
-      issues.add('network.nodePortRange', n.nodePortRange, `includes ${inside.map(([port, owner]) => `${port} (${owner})`).join(', ')}, which kube-proxy would take on every node; use a range above them, e.g. "${DEFAULTS.network.nodePortRange}"`);
-    }
-  }
   return issues.list;
-}
-
-/** A port the apiserver or nginx would bind that a component on the same host may bind already. */
-export function portTaken(issues: { add(path: string, value: unknown, message: string): void }, path: string, port: number): void {
-  const taken = COMPONENT_PORTS.find(([p]) => p === port);
-  if (taken) issues.add(path, port, `is the port of ${taken[1]}, which may run on the same host; pick another, e.g. ${path === 'apiServerPort' ? 6443 : 6444}`);
 }
 
 /** Why a range cannot hold pods or Services: it starts in loopback, link-local, multicast, class E or 0.0.0.0/8. */

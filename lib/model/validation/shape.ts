@@ -1,7 +1,7 @@
 import { ClusterDefinition } from '../definition';
 import { DEFINED_RELEASES, DefinedReleaseId } from '../releases';
 import { DefinitionIssue, Issues } from './issue';
-import { isRecord } from './values';
+import { closest, isRecord } from './values';
 
 /**
  * The definition's shape: which fields each object has, which are lists and which hold user keys. The type below
@@ -70,27 +70,6 @@ const DEFINITION: Shape<ClusterDefinition> = {
 };
 
 type AnyShape = 'value' | 'record' | { readonly list: AnyShape } | { readonly [field: string]: AnyShape };
-
-/** The closest known field, for a typo: same letters in another case, or at most two edits away. */
-function closest(name: string, known: readonly string[]): string | undefined {
-  const lower = name.toLowerCase();
-  const exact = known.find((k) => k.toLowerCase() === lower);
-  if (exact) return exact;
-  const distance = (a: string, b: string) => {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0];
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = row[j];
-        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-      }
-    }
-    return row[b.length];
-  };
-  return known.map((k) => [k, distance(lower, k.toLowerCase())] as const).filter(([, d]) => d <= 2).sort((a, b) => a[1] - b[1])[0]?.[0];
-}
 
 function check(issues: Issues, path: string, value: unknown, shape: AnyShape): void {
   if (value === undefined || shape === 'value') return;

@@ -103,7 +103,8 @@ export function renderDeployScript(model: ClusterModel, membership: MembershipRe
 # Prints the plan; changes nothing without --yes.
 # --check: runs each host's install.sh --check (files that differ from the bundle, units not active); exit 3 on drift.
 # --snapshot: an etcd snapshot now, on the first member (or --only MEMBER), copied to snapshots/ here.
-# --restore FILE: restores every etcd member from a snapshot (prints the steps; runs them only with --yes).
+# --restore FILE: restores every etcd member from a snapshot (prints the steps; runs them only with --yes); not with --only.
+# --only HOST: only that host (a host of this cluster, or an error); an upgrade and membership changes need every host.
 # Membership changes the last synths planned (member remove/add, drain, delete node) run before the roll-out.
 # A version change goes first in waves (lib/output/rollout/upgrade.sh): a preflight, etcd, each master's control
 # plane, the node programs (drained for a minor); each host records the steps it finished, so a re-run resumes.
@@ -121,9 +122,20 @@ while [ $# -gt 0 ]; do
     --user) [ $# -ge 2 ] || { usage >&2; exit 2; }; SSH_USER=$2; shift 2 ;;
     --only) [ $# -ge 2 ] || { usage >&2; exit 2; }; ONLY=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) usage >&2; exit 2 ;;
+    *) echo "deploy.sh: error: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
 done
+HOSTS=(${model.hosts.map((h) => h.name).join(' ')})
+ETCD_MEMBERS=(${model.etcdMembers.map((h) => h.name).join(' ')})
+refuse() { echo "deploy.sh: error: $*" >&2; exit 2; }
+# An unknown host or two modes at once is an error, never a run that does something else.
+if [ -n "$ONLY" ] && ! printf '%s\n' "\${HOSTS[@]}" | grep -qxF -- "$ONLY"; then
+  refuse "--only $ONLY: no such host in cluster ${model.name}; the hosts are \${HOSTS[*]}"
+fi
+[ $((CHECK + SNAPSHOT + (\${#FILE} > 0))) -le 1 ] || refuse "--check, --snapshot and --restore are separate modes: give one"
+[ "$CHECK" = 0 ] || [ "$YES" = 0 ] || refuse "--check changes nothing, --yes rolls out: give one"
+# A restore is all or nothing: members restored from different data would not form one cluster.
+[ -z "$FILE" ] || [ -z "$ONLY" ] || refuse "--only $ONLY: a restore brings every etcd member (\${ETCD_MEMBERS[*]}) back from the one snapshot, or they would hold different data; run --restore without --only"
 SSH=\${SSH:-ssh} SCP=\${SCP:-scp}
 TRIES=\${KUBESMITH_WAIT_TRIES:-${HEALTH_WAIT.tries}} DELAY=\${KUBESMITH_WAIT_DELAY:-${HEALTH_WAIT.delaySeconds}}
 OPTS=(-o BatchMode=yes -o ConnectTimeout=10)
@@ -287,7 +299,8 @@ for step in "\${STEPS[@]}"; do
   if [ -z "\${SEEN[$host]-}" ]; then say "  $phase: copy hosts/$host.tar.gz$programs to $SSH_USER@$ip and run its install.sh"; SEEN[$host]=1
   else say "  $phase: $host (installed above)"; fi
 done
-${members.length > 0 ? `if [ -z "$ONLY" ]; then say "membership, before the roll-out (each a no-op once done):"; membership_plan; fi
+${members.length > 0 ? `if [ -z "$ONLY" ]; then say "membership, before the roll-out (each a no-op once done):"; membership_plan
+else say "  membership changes the last synths planned are not run with --only: run deploy.sh --yes without --only for them"; fi
 ` : ''}if [ \${#UPGRADE_STEPS[@]} -gt 0 ]; then upgrade_plan; fi
 [ "$BINARIES" = 1 ] || say "  (no ${BINARIES_DIR}/VERSIONS here: the hosts' programs must already be in place; fetch-binaries.sh brings them)"
 if [ "$YES" != 1 ]; then say "nothing done: run again with --yes to roll out"; exit 0; fi

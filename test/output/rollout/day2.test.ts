@@ -118,6 +118,12 @@ describe('deploy.sh', () => {
     expect(plan.stdout).toContain('nothing done: run again with --yes');
     expect(fs.existsSync(st.log)).toBe(false);
 
+    // A restore is all or nothing: --only is refused with the reason, before anything is touched.
+    const only = deploy(dist, ['--restore', file, '--only', 'k8s1', '--yes'], st);
+    expect([only.status, only.stderr]).toEqual([2, 'deploy.sh: error: --only k8s1: a restore brings every etcd member (k8s1 k8s2 k8s3) back from the one snapshot, '
+      + 'or they would hold different data; run --restore without --only\n']);
+    expect(fs.existsSync(st.log)).toBe(false);
+
     const r = deploy(dist, ['--restore', file, '--yes'], st);
     expect([r.status, r.stderr]).toEqual([0, '']);
     const calls = fs.readFileSync(st.log, 'utf8').trim().split('\n').filter((c) => !c.includes('mkdir -p') && !c.includes('sha256sum -c'));

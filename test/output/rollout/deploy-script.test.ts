@@ -100,6 +100,30 @@ describe('deploy.sh', () => {
     expect(fs.readFileSync(st.log, 'utf8')).not.toContain('k8s2.tar.gz');
   });
 
+  test('an unknown --only host, an unknown argument or two modes at once are errors that touch no machine', () => {
+    const st = stubs();
+    for (const args of [['--only', 'k8s9', '--yes'], ['--only', 'k8s9', '--check'], ['--only', 'k8s9', '--snapshot'], ['--only', 'k8s9']]) {
+      const r = deploy(s, args, st);
+      expect([args, r.status, r.stderr]).toEqual([args, 2, 'deploy.sh: error: --only k8s9: no such host in cluster kubesmith; the hosts are k8s1 k8s2 k8s3 k8s4\n']);
+    }
+    const typo = deploy(s, ['--yse'], st);
+    expect([typo.status, typo.stderr]).toEqual([2, expect.stringMatching(/^deploy.sh: error: unknown argument --yse\nusage: deploy.sh /)]);
+    expect(deploy(s, ['--check', '--snapshot'], st).stderr).toBe('deploy.sh: error: --check, --snapshot and --restore are separate modes: give one\n');
+    expect(deploy(s, ['--check', '--yes'], st).stderr).toBe('deploy.sh: error: --check changes nothing, --yes rolls out: give one\n');
+    expect(fs.existsSync(st.log)).toBe(false);
+  });
+
+  test('--only HOST is honoured by the roll-out and by --check: that host alone', () => {
+    const st = stubs();
+    const r = deploy(s, ['--only', 'k8s3', '--yes'], st);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const hosts = (log: string) => [...new Set(fs.readFileSync(log, 'utf8').trim().split('\n').map((c) => /root@(192\.168\.100\.\d+)/.exec(c)?.[1]))];
+    expect(hosts(st.log)).toEqual(['192.168.100.30']);
+    const check = stubs();
+    expect(deploy(s, ['--check', '--only', 'k8s4'], check).stdout).toContain('no drift on 1 host(s)');
+    expect(hosts(check.log)).toEqual(['192.168.100.40']);
+  });
+
   test('--check stages every bundle, runs install.sh --check once per host, and exits 3 naming the hosts that drifted', () => {
     const st = stubs();
     const r = deploy(s, ['--check'], st, { DRIFT_MATCH: '192.168.100.30' });
