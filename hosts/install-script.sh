@@ -6,10 +6,10 @@ die() { echo "install.sh: error: $*" >&2; exit 1; }
 usage() { echo "usage: install.sh [--root DIR] [--no-start | --check] [--units UNIT,...] [--replace-cluster] [--ignore-address]"; }
 same_mode() { [ $((8#$(stat -c %a -- "$1"))) -eq $((8#$2)) ]; }
 # The SHA-256 fingerprint of a PEM file's first certificate (openssl x509 -fingerprint -sha256, lowercase, no colons),
-# or nothing when the file holds none.
+# or nothing when the file holds none (the markers as -\{5\}: snapshots of this script hold no PEM marker).
 fingerprint() {
   local body sum
-  body=$(sed -n -e '/^-----BEGIN CERTIFICATE-----$/,/^-----END CERTIFICATE-----$/{/^-----END/q;/^-----/!p}' -- "$1" 2> /dev/null || true)
+  body=$(sed -n -e '/^-\{5\}BEGIN CERTIFICATE-\{5\}$/,/^-\{5\}END CERTIFICATE-\{5\}$/{/^-\{5\}END/q;/^-\{5\}/!p}' -- "$1" 2> /dev/null || true)
   [ -n "$body" ] || return 0
   sum=$(base64 -d <<< "$body" 2> /dev/null | sha256sum) || return 0
   echo "${sum%% *}"

@@ -6,7 +6,7 @@ import {
   runsOn, selinuxCommandsOn, serviceDependencies,
 } from '../lib/components';
 import { ClusterModel } from '../lib/model';
-import { pkiFilesOf, pkiSpec } from '../lib/pki';
+import { caCertPathsOf } from '../lib/pki';
 
 export { hostDirectories } from '../lib/components';
 
@@ -37,7 +37,7 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
   const services = bundle.services;
   const dirs = hostDirectories(host, model);
   const deps = serviceDependencies(bundle);
-  const cas = pkiFilesOf(host).filter((f) => f.part === 'cert' && pkiSpec(f.id).kind === 'ca' && bundle.hasFile(f.path)).map((f) => f.path).sort();
+  const cas = caCertPathsOf(host).filter((f) => bundle.hasFile(f));
   const lines = [
     '#!/bin/bash',
     `# kubesmith install.sh for ${host.name} (${host.roles.join(', ')}). Generated: edit the cluster definition instead.`,

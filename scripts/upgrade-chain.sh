@@ -27,8 +27,9 @@ bash "$ROOT/scripts/build-components.sh" 2>&1 | tee "$LOG"
 built=$((SECONDS - t0))
 t1=$SECONDS
 status=0
-(cd "$ROOT" && CI=true npx jest --runInBand test/cluster/cluster.test.ts) 2>&1 | tee -a "$LOG" || status=$?
+# Stage e (day 2 at the booted release) is every commit's; the chain needs stages a-d booted, then stage f.
+(cd "$ROOT" && CI=true npx jest --runInBand test/cluster/cluster.test.ts -t '^(?!.* e\. day 2)') 2>&1 | tee -a "$LOG" || status=$?
 walked=$((SECONDS - t1))
-printf 'upgrade-chain: from %s: builds %d s, cluster suite (boot, stages a-f) %d s, exit %d; log %s\n' \
+printf 'upgrade-chain: from %s: builds %d s, cluster suite (stages a-d and f) %d s, exit %d; log %s\n' \
   "$FIRST" "$built" "$walked" "$status" "$LOG" | tee -a "$LOG"
 exit "$status"

@@ -360,3 +360,8 @@ export function pkiFilesOf(host: Host): HostPkiFile[] {
     ];
   });
 }
+
+/** The CA certificates a host receives, by install path, sorted: what identifies its cluster on the host. */
+export function caCertPathsOf(host: Host): string[] {
+  return pkiFilesOf(host).filter((f) => f.part === 'cert' && pkiSpec(f.id).kind === 'ca').map((f) => f.path).sort();
+}

@@ -941,6 +941,7 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
         if (fs.existsSync(record) && fs.readFileSync(record, 'utf8').trim() === plan.target) { w.skipped.push(`${host} ${st.step}`); continue; }
         if (opts.killAfter !== undefined && carried === opts.killAfter) return { ...w, ms: Date.now() - t0, killed: true, plan };
         carried++;
+        const stepStart = Date.now();
         if (st.drain) {
           await kubectlOk(['cordon', host]);
           const d = await kubectl(['drain', host, ...drainFlags(model2)], { timeoutMs: (model2.upgrades.drainTimeoutSeconds + 30) * 1000 });
@@ -1018,7 +1019,7 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
         // The skew invariant, read from the live cluster after every host.
         const o = await observed();
         expect([host, st.step, skewViolations(o)]).toEqual([host, st.step, []]);
-        w.skew.push(`${host} ${st.step}: apiservers ${Object.values(o.apiservers).join(' ')}; kubelets ${Object.values(o.kubelets).join(' ')}`);
+        w.skew.push(`${host} ${st.step} (${Date.now() - stepStart} ms): apiservers ${Object.values(o.apiservers).join(' ')}; kubelets ${Object.values(o.kubelets).join(' ')}`);
       }
       return { ...w, ms: Date.now() - t0, killed: false, plan };
     }
