@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse, stringify } from 'yaml';
 import { CONTAINERD_FILES, ETCD_FILES, FLANNEL_CNI_PLUGINS, FLANNEL_FILES, KUBELET } from '../../hosts';
-import { PATHS } from '../../lib/model';
+import { ClusterModel, PATHS } from '../../lib/model';
 import { Components } from '../support/components';
 import { HostView, startHostView } from '../support/host-view';
 import { Proc, run, RunResult } from '../support/processes';
@@ -50,10 +50,11 @@ function mountPoints(roles: readonly string[], runsKubelet: boolean): string[] {
 /**
  * The sandbox differences (definition.ts SANDBOX), applied to the installed files: the only edits
  * made to anything kubesmith emitted. Each edit must change the file (a no-op means the compiler
- * changed and this needs a look).
+ * changed and this needs a look). `model` is the synth the files come from (an upgrade's target; default the booted
+ * one): the kubelet's cgroup v1 opt-out follows its release.
  */
 export function sandboxFiles(
-  c: InstalledCluster, cgroupRoot: (host: string) => string, hosts: readonly string[] = kubeletHosts(c), opts: { onlyRewritten?: boolean } = {},
+  c: InstalledCluster, cgroupRoot: (host: string) => string, hosts: readonly string[] = kubeletHosts(c), opts: { onlyRewritten?: boolean; model?: ClusterModel } = {},
 ): void {
   const edit = (file: string, fn: (s: string) => string): void => {
     const before = fs.readFileSync(file, 'utf8');
@@ -68,7 +69,7 @@ export function sandboxFiles(
       const cfg = parse(s);
       if (cfg.cgroupDriver !== 'systemd') throw new Error(`kubelet cgroupDriver is ${cfg.cgroupDriver}, expected systemd`);
       if (cfg.failCgroupV1 !== undefined) throw new Error(`kubelet failCgroupV1 is set (${cfg.failCgroupV1}); the sandbox sets it`);
-      const cgroupV1 = c.model.kubernetes.cgroupV1 === 'refused' ? { failCgroupV1: SANDBOX.failCgroupV1 } : {};
+      const cgroupV1 = (opts.model ?? c.model).kubernetes.cgroupV1 === 'refused' ? { failCgroupV1: SANDBOX.failCgroupV1 } : {};
       return `${SANDBOX_MARK}\n${stringify({ ...cfg, cgroupDriver: SANDBOX.cgroupDriver, cgroupRoot: cgroupRoot(n), ...cgroupV1 })}`;
     });
     edit(c.file(n, CONTAINERD_FILES.config), (s) => {

@@ -976,7 +976,7 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
           for (const bin of standIns) fs.renameSync(`${b.c.file(host, bin)}.sandbox`, b.c.file(host, bin));
         }
         expect([host, st.step, install.status, install.stderr.split('\n').filter((l) => l.includes('error'))]).toEqual([host, st.step, 0, []]);
-        sandboxFiles(b.c, (h) => cgroupRootOf('boot', h), [host], { onlyRewritten: true });
+        sandboxFiles(b.c, (h) => cgroupRootOf('boot', h), [host], { onlyRewritten: true, model: s2.result.model });
         const deps = installDeps(fs.readFileSync(installSh, 'utf8'));
         const binaries = new Map(s2.result.cluster.bundle(host).services.map((sv) => [sv.unit, sv.binaries]));
         for (const unit of st.units) {
