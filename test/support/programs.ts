@@ -51,6 +51,7 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   sha512sum: 'coreutils',
   unshare: 'util-linux',
   mount: 'mount',
+  shellcheck: 'shellcheck',
 };
 
 /** Debian's nginx stream module (package libnginx-mod-stream). */
