@@ -42,6 +42,7 @@ export function renderSnapshotScript(keep: number, afterSnapshot?: string): stri
     `AFTER_SNAPSHOT=${sq(afterSnapshot ?? '')}`,
     '# Flags only: an ETCDCTL_* variable from a sourced etcdctl.env would shadow or contradict them.',
     'for v in $(env | sed -n \'s/^\\(ETCDCTL_[A-Z_]*\\)=.*/\\1/p\'); do unset "$v"; done',
+    '# shellcheck source=/dev/null # the member\'s environment file, on the host',
     `ETCD_NAME=$(. ${ETCD_FILES.environment} && echo "$ETCD_NAME")`,
     'mkdir -p "$DIR" && chmod 0700 "$DIR"',
     'FILE=$DIR/$ETCD_NAME-$(date -u +%Y%m%dT%H%M%SZ).db',

@@ -139,6 +139,7 @@ die() { echo "etcd-restore: error: $*" >&2; exit 1; }
 [ $# -eq 1 ] || die "usage: etcd-restore.sh SNAPSHOT.db"
 SNAPSHOT=$1
 [ -f "$SNAPSHOT" ] || die "no snapshot file $SNAPSHOT"
+# shellcheck source=/dev/null # the member's environment file, on the host
 . ${ETCD_FILES.environment}
 DATA=$ETCD_DATA_DIR
 # A running etcd holds an exclusive lock on its database.

@@ -89,7 +89,7 @@ while IFS= read -r line || [ -n "$line" ]; do
   [[ $line =~ ^([0-7]{4})\ ([0-9a-f]{64})\ ([^[:space:]]+)$ ]] || die "MANIFEST: malformed line: $line"
   mode=${BASH_REMATCH[1]} sum=${BASH_REMATCH[2]} file=${BASH_REMATCH[3]}
   case "/$file/" in *//*|*/./*|*/../*) die "MANIFEST: unsafe path $file" ;; esac
-  [[ $MODES == *" $mode "* ]] || die "MANIFEST: $file has mode $mode; only$(printf ' %s' $MODES) are allowed (no setuid, setgid, sticky or world-writable); nothing was changed" 
+  [[ $MODES == *" $mode "* ]] || die "MANIFEST: $file has mode $mode; only${MODES% } are allowed (no setuid, setgid, sticky or world-writable); nothing was changed"
   if [ ! -f "$file" ] || [ -L "$file" ]; then
     echo "install.sh: MISSING  $file" >&2; BAD=$((BAD + 1)); continue
   fi
@@ -131,8 +131,16 @@ fi
 WRONG=()
 for ((i = 0; i < ${#VERSIONS[@]}; i += 5)); do
   bin=${VERSIONS[i]} args=${VERSIONS[i + 1]} re=${VERSIONS[i + 2]} want=${VERSIONS[i + 3]} field=${VERSIONS[i + 4]}
-  [ -x "$ROOT$bin" ] && [ ! -d "$ROOT$bin" ] || continue
+  if [ ! -x "$ROOT$bin" ] || [ -d "$ROOT$bin" ]; then continue; fi
   [ -z "$ONLY" ] || for_listed_unit "$bin" || continue
+  # Under --root a program is run only when it is a file of the root: a link out of it names some other program.
+  if [ "$LIVE" = 0 ]; then
+    real=$(realpath -m -- "$ROOT$bin")
+    case "$real" in
+      "$ROOT"/*) ;;
+      *) WRONG+=("$bin leads outside --root $ROOT (to $real), so it was not run; put the program itself in the root"); continue ;;
+    esac
+  fi
   # shellcheck disable=SC2086 # args are words
   out=$(CNI_COMMAND='' timeout 10 "$ROOT$bin" $args 2>&1 < /dev/null || true)
   got=''
@@ -288,6 +296,7 @@ SERVICES='not touched (--root)'
 if [ "$LIVE" = 1 ]; then
   systemctl daemon-reload
   for f in ${MODULE_FILES[@]+"${MODULE_FILES[@]}"}; do
+    # shellcheck disable=SC2013 # modules-load.d: the words left of a comment are module names
     for m in $(sed -e 's/[#;].*//' -- "$f"); do modprobe -- "$m" || warn "cannot load kernel module $m"; done
   done
   if [ "$SYSCTL" = 1 ]; then sysctl --system > /dev/null || warn "sysctl --system reported errors"; fi

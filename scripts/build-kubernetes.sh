@@ -77,6 +77,7 @@ go mod edit "-go=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")"
 # A staging module the proxy does not serve at this patch (it happens: k8s.io/endpointslice v0.32.13) takes the
 # newest earlier patch it serves; patch releases of a minor change no flag or config type. SUBSTITUTIONS lists them.
 : >"$WORK/substitutions"
+# shellcheck disable=SC2013 # the sed prints one module path per line, with no spaces
 for mod in $(sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) => \./staging/.*#\1#p' "$gomod"); do
   at=$STAGING
   if [[ $mod != k8s.io/sample-* ]] && ! go mod download "$mod@$STAGING" >/dev/null 2>&1; then

@@ -18,9 +18,9 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=(etcd-server etcd-client nginx libnginx-mod-stream keepalived containerd
-          openssl iproute2 iputils-ping systemd ansible-core runc iptables conntrack ipset procps strace curl)
+          openssl iproute2 iputils-ping systemd ansible-core runc iptables conntrack ipset procps strace curl shellcheck)
 PROGRAMS=(etcd etcdctl nginx keepalived containerd containerd-shim-runc-v2 ctr openssl ip ping systemd-analyze
-          ansible-playbook runc iptables iptables-save iptables-restore conntrack ipset nsenter sysctl strace curl)
+          ansible-playbook runc iptables iptables-save iptables-restore conntrack ipset nsenter sysctl strace curl shellcheck)
 STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
 DAEMONS=(etcd nginx containerd keepalived)
 

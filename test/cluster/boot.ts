@@ -12,7 +12,7 @@ import { ClusterModel, PATHS } from '../../lib/model';
 import { Components } from '../support/components';
 import { HostView, startHostView } from '../support/host-view';
 import { Proc, run, RunResult } from '../support/processes';
-import { which } from '../support/programs';
+import { placeProgram, which } from '../support/programs';
 import { hostNetwork, HostNetwork, installCluster, InstalledCluster } from '../support/real-cluster';
 import { unitCommand, UnitCommand } from '../support/units';
 import { createCgroups } from './cgroups';
@@ -114,9 +114,7 @@ export async function bootHosts(comp: Components, logDir: string, label: string)
       }
     }
     for (const [bin, target] of Object.entries(links)) {
-      const at = c.file(host.name, bin);
-      fs.mkdirSync(path.dirname(at), { recursive: true });
-      fs.symlinkSync(target, at);
+      placeProgram(target, c.file(host.name, bin));
     }
   }
   const net = hostNetwork(c.model, label);

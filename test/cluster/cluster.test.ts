@@ -39,7 +39,7 @@ import { ComponentVersions, componentVersionsOf, seedComponentVersions } from '.
 import { cleanupHostViews } from '../support/host-view';
 import { addressesOf, cleanupAll } from '../support/netns';
 import { parseEnvironmentFile, Proc, RunResult, stop, stopAll } from '../support/processes';
-import { describeIf, NGINX_STREAM_MODULE, requireFile, requirePrograms, requireRoot } from '../support/programs';
+import { describeIf, NGINX_STREAM_MODULE, placeProgram, requireFile, requirePrograms, requireRoot } from '../support/programs';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { cleanupTempDirs } from '../support/tmp';
 import { flagsOf, unitCommand } from '../support/units';
@@ -957,7 +957,7 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
           fs.mkdirSync(path.dirname(keep), { recursive: true });
           if (fs.existsSync(keep) || fs.lstatSync(keep, { throwIfNoEntry: false })) fs.rmSync(keep);
           fs.renameSync(at, keep);
-          fs.symlinkSync(to.path(path.basename(p.path)), at);
+          placeProgram(to.path(path.basename(p.path)), at);
         }
         const bundle = makeTempDir(`upgrade-${host}`);
         expect(spawnSync('tar', ['-xzf', s2.archive(host), '-C', bundle], { timeout: 30000 }).status).toBe(0);

@@ -6,7 +6,7 @@ import { ClusterDefinition, ClusterModel } from '../../lib/model';
 import { seedComponentVersions } from '../../scripts/component-versions';
 import { SEED, withChanges } from '../support/clusters';
 import { requireComponents } from '../support/components';
-import { requirePrograms } from '../support/programs';
+import { placeProgram, requirePrograms } from '../support/programs';
 import { fakeProgram } from '../support/release-archives';
 import { synthBundles } from '../support/synth-bundles';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
@@ -37,8 +37,7 @@ function rootWithRealPrograms(): string {
   const at: Record<string, string> = { etcd: '/opt/etcd/bin', etcdctl: '/opt/etcd/bin', etcdutl: '/opt/etcd/bin', bridge: '/opt/cni/bin', 'host-local': '/opt/cni/bin', portmap: '/opt/cni/bin', loopback: '/opt/cni/bin' };
   for (const p of REAL) {
     const dst = path.join(root, at[p] ?? '/opt/kubernetes/bin', p);
-    fs.mkdirSync(path.dirname(dst), { recursive: true });
-    fs.symlinkSync(components.path(p), dst);
+    placeProgram(components.path(p), dst);
   }
   return root;
 }
@@ -110,8 +109,8 @@ const ETCD = V.ETCD_VERSION.slice(1);
     const root = rootWithRealPrograms();
     fs.mkdirSync(path.join(root, 'usr/local/sbin'), { recursive: true });
     fs.mkdirSync(path.join(root, 'usr/local/bin'), { recursive: true });
-    fs.symlinkSync(debian.path('containerd'), path.join(root, 'usr/local/bin/containerd'));
-    fs.symlinkSync(debian.path('runc'), path.join(root, 'usr/local/sbin/runc'));
+    placeProgram(debian.path('containerd'), path.join(root, 'usr/local/bin/containerd'));
+    placeProgram(debian.path('runc'), path.join(root, 'usr/local/sbin/runc'));
     fs.writeFileSync(path.join(root, 'opt/cni/bin/flannel'), '#!/bin/sh\necho hello\n', { mode: 0o755 });
     const before = listing(root);
     const r = install(seedBundle, '--root', root);
@@ -135,5 +134,45 @@ const ETCD = V.ETCD_VERSION.slice(1);
     const r = install(seedBundle, '--root', root);
     expect([r.status, versionLines(r.stderr)]).toEqual([0, []]);
     expect(r.stderr.split('\n').filter((l) => l.includes('warning: missing')).map((l) => l.split(' ')[3])).toEqual(['/usr/sbin/nginx', '/usr/sbin/keepalived']);
+  });
+});
+
+describe('install.sh --root runs no program outside the root', () => {
+  test('a program linked out of the root is not run: --check reports it, an install refuses, nothing changes', async () => {
+    const state = tempDir('state');
+    const s = await synthBundles(ecdsa(SEED), state);
+    const bundle = tempDir('bundle');
+    expect(spawnSync('tar', ['-xzf', s.archive('k8s1'), '-C', bundle]).status).toBe(0);
+    const root = tempDir('root');
+    for (const b of fetchedBinariesOn(s.result.model.host('k8s1'), s.result.model)) {
+      fs.mkdirSync(path.join(root, path.dirname(b.path)), { recursive: true });
+      fs.writeFileSync(path.join(root, b.path), fakeProgram(b.program.name, b.release.version), { mode: 0o755 });
+    }
+    // Outside the root: the right version, and a trace that it ran.
+    const outside = tempDir('outside');
+    const ran = path.join(outside, 'ran');
+    const apiserver = '/opt/kubernetes/bin/kube-apiserver';
+    const stateVersion = s.result.model.releaseOf('kubernetes').version;
+    fs.writeFileSync(path.join(outside, 'kube-apiserver'), `#!/bin/sh\ntouch '${ran}'\necho 'Kubernetes v${stateVersion}'\n`, { mode: 0o755 });
+    fs.rmSync(path.join(root, apiserver));
+    fs.symlinkSync(path.join(outside, 'kube-apiserver'), path.join(root, apiserver));
+    const want = `${apiserver} leads outside --root ${fs.realpathSync(root)} (to ${path.join(fs.realpathSync(outside), 'kube-apiserver')}), so it was not run; put the program itself in the root`;
+
+    const check = install(bundle, '--root', root, '--check');
+    expect(check.status).toBe(3);
+    expect(check.stdout.split('\n').filter((l) => l.includes('DRIFT version'))).toEqual([`install.sh: DRIFT version  ${want}`]);
+    const before = listing(root);
+    const r = install(bundle, '--root', root);
+    expect([r.status, versionLines(r.stderr)]).toEqual([1, [want]]);
+    expect(listing(root)).toEqual(before);
+    expect(fs.existsSync(ran)).toBe(false);
+
+    // The same program as a file of the root runs and passes.
+    fs.rmSync(path.join(root, apiserver));
+    fs.copyFileSync(path.join(outside, 'kube-apiserver'), path.join(root, apiserver));
+    fs.chmodSync(path.join(root, apiserver), 0o755);
+    const ok = install(bundle, '--root', root);
+    expect([ok.status, versionLines(ok.stderr)]).toEqual([0, []]);
+    expect(fs.existsSync(ran)).toBe(true);
   });
 });

@@ -14,7 +14,7 @@ import { PATHS } from '../../lib/model';
 import { SEED, withChanges } from '../support/clusters';
 import { requireComponents } from '../support/components';
 import { run, RunResult } from '../support/processes';
-import { describeIf, requirePrograms, requireRoot } from '../support/programs';
+import { describeIf, placeProgram, requirePrograms, requireRoot } from '../support/programs';
 import { installCluster, InstalledCluster, REAL_CLUSTER } from '../support/real-cluster';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { cleanupTempDirs } from '../support/tmp';
@@ -136,8 +136,7 @@ describeIf(tools.ok && built.ok)('containerd 2.x config dump of the emitted conf
     expect(c.model.releaseOf('containerd').version).toMatch(/^2\./);
     for (const node of c.model.nodes) {
       const root = c.root(node.name);
-      fs.mkdirSync(path.join(root, path.dirname(CONTAINERD_FILES.containerd)), { recursive: true });
-      fs.symlinkSync(built.path('containerd'), path.join(root, CONTAINERD_FILES.containerd));
+      placeProgram(built.path('containerd'), path.join(root, CONTAINERD_FILES.containerd));
       const cmd = unitCommand(root, CONTAINERD_FILES.unit);
       const r = await run(inRootView(root, [...unitPaths(cmd), CONTAINERD_FILES.config], [...cmd.argv, 'config', 'dump']), { env: cmd.env, timeoutMs: 20000 });
       expect([node.name, r.code]).toEqual([node.name, 0]);

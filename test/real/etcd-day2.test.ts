@@ -23,7 +23,7 @@ import { attachToBridge, Bridge, cleanupAll, createBridge, createNamespace } fro
 import {
   parseEnvironmentFile, Proc, run, RunResult, start, stop, stopAll, SYSTEMD_DEFAULT_PATH,
 } from '../support/processes';
-import { describeIf, requirePrograms, requireRoot } from '../support/programs';
+import { describeIf, placeProgram, requirePrograms, requireRoot } from '../support/programs';
 import { installCluster, InstalledCluster } from '../support/real-cluster';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { cleanupTempDirs } from '../support/tmp';
@@ -76,7 +76,7 @@ class Day2 {
       // The units name /opt/etcd/bin/{etcd,etcdctl,etcdutl}: the Go-built ones.
       for (const b of ['etcd', 'etcdctl', 'etcdutl']) {
         const at = path.join(c.root(h.name), PATHS.etcdBin, b);
-        if (!fs.existsSync(at)) { fs.mkdirSync(path.dirname(at), { recursive: true }); fs.symlinkSync(components.path(b), at); }
+        if (!fs.existsSync(at)) placeProgram(components.path(b), at);
       }
     }
   }

@@ -51,6 +51,7 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   sha512sum: 'coreutils',
   unshare: 'util-linux',
   mount: 'mount',
+  shellcheck: 'shellcheck',
 };
 
 /** Debian's nginx stream module (package libnginx-mod-stream). */
@@ -164,4 +165,21 @@ export function describeWithPrograms(
 ): void {
   const tools = requirePrograms(names, extra);
   describeIf(tools.ok)(title, () => fn(tools));
+}
+
+/**
+ * Puts `program` at `at` inside a host's root as a file of that root: a hard link (the component cache and the test
+ * roots share a filesystem), a copy across filesystems. Never a symbolic link: install.sh --root runs no program that
+ * resolves outside its root.
+ */
+export function placeProgram(program: string, at: string): void {
+  fs.mkdirSync(path.dirname(at), { recursive: true });
+  const real = fs.realpathSync(program);
+  try {
+    fs.linkSync(real, at);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    fs.copyFileSync(real, at);
+    fs.chmodSync(at, fs.statSync(real).mode & 0o7777);
+  }
 }

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterDefinition, ClusterModel } from '../../lib';
 import { attachToBridge, createBridge, createNamespace } from './netns';
-import { which } from './programs';
+import { placeProgram, which } from './programs';
 import { synthBundles, SynthesizedBundles } from './synth-bundles';
 import { makeTempDir } from './temp-dir';
 
@@ -77,8 +77,7 @@ export async function installCluster(
       const program = DEBIAN_STAND_INS[bin];
       const found = program ? which(program) : undefined;
       if (!found) continue;
-      fs.mkdirSync(path.join(root, path.dirname(bin)), { recursive: true });
-      fs.symlinkSync(found, path.join(root, bin));
+      placeProgram(found, path.join(root, bin));
     }
     roots.set(host.name, root);
   }

@@ -77,6 +77,7 @@ function upgradeData(model: ClusterModel, plan: UpgradePlan | undefined): string
     'MASTERS=(', ...model.masters.map(hostEntry), ')',
     'OTHERS=(', ...model.hosts.filter((h) => !h.has('master')).map(hostEntry), ')',
     `VERSION_CMD=${sq(apiserverVersionCommand(model))}`,
+    '# shellcheck disable=SC2016 # expands on the host',
     `CERT_CMD=${sq(EXPIRING_CERTS_COMMAND)}`,
     `PREVIOUS=${sq(UPGRADE_PATHS.previous)} REACHED=${sq(UPGRADE_PATHS.reached)}`,
     `DRAIN_FLAGS=(${drainFlags(model).map(sq).join(' ')})`,
@@ -191,7 +192,7 @@ take_snapshot() {
 ${UPGRADE_SH}
 
 # Runtime steps (lib/output/rollout/runtime-steps.ts). on_host once|wait|best-effort HOST ADDRESS COMMAND
-declare -A DONE=()
+declare -A INSTALLED=()
 on_host() {
   local how=$1 host=$2 ip=$3 cmd=$4
   say "  $host: $cmd"
@@ -205,7 +206,7 @@ local_step() { say "  here: $1"; bash -c "$1" || die "failed here: $1"; }
 # Copies the operator's FILE to HOST:DEST (0600) and checks it arrived whole.
 upload() {
   local host=$1 ip=$2 src=$3 dst=$4 sum
-  remote "$ip" "mkdir -p \$(dirname $dst)"
+  remote "$ip" "mkdir -p \$(dirname \"$dst\")"
   "$SCP" "\${OPTS[@]}" -q "$src" "$SSH_USER@$ip:$dst"
   sum=$(sha256sum < "$src"); sum=\${sum%% *}
   remote "$ip" "chmod 600 $dst && echo '$sum  $dst' | sha256sum -c --quiet" || die "$host: $dst differs from $src after the copy"
@@ -225,9 +226,10 @@ install_host() {
   say "$1 ($2): installing"
   stage "$1" "$2"
   [ "$BINARIES" = 0 ] || sync_programs "$1" "$2"
+  # shellcheck disable=SC2016 # expands on the host
   running=$(remote "$2" ${sq(runningUnitsCommand(model))}) || die "$1: cannot ask systemctl which services run"
   remote "$2" "$STAGING/bundle/install.sh"
-  DONE[$1]=1
+  INSTALLED[$1]=1
   for u in "\${HEALTH_UNITS[@]}"; do
     if grep -qx -- "$u" <<< "$running"; then wait_for "$2" "$1 \${HEALTH_WHAT[$u]} (it ran before this install)" "\${HEALTH[$u]}"; fi
   done
@@ -284,7 +286,7 @@ fi
 BINARIES=0
 if [ -f ${BINARIES_DIR}/VERSIONS ]; then
   [ "$(cat ${BINARIES_DIR}/VERSIONS)" = "$(printf '%s' "$BINARY_VERSIONS")" ] \
-    || die "${BINARIES_DIR}/VERSIONS is not what this synth's fetch-binaries.sh stages ($(echo $BINARY_VERSIONS)): run it again, and carry the new ${BINARIES_DIR}/ here"
+    || die "${BINARIES_DIR}/VERSIONS is not what this synth's fetch-binaries.sh stages (\${BINARY_VERSIONS//$'\\n'/ }): run it again, and carry the new ${BINARIES_DIR}/ here"
   BINARIES=1
 fi
 
@@ -293,7 +295,7 @@ declare -A SEEN=()
 for step in "\${STEPS[@]}"; do
   read -r phase host ip <<< "$step"
   [ -z "$ONLY" ] || [ "$ONLY" = "$host" ] || continue
-  for f in "hosts/$host.tar.gz"; do [ -f "$f" ] || die "missing $f: run synth first"; done
+  [ -f "hosts/$host.tar.gz" ] || die "missing hosts/$host.tar.gz: run synth first"
   programs=''
   [ "$BINARIES" = 0 ] || [ -z "\${BINARY_ROLES[$host]-}" ] || programs=" and the programs of ${BINARIES_DIR}/{\${BINARY_ROLES[$host]// /,}}"
   if [ -z "\${SEEN[$host]-}" ]; then say "  $phase: copy hosts/$host.tar.gz$programs to $SSH_USER@$ip and run its install.sh"; SEEN[$host]=1
@@ -319,7 +321,7 @@ for step in "\${STEPS[@]}"; do
     wait_for "$first_ip" "etcd cluster health (from $first)" ${sq(etcdHealthCommand(model))}
   fi
   previous=$phase
-  [ -n "\${DONE[$host]-}" ] || install_host "$host" "$ip"
+  [ -n "\${INSTALLED[$host]-}" ] || install_host "$host" "$ip"
   # A first start is waited for in its own phase.
   case "$phase" in
     master) wait_for "$ip" "$host ${healthCheck(model, 'kube-apiserver').what}" ${sq(healthCheck(model, 'kube-apiserver').command)} ;;

@@ -129,7 +129,7 @@ for ((i = 0; i < \${#STAGE[@]}; i += 4)); do
     fi
     src=$tmp/$member
   fi
-  [ -f "$src" ] && [ ! -L "$src" ] || die "$member in $(basename -- "$archive") is not a regular file"
+  if [ ! -f "$src" ] || [ -L "$src" ]; then die "$member in $(basename -- "$archive") is not a regular file"; fi
   install -D -m 0755 -- "$src" "$NEW/$role$dest"
 done
 printf '%s' "$VERSIONS" > "$NEW/VERSIONS"
