@@ -26,7 +26,7 @@ export const packagedUnit = (name: string): string =>
   ['/usr/lib/systemd/system', '/lib/systemd/system'].map((d) => `${d}/${name}`).find((p) => fs.existsSync(p)) ?? `/usr/lib/systemd/system/${name}`;
 
 /** Debian programs standing in where kubesmith expects an upstream release (runc needs cgo and libseccomp to build). */
-const DEBIAN_AT: Readonly<Record<string, string>> = {
+export const DEBIAN_AT: Readonly<Record<string, string>> = {
   [CONTAINERD_FILES.runc]: 'runc',
 };
 

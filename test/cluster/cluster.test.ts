@@ -45,7 +45,7 @@ import { cleanupTempDirs } from '../support/tmp';
 import { flagsOf, unitCommand } from '../support/units';
 import { waitFor } from '../support/wait';
 import {
-  BootedHosts, bootHosts, cgroupRootOf, kubeletHosts, packagedUnit, SANDBOX_EDITED, sandboxFiles, UNITS,
+  BootedHosts, bootHosts, DEBIAN_AT, cgroupRootOf, kubeletHosts, packagedUnit, SANDBOX_EDITED, sandboxFiles, UNITS,
 } from './boot';
 import { BOOT_CLUSTER, MINORS_BEFORE_LAST, PATCH_STEP, UPGRADE_PATH } from './definition';
 import { removeCgroups } from './cgroups';
@@ -950,8 +950,9 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
           w.held += d.stderr.split('\n').filter((l) => l.includes('would violate the pod\'s disruption budget')).length;
           w.drained.push(host);
         }
-        // The programs deploy.sh copies for the step (those that differ), the replaced ones kept.
-        for (const p of st.programs) {
+        // The programs deploy.sh copies for the step (those that differ), the replaced ones kept; a Debian stand-in
+        // (runc) stays, and install.sh does not see it (below), as at boot.
+        for (const p of st.programs.filter((q) => !DEBIAN_AT[q.path])) {
           const at = b.c.file(host, p.path);
           const keep = b.c.file(host, `${UPGRADE_PATHS.previous}${p.path}`);
           fs.mkdirSync(path.dirname(keep), { recursive: true });
@@ -965,7 +966,7 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
         const root = b.c.root(host);
         const check = spawnSync('bash', [installSh, '--root', root, '--check'], { encoding: 'utf8', timeout: 60000 }).stdout.split('\n');
         const standIns = check.map((l) => /DRIFT version\s+(\S+) /.exec(l)?.[1]).filter((x): x is string => x !== undefined)
-          .filter((bin) => !st.programs.some((p) => p.path === bin));
+          .filter((bin) => DEBIAN_AT[bin] || !st.programs.some((p) => p.path === bin));
         const changed = check.map((l) => /DRIFT content\s+(\S+) /.exec(l)?.[1]).filter((x): x is string => x !== undefined)
           .filter((f) => !SANDBOX_EDITED.includes(f));
         for (const bin of standIns) fs.renameSync(b.c.file(host, bin), `${b.c.file(host, bin)}.sandbox`);
