@@ -4,6 +4,7 @@ import {
 } from '../lib/components';
 import { PATHS, PORTS } from '../lib/model';
 import { ETCDCTL_TLS, ETCD_FILES } from './etcd';
+import { sq } from '../lib/util/shell';
 
 export const ETCD_SNAPSHOT = {
   script: `${PATHS.etcdBin}/etcd-snapshot.sh`,
@@ -13,11 +14,6 @@ export const ETCD_SNAPSHOT = {
   timerUnit: `${PATHS.systemdUnits}/${unitOf('etcd-snapshot')}`,
   dir: PATHS.etcdSnapshots,
 } as const;
-
-/** A bash/sh word holding exactly `s`. */
-function sq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * The snapshot script every member runs: `etcdctl snapshot save` with the member's own client credentials from its
