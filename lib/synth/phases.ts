@@ -197,7 +197,8 @@ export const PHASES: readonly Phase[] = [
     },
   },
   {
-    name: 'write',
+    name: 'write-output',
+    // The addons and the operator files (deploy.sh, the Ansible playbooks, ...); the bundles are the next phase's.
     run: (r) => {
       prepareOutput(r.outdir);
       writeCliScratch();
@@ -230,7 +231,8 @@ export const PHASES: readonly Phase[] = [
     },
   },
   {
-    name: 'write',
+    name: 'record',
+    // Last: the record is the next synth's baseline, so it is written only once everything else was.
     run: (r) => {
       const record = `${JSON.stringify(r.current)}\n`;
       if (r.store.readText(RECORD_FILE) !== record) r.store.write(RECORD_FILE, record);
