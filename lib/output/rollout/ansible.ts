@@ -179,7 +179,7 @@ ${healthChecks(model).map((c) => c.component === 'etcd'
 }
 
 /**
- * One play per roll-out phase, in the component table's order; etcd is followed by the flannel network config.
+ * One play per roll-out phase, in the component table's order.
  * An upgrade (lib/upgrade) goes between the membership plays and the ordinary ones: its preflight, then one play per
  * step and host in the plan's order (ansible-upgrade.ts); its addons play comes last.
  */
