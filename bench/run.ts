@@ -220,7 +220,7 @@ interface ReportInput {
   readonly cfssl?: number[];
 }
 
-const PHASES = ['startup', 'import', 'model', 'read', 'modules', 'keys', 'certs', 'pki-write', 'manifests', 'write', 'bundles', 'plan', 'exit'];
+const PHASES = ['startup', 'import', 'model', 'read', 'modules', 'keys', 'certs', 'pki-write', 'manifests', 'write-output', 'bundles', 'plan', 'record', 'exit'];
 
 function renderReport({ options, startedAt, loadBefore, loadAfter, scenarios, cfssl }: ReportInput): string {
   const s = (ms: number) => (ms / 1000).toFixed(3);
@@ -292,8 +292,8 @@ function renderReport({ options, startedAt, loadBefore, loadAfter, scenarios, cf
     + 'then synthesizeCluster\'s phases: model (validation included), read (PKI state, last synth record; node-forge when something '
     + 'must be signed), modules (cdk8s, host components, charts, archiver, yaml; loaded while keys generate), keys (what is left of key '
     + 'generation after that; each certificate is signed as soon as its key and its signer are there), certs (what to write), '
-    + 'pki-write, manifests (constructs, charts), write (addon and operator files, state record), bundles (pack, compare, write), '
-    + 'plan (change plan, report); '
+    + 'pki-write, manifests (constructs, charts), write-output (addon and operator files), bundles (pack, compare, write), '
+    + 'plan (change plan, report), record (the state record: the next synth\'s baseline); '
     + 'exit: wall time the process did not see (spawn, exit). The phases add up to the wall time.',
     '', `| scenario | ${PHASES.join(' | ')} | wall |`, `|---|${PHASES.map(() => '---:').join('|')}|---:|`);
   for (const x of scenarios) {

@@ -1,23 +1,10 @@
 import { Construct } from 'constructs';
 import {
-  Cluster, componentSpec, renderUnit, unitOf,
+  Cluster, ETCD_FILES, ETCD_SNAPSHOT, componentSpec, localEtcdctlCommand, renderUnit, unitOf,
 } from '../lib/components';
-import { PATHS, PORTS } from '../lib/model';
-import { ETCDCTL_TLS, ETCD_FILES } from './etcd';
+import { sq } from '../lib/util/shell';
 
-export const ETCD_SNAPSHOT = {
-  script: `${PATHS.etcdBin}/etcd-snapshot.sh`,
-  /** The timer is the component table's unit; it starts this service on schedule. */
-  service: 'etcd-snapshot.service',
-  serviceUnit: `${PATHS.systemdUnits}/etcd-snapshot.service`,
-  timerUnit: `${PATHS.systemdUnits}/${unitOf('etcd-snapshot')}`,
-  dir: PATHS.etcdSnapshots,
-} as const;
-
-/** A bash/sh word holding exactly `s`. */
-function sq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { ETCD_SNAPSHOT };
 
 /**
  * The snapshot script every member runs: `etcdctl snapshot save` with the member's own client credentials from its
@@ -26,8 +13,7 @@ function sq(s: string): string {
  * snapshot is the last line on stdout (deploy.sh and Ansible fetch it from there); everything else goes to stderr.
  */
 export function renderSnapshotScript(keep: number, afterSnapshot?: string): string {
-  const etcdctl = [ETCD_FILES.etcdctl, `--endpoints=https://127.0.0.1:${PORTS.etcdClient}`,
-    ...ETCDCTL_TLS.map(([flag, file]) => `--${flag}=${file}`), '--command-timeout=300s'].join(' ');
+  const etcdctl = `${localEtcdctlCommand()} --command-timeout=300s`;
   return [
     '#!/bin/sh',
     `# kubesmith: saves a snapshot of this etcd member into ${ETCD_SNAPSHOT.dir}, verifies it, keeps the newest ${keep}`,

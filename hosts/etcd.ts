@@ -1,34 +1,11 @@
 import { Construct } from 'constructs';
 import {
-  Cluster, componentSpec, renderEnvironmentFile, renderUnit, unitOf,
+  Cluster, ETCDCTL_TLS, ETCD_FILES, componentSpec, localEtcdctlCommand, renderEnvironmentFile, renderUnit,
 } from '../lib/components';
 import { Host, PATHS, PORTS } from '../lib/model';
 import { certPath, keyPath } from '../lib/pki';
 
-const [ETCD, ETCDCTL] = componentSpec('etcd').binaries;
-const ETCDUTL = componentSpec('etcd-snapshot').binaries.find((b) => b.endsWith('/etcdutl'))!;
-
-export const ETCD_FILES = {
-  environment: `${PATHS.etcdCfg}/etcd`,
-  etcdctlEnvironment: `${PATHS.etcdCfg}/etcdctl.env`,
-  etcd: ETCD,
-  etcdctl: ETCDCTL,
-  etcdutl: ETCDUTL,
-  unit: `${PATHS.systemdUnits}/${unitOf('etcd')}`,
-  /** Day 2: restore this member from a snapshot; add or remove a member (run on a running member). */
-  restore: `${PATHS.etcdBin}/etcd-restore.sh`,
-  member: `${PATHS.etcdBin}/etcd-member.sh`,
-} as const;
-
-/**
- * etcdctl's TLS flags with a member's own serving certificate (it has client usage too, as in the tutorial):
- * what operators, Ansible and deploy.sh run etcdctl with.
- */
-export const ETCDCTL_TLS: readonly (readonly [string, string])[] = [
-  ['cacert', certPath('etcd-ca')],
-  ['cert', certPath('etcd-server')],
-  ['key', keyPath('etcd-server')],
-];
+export { ETCDCTL_TLS, ETCD_FILES };
 
 /**
  * etcd members: the ETCD_* environment file (no flags: etcd 3.5 refuses a setting given both ways),
@@ -120,7 +97,7 @@ export class Etcd extends Construct {
 }
 
 /** etcdctl with this member's own credentials, against its local endpoint. */
-const LOCAL_ETCDCTL = [ETCDCTL, `--endpoints=https://127.0.0.1:${PORTS.etcdClient}`, ...ETCDCTL_TLS.map(([flag, file]) => `--${flag}=${file}`)].join(' ');
+const LOCAL_ETCDCTL = localEtcdctlCommand();
 
 /**
  * Restores this member from a snapshot with the name, peer URLs, cluster and token of its own environment file (the

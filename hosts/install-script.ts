@@ -7,6 +7,7 @@ import {
 } from '../lib/components';
 import { ClusterModel } from '../lib/model';
 import { caCertPathsOf } from '../lib/pki';
+import { sq } from '../lib/util/shell';
 
 export { hostDirectories } from '../lib/components';
 
@@ -14,11 +15,6 @@ export const INSTALL_SCRIPT = 'install.sh';
 
 // The script's logic, in a file of its own so it stays plain bash (no template escapes).
 const BODY = fs.readFileSync(path.join(__dirname, 'install-script.sh'), 'utf8').replace(/^#.*\n/, '').trimEnd();
-
-/** A bash word holding exactly `s`. */
-function sq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 function plain(what: string, s: string): string {
   if (!/^[^\s'"\\$`]+$/.test(s)) throw new Error(`install.sh: ${what} "${s}" holds whitespace, quotes or shell characters`);

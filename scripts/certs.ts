@@ -9,12 +9,11 @@ import * as path from 'path';
 import { renderEncryptionConfig } from '../hosts/kube-apiserver';
 import { ClusterModel, ClusterPki, certificateReport, defaultStateDir, formatEvent, formatReport } from '../lib';
 import { PATHS, closest } from '../lib/model';
-import { sha256 } from '../lib/output';
+import { encryptionInUse, readRecord, sha256 } from '../lib/output';
 import {
   CertificateNameError, ENCRYPTION_KEY_STEPS, EncryptionKeyStep, SECRETS_FILE, StateStore, certInstances, loadSecrets,
   renewNameProblems, rotateEncryptionKeys,
 } from '../lib/pki';
-import { encryptionInUse, readRecord } from '../lib/synth/phases';
 import { cluster } from '../main';
 
 const STEPS: readonly EncryptionKeyStep[] = ['add', 'promote', 'drop'];

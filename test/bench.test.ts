@@ -5,6 +5,7 @@ import { benchDefinition } from '../bench/definitions';
 import { ClusterModel, synthesizeCluster } from '../lib';
 import { caIds, certInstances } from '../lib/pki';
 import { cleanupTempDirs, tempDir } from './support/tmp';
+import { PHASES } from '../lib/synth/phases';
 
 // The bench is a benchmark, not a timed test: these tests prove it runs and reports, never how fast.
 
@@ -101,7 +102,9 @@ describe('the bench', () => {
     const options = { outdir: path.join(dir, 'dist'), stateDir: path.join(dir, 'state'), log: () => undefined };
     const cold = await synthesizeCluster(benchDefinition(4, 'ecdsa'), options);
     expect(Object.keys(cold.phases)).toEqual(
-      ['model', 'read', 'modules', 'keys', 'certs', 'pki-write', 'manifests', 'write', 'bundles', 'plan']);
+      ['model', 'read', 'modules', 'keys', 'certs', 'pki-write', 'manifests', 'write-output', 'bundles', 'plan', 'record']);
+    // Every phase reports under a name of its own.
+    expect(new Set(PHASES.map((p) => p.name)).size).toBe(PHASES.length);
     expect(Object.keys(cold.pki.phases)).toEqual(['read', 'keys', 'sign', 'write']);
     expect(cold.pki.keysGenerated).toBeGreaterThan(0);
     const warm = await synthesizeCluster(benchDefinition(4, 'ecdsa'), options);

@@ -4,6 +4,7 @@ export * from './cluster';
 export * from './component-list';
 export * from './component-settings';
 export * from './environment-file';
+export * from './etcd-files';
 export * from './host-bundle';
 export * from './kubeconfig';
 export * from './membership';

@@ -4,4 +4,5 @@ export * from './change-plan';
 export * from './files';
 export * from './operator-files';
 export * from './rollout';
+export * from './synth-record';
 export * from './topology';

@@ -5,7 +5,6 @@ import type { App } from 'cdk8s';
 import { Cluster } from '../components/cluster';
 import { MembershipRecord, membershipOf } from '../components/membership';
 import { ClusterModel } from '../model/cluster-model';
-import { PATHS } from '../model/constants';
 import { ClusterDefinition } from '../model/definition';
 import { ArchiveWriter, WriteResult, writeBundles } from '../output/bundle-writer';
 import {
@@ -16,6 +15,7 @@ import {
   IDENTITY_FILE, describeOwner, identityOf, outputOwner, renderIdentity,
 } from '../output/identity';
 import { addOperatorFiles } from '../output/operator-files';
+import { RECORD_FILE, encryptionInUse, readRecord } from '../output/synth-record';
 import { newMembershipSteps } from '../output/rollout/runtime-steps';
 import { PkiStateError } from '../pki/errors';
 import { ClusterPki } from '../pki/cluster-pki';
@@ -34,7 +34,6 @@ import { SynthModules, isColdRun, loadSynthModules } from './preload';
 import type { SynthesisResult, SynthesizeOptions } from './synthesize';
 
 /** The previous synth's record, kept in the state dir for the change plan. */
-export const RECORD_FILE = 'last-synth.json';
 
 export function defaultStateDir(clusterName: string): string {
   return process.env.KUBESMITH_STATE_DIR || path.join('.kubesmith', clusterName);
@@ -197,7 +196,8 @@ export const PHASES: readonly Phase[] = [
     },
   },
   {
-    name: 'write',
+    name: 'write-output',
+    // The addons and the operator files (deploy.sh, the Ansible playbooks, ...); the bundles are the next phase's.
     run: (r) => {
       prepareOutput(r.outdir);
       writeCliScratch();
@@ -230,7 +230,8 @@ export const PHASES: readonly Phase[] = [
     },
   },
   {
-    name: 'write',
+    name: 'record',
+    // Last: the record is the next synth's baseline, so it is written only once everything else was.
     run: (r) => {
       const record = `${JSON.stringify(r.current)}\n`;
       if (r.store.readText(RECORD_FILE) !== record) r.store.write(RECORD_FILE, record);
@@ -255,40 +256,6 @@ function planUpgrade(r: SynthRun): void {
   // Hosts new to the cluster get everything at once in the ordinary roll-out.
   const had = new Set(Object.keys(r.previous?.hosts ?? {}));
   r.upgrade = r.upgradeFrom ? upgradePlan(r.upgradeFrom, r.model, r.versions, (h) => had.has(h.name)) : undefined;
-}
-
-/** The previous synth's record; damaged, it stops the synth with what to do (it is only the plan's baseline). */
-/** The last synth gave some host the apiservers' encryption config (Secrets in etcd may be encrypted). */
-export function encryptionInUse(record: SynthRecord | undefined): boolean {
-  const rel = PATHS.encryptionConfig.replace(/^\//, '');
-  return Object.values(record?.hosts ?? {}).some((h) => h.files[rel] !== undefined);
-}
-
-export function readRecord(store: StateStore): SynthRecord | undefined {
-  const text = store.readText(RECORD_FILE);
-  if (text === undefined) return undefined;
-  const problem = (() => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return 'is not valid JSON';
-    }
-    const hosts = (parsed as { hosts?: unknown } | null)?.hosts;
-    if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts)) return 'has no "hosts" object';
-    for (const [name, h] of Object.entries(hosts)) {
-      const host = h as { roles?: unknown; files?: unknown } | null;
-      if (!Array.isArray(host?.roles) || typeof host?.files !== 'object' || host.files === null
-        || Object.values(host.files).some((v) => typeof v !== 'string')) return `has a malformed entry for host "${name}"`;
-    }
-    return undefined;
-  })();
-  if (problem) {
-    throw new PkiStateError(store.dir, [`${RECORD_FILE} ${problem}`],
-      `${RECORD_FILE} only records the last synth, for the change plan: remove ${path.join(store.dir, RECORD_FILE)} and synth again `
-      + '(that plan then lists every host as new).');
-  }
-  return JSON.parse(text) as SynthRecord;
 }
 
 /**

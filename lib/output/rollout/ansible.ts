@@ -179,7 +179,7 @@ ${healthChecks(model).map((c) => c.component === 'etcd'
 }
 
 /**
- * One play per roll-out phase, in the component table's order; etcd is followed by the flannel network config.
+ * One play per roll-out phase, in the component table's order.
  * An upgrade (lib/upgrade) goes between the membership plays and the ordinary ones: its preflight, then one play per
  * step and host in the plan's order (ansible-upgrade.ts); its addons play comes last.
  */
@@ -206,8 +206,8 @@ export function renderPlaybook(model: ClusterModel, membership: MembershipRecord
       ansible.builtin.command: ${JSON.stringify(etcdHealthCommand(model))}
       register: kubesmith_cluster_health
       until: kubesmith_cluster_health.rc == 0
-      retries: 60
-      delay: 5
+      retries: ${HEALTH_WAIT.tries}
+      delay: ${HEALTH_WAIT.delaySeconds}
       changed_when: false
       when: "${live}"
 `,
@@ -270,8 +270,8 @@ export function renderAnsibleSteps(steps: readonly RuntimeStep[]): string {
       ignore_errors: true` : ''}
       register: kubesmith_step${s.wait ? `
       until: kubesmith_step.rc == 0
-      retries: 60
-      delay: 5` : ''}
+      retries: ${HEALTH_WAIT.tries}
+      delay: ${HEALTH_WAIT.delaySeconds}` : ''}
       changed_when: ${s.wait ? 'false' : 'true'}`);
     }
     const hosts = s.on === 'operator' || s.bestEffort ? 'localhost' : s.on.map((h) => h.name).join(':');

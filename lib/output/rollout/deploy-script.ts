@@ -12,11 +12,6 @@ import {
   RuntimeStep, SNAPSHOT_COMMAND, membershipSteps, restoreSteps,
 } from './runtime-steps';
 
-/** A bash word holding exactly `s`. */
-function sq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Two bash functions for a list of steps: NAME_plan prints them numbered, NAME_run runs them in order. */
 export function renderBashSteps(name: string, steps: readonly RuntimeStep[]): string {
   const plan: string[] = [];
@@ -45,6 +40,7 @@ import { BINARIES_DIR, stagedRoles, stagedVersions } from './fetch-script';
 import {
   EXPIRING_CERTS_COMMAND, UPGRADE_PATHS, apiserverVersionCommand, drainFlags,
 } from './upgrade-commands';
+import { sq } from '../../util/shell';
 
 // The upgrade waves and the program copies, in a file of their own so they stay plain bash that shellcheck reads.
 const UPGRADE_SH = fs.readFileSync(path.join(__dirname, 'upgrade.sh'), 'utf8').replace(/^#.*\n/, '').trimEnd();

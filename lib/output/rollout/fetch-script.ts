@@ -1,10 +1,6 @@
 import { HOST_ROLES, ClusterModel, ResolvedRelease } from '../../model';
 import { fetchedBinariesByRole } from '../../components';
-
-/** A bash word holding exactly `s`. */
-function sq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+import { sq } from '../../util/shell';
 
 /** The directory beside dist/'s scripts that fetch-binaries.sh stages into and the roll-out copies from. */
 export const BINARIES_DIR = 'binaries';

@@ -1,6 +1,5 @@
 import * as path from 'path';
-import { ETCD_FILES } from '../../../hosts/etcd';
-import { ETCD_SNAPSHOT } from '../../../hosts/etcd-snapshot';
+import { ETCD_FILES, ETCD_SNAPSHOT } from '../../components';
 import {
   MembershipRecord, componentSpec, runsOn, unitOf,
 } from '../../components';
