@@ -37,12 +37,14 @@ export const ETCD_SNAPSHOT = {
   dir: PATHS.etcdSnapshots,
 } as const;
 
+const TLS_FLAGS = ETCDCTL_TLS.map(([flag, file]) => `--${flag}=${file}`);
+
 /** etcdctl with a member's own TLS credentials, as Ansible and deploy.sh run it on an etcd member. */
 export function etcdctlCommand(): string {
-  return [ETCD_FILES.etcdctl, ...ETCDCTL_TLS.map(([flag, file]) => `--${flag}=${file}`)].join(' ');
+  return [ETCD_FILES.etcdctl, ...TLS_FLAGS].join(' ');
 }
 
 /** The same against the member's local client endpoint, as its own scripts (snapshot, restore, membership) run it. */
 export function localEtcdctlCommand(): string {
-  return [ETCD_FILES.etcdctl, `--endpoints=https://127.0.0.1:${PORTS.etcdClient}`, ...ETCDCTL_TLS.map(([flag, file]) => `--${flag}=${file}`)].join(' ');
+  return [ETCD_FILES.etcdctl, `--endpoints=https://127.0.0.1:${PORTS.etcdClient}`, ...TLS_FLAGS].join(' ');
 }

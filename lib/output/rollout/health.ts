@@ -1,7 +1,6 @@
-import { ComponentId, unitOf } from '../../components';
+import { ComponentId, etcdctlCommand, unitOf } from '../../components';
 import { ClusterModel, NGINX_UPSTREAM, PORTS } from '../../model';
 import { certPath } from '../../pki';
-import { etcdctlCommand } from './etcdctl';
 
 /**
  * What the roll-out waits for after each host's install.sh, so that no role loses two members at once.

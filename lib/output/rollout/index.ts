@@ -1,6 +1,5 @@
 export * from './ansible';
 export * from './deploy-script';
-export * from './etcdctl';
 export * from './runtime-steps';
 export * from './fetch-script';
 export * from './health';

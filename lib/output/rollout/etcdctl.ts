@@ -1,1 +1,0 @@
-export { etcdctlCommand } from '../../components';
