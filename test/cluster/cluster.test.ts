@@ -47,10 +47,13 @@ import { waitFor } from '../support/wait';
 import {
   BootedHosts, bootHosts, DEBIAN_AT, cgroupRootOf, kubeletHosts, packagedUnit, SANDBOX_EDITED, sandboxFiles, UNITS,
 } from './boot';
-import { BOOT_CLUSTER, MINORS_BEFORE_LAST, PATCH_STEP, UPGRADE_PATH } from './definition';
+import { BOOT_CLUSTER, MINORS_BEFORE_LAST, PATCH_STEP, SANDBOX, UPGRADE_PATH } from './definition';
 import { removeCgroups } from './cgroups';
 import { restoreKernelTunables, saveKernelTunables } from './kernel-tunables';
 import { ImageSpec, writeOciArchive } from './oci';
+
+/** Free space the boot needs on the nodes' filesystem: the eviction threshold plus the suite's images and logs. */
+const NEEDED_FREE_GIB = 8;
 
 const tools = requirePrograms(
   ['nginx', 'keepalived', 'ctr', 'runc', 'iptables', 'iptables-save', 'iptables-restore', 'conntrack',
@@ -92,12 +95,13 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
   };
 
   beforeAll(async () => {
-    // The kubelets evict and refuse pods below their hard thresholds (nodefs 10%, imagefs 15% available), measured on
-    // the filesystem that holds the nodes' roots: say so first rather than time out waiting for pods.
+    // The kubelets evict and refuse pods below their hard thresholds (definition.ts SANDBOX.kubeletConfig), measured
+    // on the filesystem that holds the nodes' roots; the suite's images and logs take a few GiB more: say so first
+    // rather than time out waiting for pods.
     const fsStats = fs.statfsSync(os.tmpdir());
-    const freePercent = (100 * fsStats.bavail) / fsStats.blocks;
-    if (freePercent < 20) {
-      throw new Error(`only ${freePercent.toFixed(1)}% of the filesystem under ${os.tmpdir()} is available; the kubelets refuse pods below 15% (imagefs.available): free some space first`);
+    const freeGiB = (fsStats.bavail * fsStats.bsize) / 2 ** 30;
+    if (freeGiB < NEEDED_FREE_GIB) {
+      throw new Error(`only ${freeGiB.toFixed(1)} GiB of the filesystem under ${os.tmpdir()} is available; the suite needs ${NEEDED_FREE_GIB} GiB (the kubelets refuse pods below ${SANDBOX.kubeletConfig.evictionHard['imagefs.available']}): free some space first`);
     }
     logDir = makeTempDir('cluster-logs');
     b = await bootHosts(comp, logDir, 'boot');

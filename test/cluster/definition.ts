@@ -34,6 +34,10 @@ const SEED_IP: Readonly<Record<string, string>> = Object.fromEntries(SEED.hosts.
  *  - kube-proxy conntrack.maxPerCore 0: in a network namespace /proc/sys/net/netfilter/nf_conntrack_max is the
  *    init namespace's and read-only, and kube-proxy before 1.37 exits when it cannot raise it ("could not set conntrack
  *    parameters ... permission denied"); 0 leaves the kernel's value. Set through the definition's components.
+ *  - kubelet evictionHard in absolute sizes: the kubelets' roots share one filesystem with this machine, whose
+ *    free share (about 20% here) is set by everything else on it; the default thresholds (nodefs 10%, imagefs 15%
+ *    available) would evict and refuse pods for that, not for what the suite uses. Set through the definition's
+ *    components, and checked before the boot (cluster.test.ts).
  *  - In the roll-out test, the stand-ins that state other versions than the definition's (Debian's runc, the
  *    flannel CNI plugin from its older source; install.sh --check names them) step aside while the new
  *    install.sh runs, because install.sh refuses to install beside a program of another version; then come back.
@@ -43,6 +47,12 @@ export const SANDBOX = {
   kubeProxyConfig: { conntrack: { maxPerCore: 0 } },
   cgroupDriver: 'cgroupfs',
   failCgroupV1: false,
+  kubeletConfig: {
+    evictionHard: {
+      'memory.available': '100Mi', 'nodefs.available': '2Gi', 'imagefs.available': '2Gi',
+      'nodefs.inodesFree': '5%', 'imagefs.inodesFree': '5%',
+    },
+  },
 } as const;
 
 /**
@@ -66,7 +76,11 @@ export const BOOT_CLUSTER: ClusterDefinition = withChanges(SEED, {
   loadBalancer: { ...SEED.loadBalancer, vip: '10.78.0.50/24' },
   network: { ...SEED.network, kubeProxyMode: SANDBOX.kubeProxyMode },
   certificates: { ...SEED.certificates, keyAlgorithm: 'ecdsa' },
-  components: { ...SEED.components, 'kube-proxy': { ...SEED.components?.['kube-proxy'], config: SANDBOX.kubeProxyConfig } },
+  components: {
+    ...SEED.components,
+    'kube-proxy': { ...SEED.components?.['kube-proxy'], config: SANDBOX.kubeProxyConfig },
+    kubelet: { ...SEED.components?.kubelet, config: SANDBOX.kubeletConfig },
+  },
   apps: (SEED.apps ?? []).map((a) => ({
     ...a, volumes: (a.volumes ?? []).map((v) => ({ ...v, server: SEED_IP[v.server] ?? v.server })),
   })),
