@@ -9,7 +9,7 @@ export { CONTAINERD_SOCKET } from '../lib/model';
 const [CONTAINERD, SHIM, RUNC] = componentSpec('containerd').binaries;
 
 export const CONTAINERD_FILES = {
-  config: '/etc/containerd/config.toml',
+  config: PATHS.containerdConf,
   unit: `${PATHS.systemdUnits}/${unitOf('containerd')}`,
   crictlConfig: '/etc/crictl.yaml',
   containerd: CONTAINERD,

@@ -145,6 +145,7 @@ const MEMBER_SCRIPT = `#!/bin/sh
 # kubesmith: etcd membership, idempotent. Run as root on a running etcd member.
 #   etcd-member.sh remove NAME        member remove, when a member of that name is listed
 #   etcd-member.sh add NAME PEER_URL  member add, unless a member has that peer URL
+#   etcd-member.sh update NAME PEER_URL  member update, unless the member of that name has that peer URL already
 set -eu
 for v in $(env | sed -n 's/^\\(ETCDCTL_[A-Z_]*\\)=.*/\\1/p'); do unset "$v"; done
 ETCDCTL="${LOCAL_ETCDCTL}"
@@ -171,7 +172,13 @@ case "\${1-}" in
       echo "etcd-member: $3 is a member already: nothing to add"; exit 0
     fi
     reconfigure member add "$2" --peer-urls="$3" ;;
-  *) echo "usage: etcd-member.sh remove NAME | add NAME PEER_URL" >&2; exit 2 ;;
+  update)
+    [ $# -eq 3 ] || { echo "usage: etcd-member.sh update NAME PEER_URL" >&2; exit 2; }
+    line=$(members | awk -F', ' -v n="$2" '$3 == n')
+    if [ -z "$line" ]; then echo "etcd-member: $2 is not a member: nothing to update" >&2; exit 1; fi
+    if [ "$(echo "$line" | awk -F', ' '{ print $4 }')" = "$3" ]; then echo "etcd-member: $2 has $3 already: nothing to update"; exit 0; fi
+    reconfigure member update "$(echo "$line" | awk -F', ' '{ print $1 }')" --peer-urls="$3" ;;
+  *) echo "usage: etcd-member.sh remove NAME | add NAME PEER_URL | update NAME PEER_URL" >&2; exit 2 ;;
 esac
 `;
 

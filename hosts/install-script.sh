@@ -316,9 +316,10 @@ if [ "$LIVE" = 1 ]; then
         if ! systemctl is-active --quiet "$u"; then
           systemctl start --no-block "$u"; say "starting $u"
         else
-          why=''
+          why='' reload=''
           for f in ${DEPS[$u]-}; do
-            if [ -n "${TOUCHED[$f]-}" ]; then why="/$f changed"; break; fi
+            [ -n "${TOUCHED[$f]-}" ] || continue
+            if [[ " ${RELOADS[$u]-} " == *" $f "* ]]; then reload=${reload:-"/$f changed"}; else why="/$f changed"; break; fi
           done
           # A program replaced under a running unit (a new version copied by the roll-out): the kernel shows its
           # old file as deleted.
@@ -333,6 +334,10 @@ if [ "$LIVE" = 1 ]; then
           if [ -n "$why" ]; then
             say "restarting $u ($why)"
             systemctl restart -- "$u" || die "restarting $u failed; see: journalctl -u $u"
+          elif [ -n "$reload" ]; then
+            # Its ExecReload re-reads the config and keeps the connections it holds (watches through the VIP).
+            say "reloading $u ($reload)"
+            systemctl reload -- "$u" || die "reloading $u failed; see: journalctl -u $u"
           fi
         fi
       done

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Construct } from 'constructs';
 import {
   ALLOWED_MODES, Cluster, HostBundle, binarySource, componentSpec, fetchedBinariesOn, firewallRulesOn, hostDirectories, requirementsOn,
-  runsOn, selinuxCommandsOn, serviceDependencies,
+  reloadDependencies, runsOn, selinuxCommandsOn, serviceDependencies,
 } from '../lib/components';
 import { ClusterModel } from '../lib/model';
 import { caCertPathsOf } from '../lib/pki';
@@ -33,6 +33,7 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
   const services = bundle.services;
   const dirs = hostDirectories(host, model);
   const deps = serviceDependencies(bundle);
+  const reloads = reloadDependencies(bundle);
   const cas = caCertPathsOf(host).filter((f) => bundle.hasFile(f));
   const lines = [
     '#!/bin/bash',
@@ -67,6 +68,10 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
     '# unit -> the files it reads (as the change plan derives them): a running unit restarts only when one changed',
     'declare -A DEPS=(',
     ...services.map((s) => `  [${sq(s.unit)}]=${sq([...deps.get(s.unit)!].map((f) => plain('file', f.slice(1))).sort().join(' '))}`),
+    ')',
+    '# unit -> of those, the files its reload applies: a change to these alone reloads it instead (nginx, keepalived)',
+    'declare -A RELOADS=(',
+    ...[...reloads].map(([unit, files]) => `  [${sq(unit)}]=${sq([...files].map((f) => plain('file', f.slice(1))).sort().join(' '))}`),
     ')',
     '# file -> once this path exists, the file is obsolete: left out, and removed (the bootstrap kubeconfig)',
     'declare -A OBSOLETE=(',

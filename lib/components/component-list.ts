@@ -78,6 +78,12 @@ export interface ComponentSpec {
    * @default none
    */
   readonly config?: readonly string[];
+  /**
+   * The program re-reads `config` (and the files those name) on `systemctl reload` (its unit's ExecReload, e.g.
+   * SIGHUP) without dropping connections: a change to them alone reloads it. A changed unit or program restarts it.
+   * @default false: every change restarts it
+   */
+  readonly reload?: boolean;
   /** The unit file comes from an OS package (nginx, keepalived), so the bundle holds none. @default false */
   readonly packaged?: boolean;
   /** How the topology names it on a host; none: not drawn. */
@@ -149,6 +155,8 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     directories: ['nginxLogs'],
     packaged: true,
     config: [PATHS.nginxConf],
+    // A reload starts new workers and lets the old ones finish their connections: watches through the VIP stay.
+    reload: true,
     label: (model) => `nginx L4 :${model.loadBalancer!.port}`,
   },
   'keepalived': {
@@ -159,6 +167,8 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     source: () => 'OS package keepalived',
     packaged: true,
     config: [PATHS.keepalivedConf],
+    // SIGHUP re-reads the config; the VIP stays where it is unless priorities change.
+    reload: true,
     label: (model, host) => `keepalived ${model.lbHosts[0] === host ? 'MASTER' : 'BACKUP'}`,
   },
   // Masters run pods' components too, tainted: they are on the pod network, as kubeadm's are.
@@ -202,6 +212,8 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     binaries: ['/usr/local/bin/containerd', '/usr/local/bin/containerd-shim-runc-v2', '/usr/local/sbin/runc',
       ...FLANNEL_CNI_PLUGINS.map((p) => `${PATHS.cniBin}/${p}`)],
     directories: ['cniBin', 'cniConf'],
+    // Read at start only (registry mirrors, the pause image, the runtime); hosts.toml files are read per pull.
+    config: [PATHS.containerdConf],
     label: () => 'containerd',
   },
 };
@@ -251,6 +263,7 @@ export interface ServiceSpec {
   readonly binaries: readonly string[];
   readonly source: string;
   readonly config?: readonly string[];
+  readonly reload?: boolean;
   readonly packaged?: boolean;
 }
 
@@ -264,6 +277,7 @@ export function serviceOf(id: ComponentId, model: ClusterModel): ServiceSpec {
     source: c.source(model),
     ...(c.packaged ? { packaged: true } : {}),
     ...(c.config ? { config: c.config } : {}),
+    ...(c.reload ? { reload: true } : {}),
   };
 }
 

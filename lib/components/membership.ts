@@ -13,6 +13,11 @@ export interface MembershipRecord {
   readonly etcd: Readonly<Record<string, { readonly peerUrl: string; readonly state: 'new' | 'existing' }>>;
   /** Members that left the definition: `member remove` them. */
   readonly retiredMembers: readonly string[];
+  /**
+   * Members whose address changed: `member update` their peer URL before their new bundle restarts them there (etcd
+   * knows a member by its peer URL; its client URLs it advertises itself). Absent in older records.
+   */
+  readonly movedMembers?: readonly string[];
   /** Hosts that ran a kubelet and no longer do: drain them and delete their Node. ip: where they were. */
   readonly retiredNodes: readonly { readonly name: string; readonly ip?: string; readonly master?: boolean }[];
 }
@@ -64,5 +69,7 @@ export function membershipOf(model: ClusterModel, previous?: MembershipRecord, p
     if (runsKubelet(h.roles)) retired.set(name, { name, ...(h.ip ? { ip: h.ip } : {}), ...(h.roles.includes('master') ? { master: true } : {}) });
   }
   const retiredNodes = [...retired.values()].filter((n) => !kubelets.has(n.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
-  return { etcd, retiredMembers, retiredNodes };
+  const movedNow = model.etcdMembers.filter((m) => had[m.name]?.peerUrl && had[m.name].peerUrl !== etcd[m.name].peerUrl).map((m) => m.name);
+  const movedMembers = [...new Set([...(previous?.movedMembers ?? []), ...movedNow])].filter((n) => current.has(n)).sort();
+  return { etcd, retiredMembers, ...(movedMembers.length > 0 ? { movedMembers } : {}), retiredNodes };
 }

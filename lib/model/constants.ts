@@ -21,6 +21,8 @@ export const PATHS = {
   nginxLogs: '/var/log/nginx',
   nginxConf: '/etc/nginx/nginx.conf',
   keepalivedConf: '/etc/keepalived/keepalived.conf',
+  /** containerd's config: its unit names no file, so the component table declares it. */
+  containerdConf: '/etc/containerd/config.toml',
   /** The apiservers' EncryptionConfiguration (holds the keys: 0600). */
   encryptionConfig: '/opt/kubernetes/cfg/encryption-config.yaml',
 } as const;

@@ -3,6 +3,7 @@ export * from './addons';
 export * from './cluster-model';
 export * from './constants';
 export * from './defaults';
+export * from './fixed-settings';
 export * from './definition';
 export * from './images';
 export * from './ipv4';

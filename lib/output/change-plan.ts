@@ -1,7 +1,7 @@
 import {
-  HostBundle, MembershipRecord, rolloutRank, serviceDependencies,
+  HostBundle, MembershipRecord, reloadDependencies, rolloutRank, serviceAction, serviceDependencies,
 } from '../components';
-import { HostRole } from '../model';
+import { FixedNetwork, HostRole } from '../model';
 import { ClusterVersions, ComponentSettings } from '../upgrade';
 import { PkiEvent, formatEvent } from '../pki';
 import { sha256 } from './bundle-writer';
@@ -24,6 +24,8 @@ export interface SynthRecord {
   readonly upgradeFrom?: ClusterVersions;
   /** Each Kubernetes component's flags and config fields, for the next upgrade's plan. */
   readonly settings?: ComponentSettings;
+  /** The network settings a running cluster keeps (lib/model/fixed-settings.ts). Absent in older records. */
+  readonly network?: FixedNetwork;
 }
 
 export interface HostChange {
@@ -34,6 +36,8 @@ export interface HostChange {
   readonly removed: string[];
   /** Units to restart (or start), in start order. */
   readonly restart: string[];
+  /** Units whose changed files a reload applies (ServiceSpec.reload), in start order. */
+  readonly reload: string[];
   /** The host is new, or gone from the definition. */
   readonly status: 'new' | 'changed' | 'removed';
 }
@@ -72,12 +76,16 @@ export function changePlan(
     if (added.length + changed.length + removed.length === 0) continue;
     const touched = new Set([...added, ...changed, ...removed].map((p) => `/${p}`));
     const deps = serviceDependencies(bundle);
-    const restart = bundle.services.filter((s) => [...deps.get(s.unit)!].some((p) => touched.has(p))).map((s) => s.unit);
-    hosts.push({ host: name, roles: bundle.host.roles, added, changed, removed, restart, status: had ? 'changed' : 'new' });
+    const reloads = reloadDependencies(bundle);
+    // A new host starts every unit: nothing runs yet to reload.
+    const action = (unit: string) => (had ? serviceAction(unit, deps, reloads, touched) : serviceAction(unit, deps, new Map(), touched));
+    const restart = bundle.services.filter((s) => action(s.unit) === 'restart').map((s) => s.unit);
+    const reload = bundle.services.filter((s) => action(s.unit) === 'reload').map((s) => s.unit);
+    hosts.push({ host: name, roles: bundle.host.roles, added, changed, removed, restart, reload, status: had ? 'changed' : 'new' });
   }
   for (const [name, h] of Object.entries(previous?.hosts ?? {})) {
     if (Object.hasOwn(current.hosts, name)) continue;
-    hosts.push({ host: name, roles: h.roles, added: [], changed: [], removed: Object.keys(h.files), restart: [], status: 'removed' });
+    hosts.push({ host: name, roles: h.roles, added: [], changed: [], removed: Object.keys(h.files), restart: [], reload: [], status: 'removed' });
   }
   hosts.sort((a, b) => rolloutRank(a.roles) - rolloutRank(b.roles));
   return { hosts, certificates };
@@ -108,6 +116,7 @@ export function formatPlan(plan: ChangePlan): string[] {
         for (const p of h.removed) lines.push(`    - /${p}`);
       }
       if (h.restart.length > 0) lines.push(`    restart: ${h.restart.join(' → ')}`);
+      if (h.reload.length > 0) lines.push(`    reload: ${h.reload.join(' → ')}`);
     }
   }
   return lines;

@@ -6,6 +6,7 @@ import { Cluster } from '../components/cluster';
 import { MembershipRecord, membershipOf } from '../components/membership';
 import { ClusterModel } from '../model/cluster-model';
 import { ClusterDefinition } from '../model/definition';
+import { checkFixedNetwork, fixedNetworkOf } from '../model/fixed-settings';
 import { ArchiveWriter, WriteResult, writeBundles } from '../output/bundle-writer';
 import {
   ChangePlan, SynthRecord, changePlan, formatPlan, isEmptyPlan, recordOf,
@@ -143,8 +144,10 @@ export const PHASES: readonly Phase[] = [
       const fresh = r.store.isEmpty();
       checkOwner(r, fresh);
       r.previous = readRecord(r.store);
-      // Before the PKI: a membership change etcd cannot make is refused with nothing written.
+      // Before the PKI: a membership change etcd cannot make, or a network setting the running cluster keeps, is
+      // refused with nothing written.
       r.membership = membershipOf(r.model, r.previous?.membership, r.previous?.hosts);
+      checkFixedNetwork(r.model, r.previous?.network);
       planUpgrade(r);
       const now = r.options.now ?? new Date();
       r.secrets = loadSecrets(r.store, {
@@ -221,6 +224,7 @@ export const PHASES: readonly Phase[] = [
         versions: r.versions,
         ...(r.upgradeFrom ? { upgradeFrom: r.upgradeFrom } : {}),
         settings: settingsOf(r.cluster.bundles),
+        network: fixedNetworkOf(r.model),
       };
       r.plan = {
         ...changePlan(r.previous, r.cluster.bundles, r.events, r.current),

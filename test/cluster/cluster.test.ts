@@ -768,12 +768,19 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
           }
           expect([host, install.status, install.stderr.split('\n').filter((l) => l.includes('error'))]).toEqual([host, 0, []]);
           sandboxFiles(b.c, (h) => cgroupRootOf('boot', h), [host]);
-          // What systemd would restart: the running units whose files (install.sh's DEPS) changed, in start order.
-          const deps = installDeps(fs.readFileSync(installSh, 'utf8'));
+          // What systemd would restart: the running units whose files (install.sh's DEPS) changed, in start order;
+          // those whose changed files are all ones their reload applies (RELOADS) get its ExecReload's SIGHUP instead.
+          const script = fs.readFileSync(installSh, 'utf8');
+          const deps = installDeps(script);
           const units = [...deps.keys()].filter((u) => deps.get(u)!.some((f) => changed.includes(`/${f}`)));
           for (const unit of units) {
             const name = `${host}-${unit.replace(/\.service$/, '')}`;
             const p = procs.get(name);
+            if (reloadOnly(script, unit, changed) && p?.isRunning()) {
+              process.kill(p.pid, 'SIGHUP');
+              restarted.push(`${host} ${unit} (reloaded)`);
+              continue;
+            }
             expect([unit, p?.isRunning()]).toEqual([unit, true]);
             const s0 = Date.now();
             events.push({ at: s0, what: `${host} ${unit} SIGTERM` });
@@ -982,7 +989,8 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
         }
         expect([host, st.step, install.status, install.stderr.split('\n').filter((l) => l.includes('error'))]).toEqual([host, st.step, 0, []]);
         sandboxFiles(b.c, (h) => cgroupRootOf('boot', h), [host], { onlyRewritten: true, model: s2.result.model });
-        const deps = installDeps(fs.readFileSync(installSh, 'utf8'));
+        const script = fs.readFileSync(installSh, 'utf8');
+        const deps = installDeps(script);
         const binaries = new Map(s2.result.cluster.bundle(host).services.map((sv) => [sv.unit, sv.binaries]));
         for (const unit of st.units) {
           const p = procs.get(`${host}-${unit.replace(/\.service$/, '')}`);
@@ -997,6 +1005,11 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
           const why = (deps.get(unit) ?? []).some((f) => changed.includes(`/${f}`))
             || st.programs.some((x) => (binaries.get(unit) ?? []).includes(x.path));
           if (!why) continue;
+          if (reloadOnly(script, unit, changed) && !st.programs.some((x) => (binaries.get(unit) ?? []).includes(x.path))) {
+            process.kill(p.pid, 'SIGHUP');
+            w.restarted.push(`${host} ${unit} (reloaded)`);
+            continue;
+          }
           await stop(p, { graceMs: 90000 });
           await startUnit(host, unitPath(unit));
           w.restarted.push(`${host} ${unit}`);
@@ -1191,10 +1204,17 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
 });
 
 /** install.sh's DEPS: unit → the files (relative to /) whose change restarts it. */
-function installDeps(script: string): Map<string, string[]> {
-  const block = /declare -A DEPS=\(\n([\s\S]*?)\n\)/.exec(script);
-  if (!block) throw new Error('install.sh has no DEPS block');
+function installDeps(script: string, name = 'DEPS'): Map<string, string[]> {
+  const block = new RegExp(`declare -A ${name}=\\(\\n([\\s\\S]*?)\\n?\\)`).exec(script);
+  if (!block) throw new Error(`install.sh has no ${name} block`);
   return new Map([...block[1].matchAll(/^\s*\['([^']+)'\]='([^']*)'$/gm)].map((m) => [m[1], m[2].split(' ').filter(Boolean)]));
+}
+
+/** Whether install.sh reloads a unit rather than restarting it: every changed file it reads is in its RELOADS. */
+function reloadOnly(script: string, unit: string, changed: readonly string[]): boolean {
+  const reloads = installDeps(script, 'RELOADS').get(unit);
+  const hit = (installDeps(script).get(unit) ?? []).filter((f) => changed.includes(`/${f}`));
+  return reloads !== undefined && hit.length > 0 && hit.every((f) => reloads.includes(f));
 }
 
 /** The subject of a PEM CSR (base64 of the PEM, as in CertificateSigningRequest.spec.request). */

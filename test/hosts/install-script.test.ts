@@ -381,6 +381,7 @@ class ChrootHost {
       '  is-active) [ -e "/stubs/active/$3" ] ;;',
       '  show) cat "/stubs/pid/${@: -1}" 2> /dev/null || echo 0 ;;',
       '  start|restart) [ ! -e "/stubs/fail/$3" ] || exit 1; touch "/stubs/active/$3" ;;',
+      '  reload) [ ! -e "/stubs/fail/$3" ] ;;',
       'esac',
       '',
     ].join('\n'), { mode: 0o755 });
@@ -498,14 +499,24 @@ const canChroot = (() => {
       'systemctl show --property MainPID --value -- kubelet-bootstrap-cleanup.service',
     ]);
 
-    // A changed file restarts the running services so they read it.
+    // A changed config reaches the running nginx by its unit's ExecReload, which keeps its connections.
     fs.writeFileSync(path.join(host.root, 'etc/nginx/nginx.conf'), 'drifted\n');
     const third = host.install();
     expect(third.status).toBe(0);
     expect(host.calls().filter((c) => c.includes('nginx'))).toEqual([
       'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service',
-      'systemctl is-active --quiet nginx.service', 'systemctl restart -- nginx.service',
+      'systemctl is-active --quiet nginx.service', 'systemctl show --property MainPID --value -- nginx.service',
+      'systemctl reload -- nginx.service',
     ]);
+    expect(third.stdout).toContain('reloading nginx.service (/etc/nginx/nginx.conf changed)');
+    // A reload that fails stops install.sh there, as a failed restart does.
+    fs.mkdirSync(path.join(host.root, 'stubs/fail'));
+    fs.writeFileSync(path.join(host.root, 'stubs/fail/nginx.service'), '');
+    fs.writeFileSync(path.join(host.root, 'etc/nginx/nginx.conf'), 'drifted twice\n');
+    const failed = host.install();
+    expect([failed.status, failed.stderr]).toEqual([1, expect.stringContaining('reloading nginx.service failed; see: journalctl -u nginx.service')]);
+    host.calls();
+    fs.rmSync(path.join(host.root, 'stubs/fail'), { recursive: true });
 
     // --no-start enables but starts nothing.
     fs.writeFileSync(path.join(host.root, 'etc/nginx/nginx.conf'), 'drifted again\n');

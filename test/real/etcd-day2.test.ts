@@ -19,7 +19,7 @@ import {
 } from '../../lib/output/rollout';
 import { PATHS } from '../../lib/model';
 import { requireComponents } from '../support/components';
-import { attachToBridge, Bridge, cleanupAll, createBridge, createNamespace } from '../support/netns';
+import { addAddress, attachToBridge, Bridge, cleanupAll, createBridge, createNamespace } from '../support/netns';
 import {
   parseEnvironmentFile, Proc, run, RunResult, start, stop, stopAll, SYSTEMD_DEFAULT_PATH,
 } from '../support/processes';
@@ -79,6 +79,17 @@ class Day2 {
         if (!fs.existsSync(at)) placeProgram(components.path(b), at);
       }
     }
+  }
+
+  /** A host's machine keeps its disk (the data directory) and takes the files of its new bundle in `c`. */
+  reinstall(c: InstalledCluster, name: string): void {
+    const old = this.host(name);
+    fs.cpSync(path.join(old.root, PATHS.etcdData), path.join(c.root(name), PATHS.etcdData), { recursive: true });
+    for (const b of ['etcd', 'etcdctl', 'etcdutl']) {
+      const at = path.join(c.root(name), PATHS.etcdBin, b);
+      if (!fs.existsSync(at)) placeProgram(components.path(b), at);
+    }
+    this.hosts.set(name, { ...old, root: c.root(name) });
   }
 
   host(name: string): TestHost {
@@ -334,5 +345,34 @@ describeIf(ok)('etcd 3.5 day 2: snapshots, restore (also onto new addresses), a 
     expect(await d.memberList('m1')).toEqual(c.model.etcdMembers.map((h) => `${h.name} https://${h.ip}:2380`).sort());
     const again = await d.sh('m1', `${ETCD_FILES.member} add e4 https://10.77.1.14:2380 && ${ETCD_FILES.member} remove e3`);
     expect([again.code, again.stdout]).toEqual([0, expect.stringMatching(/is a member already: nothing to add\n.*e3 is not a member: nothing to remove/)]);
+  });
+
+  test('a member moved to a new address: member update from the generated step, then its new bundle there; healthy, nothing lost', async () => {
+    const hosts = [HOSTS_A[0], HOSTS_A[1], { name: 'e4', ip: '10.77.1.24', interface: 'eth0', roles: ['etcd'] }];
+    const c = await installCluster(definition(hosts), { standIns: false, dir: a.s.dir });
+    const runtime = c.s.result.plan.runtime ?? [];
+    expect(runtime.map((s) => `${s.title} @ ${s.on === 'operator' ? 'here' : s.on.map((h) => h.name).join(',')}`)).toEqual([
+      'etcdctl member update e4 --peer-urls=https://10.77.1.24:2380 @ m1',
+    ]);
+    const t0 = Date.now();
+    await d.runSteps(runtime);
+    // The machine has its new address; the roll-out installs its bundle there, which restarts etcd.
+    addAddress(d.host('e4').ns, 'eth0', '10.77.1.24/24');
+    await d.stopMember('e4');
+    d.reinstall(c, 'e4');
+    d.startMember('e4');
+    const endpoints = c.model.etcdEndpoints.join(',');
+    await d.waitHealthy('e4', endpoints);
+    console.log(`day2: e4 moved to 10.77.1.24 from the generated step and its new bundle in ${Date.now() - t0} ms`);
+    expect(await d.memberList('m1')).toEqual(c.model.etcdMembers.map((h) => `${h.name} https://${h.ip}:2380`).sort());
+    // Its client URL it advertises itself, once restarted there.
+    const list = JSON.parse((await d.etcdctl('m2', 'member list -w json', endpoints)).stdout).members as { name: string; clientURLs: string[] }[];
+    expect(list.find((m) => m.name === 'e4')!.clientURLs).toEqual(['https://10.77.1.24:2379']);
+    const own = await d.etcdctl('e4', 'get /day2/key-7 --print-value-only', 'https://10.77.1.24:2379');
+    expect([own.code, own.stdout.trim()]).toEqual([0, 'value-7']);
+    expect(await d.keys('e4', '/day2/key-')).toEqual(expected(50));
+    // Run again, the step is a no-op.
+    const again = await d.sh('m1', `${ETCD_FILES.member} update e4 https://10.77.1.24:2380`);
+    expect([again.code, again.stdout.trim()]).toEqual([0, 'etcd-member: e4 has https://10.77.1.24:2380 already: nothing to update']);
   });
 });

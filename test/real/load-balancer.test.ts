@@ -8,6 +8,7 @@
  * each master's --advertise-address:--secure-port; the client is the node's
  * kube-proxy kubeconfig (server URL and CA data).
  */
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
@@ -20,10 +21,10 @@ import { LARGE, SEED, withChanges } from '../support/clusters';
 import { addressesOf, attachToBridge, cleanupAll, createBridge, createNamespace } from '../support/netns';
 import { Proc, run, RunResult, start, stop, stopAll } from '../support/processes';
 import { describeIf, NGINX_STREAM_MODULE, requireFile, requirePrograms, requireRoot } from '../support/programs';
-import { hostNetwork, HostNetwork, installCluster, InstalledCluster } from '../support/real-cluster';
+import { hostNetwork, HostNetwork, installCluster, InstalledCluster, REAL_CLUSTER } from '../support/real-cluster';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { cleanupTempDirs } from '../support/tmp';
-import { flagsOf, inRootView, unitCommand, UnitCommand } from '../support/units';
+import { flagsOf, inRootView, reloadCommands, unitCommand, UnitCommand } from '../support/units';
 import { waitFor, waitForPortInNetns } from '../support/wait';
 
 const tools = requirePrograms(['nginx', 'keepalived', 'openssl', 'ip', 'unshare', 'mount'], [
@@ -277,6 +278,54 @@ describeIf(tools.ok)('nginx L4 + keepalived from the bundles', () => {
       const back = await waitForHolder(master, `${master}'s nginx restarted`);
       console.log(`keepalived: VIP moved back ${backup} → ${master} ${back} ms after nginx answered again (bound ${VIP_BOUND_MS} ms)`);
       await expectServed(1);
+    });
+
+    test('a changed nginx.conf (a master leaves the upstream) is applied by the package unit\'s ExecReload: new connections use it, one open across the reload is still served', async () => {
+      const holder = lb()[0];
+      const [stays, leaves] = c.model.masters;
+      const p = nginx.get(holder)!;
+      expect(fs.readFileSync(`/proc/${p.pid}/comm`, 'utf8').trim()).toBe('nginx');
+      const workers = () => new Set(fs.readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+      const before = workers();
+      expect(before.size).toBeGreaterThan(0);
+
+      // A client that has connected through the VIP (TLS verified) and sends its request only after the reload.
+      const open = spawn('ip', ['netns', 'exec', net.nsOf(c.model.nodes[0].name), tools.path('openssl'), 's_client',
+        '-connect', `${server.hostname}:${server.port}`, '-CAfile', caFile, '-verify_ip', server.hostname, '-verify_return_error', '-ign_eof'], { stdio: 'pipe' });
+      let out = '';
+      open.stdout.on('data', (d) => { out += String(d); });
+      try {
+        await waitFor(() => out.includes('Verify return code: 0 (ok)'), { what: 'the open connection\'s TLS handshake', timeoutMs: 10000, intervalMs: 100 });
+
+        // The compiled config of the same cluster with the second master demoted to a node.
+        const demoted = withChanges(REAL_CLUSTER, { hosts: REAL_CLUSTER.hosts.map((h) => (h.name === leaves.name ? { ...h, roles: [...h.roles.filter((r) => r !== 'master'), ...(h.roles.includes('node') ? [] : ['node' as const])] } : h)) });
+        const conf = renderNginxConf(ClusterModel.fromDefinition(demoted));
+        expect(conf).not.toContain(`${leaves.ip}:`);
+        fs.writeFileSync(c.file(holder, NGINX_CONF), conf);
+        const reload = reloadCommands(nginxUnit(), p.pid);
+        expect(reload.map((r) => r.argv)).toEqual([['/usr/sbin/nginx', '-g', 'daemon on; master_process on;', '-s', 'reload']]);
+        const r = await run(inRootView(c.root(holder), NGINX_VIEW, reload[0].argv), { env: nginxUnit().env, netns: net.nsOf(holder), timeoutMs: 20000 });
+        // It says "signal process started" (a notice) and nothing worse.
+        expect([r.code, r.stderr.split('\n').filter((l) => /\[(emerg|alert|crit|error|warn)\]/.test(l))]).toEqual([0, []]);
+        // New workers; of the old ones only the one holding the open connection stays, shutting down.
+        await waitFor(() => {
+          const now = workers();
+          return [...now].some((w) => !before.has(w)) && [...now].filter((w) => before.has(w)).length <= 1;
+        }, { what: 'new nginx workers, the idle old ones gone', timeoutMs: 10000, intervalMs: 100 });
+        expect(p.isRunning()).toBe(true);
+
+        // The open connection first (a stand-in apiserver, openssl s_server, serves one connection at a time).
+        open.stdin.end('GET / HTTP/1.0\r\n\r\n');
+        await waitFor(() => out.includes('HTTP/1.0 200 ok'), { what: 'the answer on the connection opened before the reload', timeoutMs: 10000, intervalMs: 100 });
+        await waitFor(() => [...workers()].every((w) => !before.has(w)), { what: 'the last old worker to exit', timeoutMs: 10000, intervalMs: 100 });
+
+        const from = upstreams(holder).length;
+        await expectServed(4);
+        await waitFor(() => upstreams(holder, from).length === 4, { what: '4 access log lines', timeoutMs: 5000 });
+        expect(new Set(upstreams(holder, from))).toEqual(new Set([`${stays.ip}:${c.model.apiServerPort}`]));
+      } finally {
+        if (open.exitCode === null) open.kill('SIGKILL');
+      }
     });
   });
 });

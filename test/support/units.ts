@@ -161,6 +161,11 @@ export function unitCommand(root: string, unitPath: string): UnitCommand {
   };
 }
 
+/** The unit's ExecReload lines, as systemd runs them for `systemctl reload` of a service whose main process is `mainPid`. */
+export function reloadCommands(cmd: UnitCommand, mainPid: number): ExecCommand[] {
+  return unitValues(cmd.unit, 'Service', 'ExecReload').map((v) => execLine(v, { ...cmd.env, MAINPID: String(mainPid) }));
+}
+
 /** Directories too wide to hide behind a bind mount: the program would lose its libraries or /etc/passwd. */
 const TOO_WIDE = new Set(['/', '/etc', '/usr', '/usr/lib', '/usr/share', '/usr/local', '/var', '/var/lib', '/var/log', '/home', '/root', '/tmp', '/dev', '/proc', '/sys', '/boot']);
 

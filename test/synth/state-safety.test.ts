@@ -1,5 +1,4 @@
 import { spawn, spawnSync } from 'child_process';
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
@@ -9,6 +8,7 @@ import {
 import { KUBELET } from '../../hosts';
 import { serviceDependencies } from '../../lib/components';
 import { SEED, withChanges } from '../support/clusters';
+import { tree } from '../support/file-tree';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
 import { parse as parseYaml } from 'yaml';
 
@@ -21,29 +21,6 @@ function paths(dir = tempDir()) {
   return { dir, outdir: path.join(dir, 'dist'), stateDir: path.join(dir, 'state') };
 }
 
-/** Every file under dir (links too) with its bytes, mode and mtime. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isSymbolicLink()) out[path.relative(dir, p)] = `-> ${fs.readlinkSync(p)}`;
-      else {
-        const st = fs.statSync(p);
-        out[path.relative(dir, p)] = `${(st.mode & 0o7777).toString(8)} ${st.mtimeMs} ${crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')}`;
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** Rewrites secrets.json of a state through fn. */
 function editSecrets(stateDir: string, fn: (secrets: any) => void): void {

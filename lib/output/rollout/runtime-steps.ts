@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { ETCD_FILES, ETCD_SNAPSHOT } from '../../components';
 import {
-  MembershipRecord, componentSpec, runsOn, unitOf,
+  MembershipRecord, componentSpec, peerUrlOf, runsOn, unitOf,
 } from '../../components';
 import { ClusterModel, PATHS } from '../../model';
 import { etcdHealthCommand, healthCheck } from './health';
@@ -71,7 +71,7 @@ export const SNAPSHOT_COMMAND = ETCD_SNAPSHOT.script;
 
 /**
  * Membership steps the roll-out runs before it installs anything, from the synth record (each a no-op once done):
- * retired nodes are drained, stopped and deleted; retired members removed and stopped; a member joining a running
+ * retired nodes are drained, stopped and deleted; retired members removed; a moved member's peer URL updated; a member joining a running
  * cluster is added, installed (its ETCD_INITIAL_CLUSTER_STATE is 'existing') and waited for. The lb hosts' new
  * nginx upstream comes with the roll-out itself.
  */
@@ -101,6 +101,14 @@ export function membershipSteps(model: ClusterModel, membership: MembershipRecor
     const r = runner();
     if (r) steps.push({ title: `etcdctl member remove ${name}`, on: [hostOf(r)], command: `${ETCD_FILES.member} remove ${name}` });
   }
+  for (const name of membership.movedMembers ?? []) {
+    const r = runner(name);
+    const m = members.find((x) => x.name === name);
+    const url = m ? peerUrlOf(m.ip) : undefined;
+    if (r && url) {
+      steps.push({ title: `etcdctl member update ${name} --peer-urls=${url}`, on: [hostOf(r)], command: `${ETCD_FILES.member} update ${name} ${url}` });
+    }
+  }
   for (const m of joining) {
     const r = runner(m.name);
     if (!r) continue;
@@ -120,6 +128,7 @@ export function newMembershipSteps(model: ClusterModel, previous: MembershipReco
   return membershipSteps(model, {
     etcd: Object.fromEntries(Object.entries(current.etcd).filter(([name]) => !(name in had) || previous === undefined)),
     retiredMembers: current.retiredMembers.filter((n) => !oldRetired.has(n)),
+    movedMembers: (current.movedMembers ?? []).filter((n) => had[n] && had[n].peerUrl !== current.etcd[n].peerUrl),
     retiredNodes: current.retiredNodes.filter((n) => !oldNodes.has(n.name)),
   });
 }
