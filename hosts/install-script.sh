@@ -1,5 +1,5 @@
 # The body of every host's install.sh: hosts/install-script.ts puts HOST, ADDRESS, CLUSTER, NODE, DIRS, BINARIES,
-# VERSIONS, UNITS, DEPS, OBSOLETE, CAS and MODES above it.
+# VERSIONS, UNITS, DEPS, RELOADS, DATA, INSTALLED, OBSOLETE, CAS and MODES above it.
 say() { echo "install.sh: $*"; }
 warn() { echo "install.sh: warning: $*" >&2; WARNINGS=$((WARNINGS + 1)); }
 die() { echo "install.sh: error: $*" >&2; exit 1; }
@@ -154,6 +154,26 @@ if [ "$CHECK" = 0 ] && [ ${#WRONG[@]} -gt 0 ]; then
   die "${#WRONG[@]} program(s) are not the versions of the definition; nothing was changed. Put the right ones in place (dist/fetch-binaries.sh, then roll out) or change the definition."
 fi
 
+# 1c. Leftovers: what the last full install put here that this bundle lacks (a role the host no longer has). An
+# upgrade step (--units) installs part of a bundle: it leaves them for the full install.
+LEFT_UNITS=() LEFT_FILES=()
+if [ -z "$ONLY" ] && [ -f "$ROOT$INSTALLED" ]; then
+  declare -A IN_BUNDLE=()
+  for ((i = 0; i < ${#FILES[@]}; i += 2)); do IN_BUNDLE[${FILES[i + 1]}]=1; done
+  while IFS=' ' read -r kind name || [ -n "$kind" ]; do
+    case "$kind" in
+      unit)
+        [[ $name =~ ^[A-Za-z0-9@._-]+$ ]] || die "$INSTALLED: malformed unit $name"
+        # Newest first: stopped in reverse start order.
+        [[ " ${UNITS[*]-} " == *" $name "* ]] || LEFT_UNITS=("$name" ${LEFT_UNITS[@]+"${LEFT_UNITS[@]}"}) ;;
+      file)
+        case "/$name/" in *//*|*/./*|*/../*) die "$INSTALLED: unsafe path $name" ;; esac
+        [ -n "${IN_BUNDLE[$name]-}" ] || LEFT_FILES+=("$name") ;;
+      *) die "$INSTALLED: malformed line: $kind $name" ;;
+    esac
+  done < "$ROOT$INSTALLED"
+fi
+
 # --check: how this host differs from the bundle (content, mode, missing files, units not active); changes nothing.
 if [ "$CHECK" = 1 ]; then
   DRIFT=0
@@ -176,11 +196,19 @@ if [ "$CHECK" = 1 ]; then
     if [ ! -d "$ROOT$dir" ]; then drift "missing  $dir/"
     elif [ "$enforce" = 1 ] && ! same_mode "$ROOT$dir" "$mode"; then drift "mode     $dir/ ($(stat -c %a -- "$ROOT$dir"), should be $mode)"; fi
   done
+  for f in ${LEFT_FILES[@]+"${LEFT_FILES[@]}"}; do
+    if [ -e "$ROOT/$f" ] || [ -L "$ROOT/$f" ]; then drift "leftover /$f (no longer in this host's bundle)"; fi
+  done
   CHECKED_UNITS=0
   if [ "$LIVE" = 1 ]; then
     for u in ${UNITS[@]+"${UNITS[@]}"}; do
       CHECKED_UNITS=$((CHECKED_UNITS + 1))
       systemctl is-active --quiet "$u" || drift "unit     $u is $(systemctl is-active "$u" 2> /dev/null || true)"
+    done
+    for u in ${LEFT_UNITS[@]+"${LEFT_UNITS[@]}"}; do
+      if systemctl is-active --quiet "$u" || systemctl is-enabled --quiet "$u" 2> /dev/null; then
+        drift "leftover $u is $(systemctl is-active "$u" 2> /dev/null || true) (no longer on this host)"
+      fi
     done
   fi
   if [ "$DRIFT" = 0 ]; then
@@ -215,6 +243,28 @@ done
 ADDED=0 UPDATED=0 UNCHANGED=0 REMOVED=0 DEFERRED=0
 MODULE_FILES=() SYSCTL=0
 declare -A TOUCHED=()
+# Leftovers first: a unit the host no longer runs is stopped and disabled before its files go, and the state it kept
+# is moved aside (a removed etcd member must not rejoin later with its old data).
+for u in ${LEFT_UNITS[@]+"${LEFT_UNITS[@]}"}; do
+  if [ "$LIVE" = 1 ]; then
+    if systemctl disable --now --quiet -- "$u" 2> /dev/null; then say "stopped and disabled $u (no longer on this host)"
+    elif systemctl is-active --quiet "$u"; then die "stopping $u (no longer on this host) failed; see: journalctl -u $u"; fi
+  fi
+  d=${DATA[$u]-}
+  if [ -n "$d" ] && [ -d "$ROOT$d" ]; then
+    inside_root "$ROOT$d"
+    aside="$d.removed-$(date -u +%Y%m%dT%H%M%SZ)"
+    mv -T -- "$ROOT$d" "$ROOT$aside"
+    say "moved $d aside to $aside ($u no longer runs here; remove it once you no longer need it)"
+  fi
+done
+for f in ${LEFT_FILES[@]+"${LEFT_FILES[@]}"}; do
+  inside_root "$(dirname -- "$ROOT/$f")"
+  if [ -e "$ROOT/$f" ] || [ -L "$ROOT/$f" ]; then
+    rm -f -- "$ROOT/$f"; REMOVED=$((REMOVED + 1))
+    say "removed  /$f (no longer in this host's bundle)"
+  fi
+done
 for ((i = 0; i < ${#FILES[@]}; i += 2)); do
   mode=${FILES[i]} file=${FILES[i + 1]} dst=$ROOT/${FILES[i + 1]}
   case "$file" in
@@ -345,6 +395,23 @@ if [ "$LIVE" = 1 ]; then
     else
       SERVICES="$SERVICES; not started (--no-start)"
     fi
+  fi
+fi
+
+# 7. What this full install put here, for the next one to find its leftovers (rewritten only when it differs).
+if [ -z "$ONLY" ]; then
+  rec="$ROOT$INSTALLED"
+  record=$(
+    for u in ${UNITS[@]+"${UNITS[@]}"}; do echo "unit $u"; done
+    for ((i = 0; i < ${#FILES[@]}; i += 2)); do echo "file ${FILES[i + 1]}"; done
+  )
+  if [ ! -f "$rec" ] || [ "$(cat -- "$rec")" != "$record" ]; then
+    inside_root "$(dirname -- "$rec")"
+    mkdir -p -- "$(dirname -- "$rec")"
+    tmp=$(mktemp -- "$rec.kubesmith-XXXXXX")
+    printf '%s\n' "$record" > "$tmp"
+    chmod 0644 -- "$tmp"
+    mv -fT -- "$tmp" "$rec"
   fi
 fi
 

@@ -2,10 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Construct } from 'constructs';
 import {
-  ALLOWED_MODES, Cluster, HostBundle, binarySource, componentSpec, fetchedBinariesOn, firewallRulesOn, hostDirectories, requirementsOn,
+  ALLOWED_MODES, COMPONENT_LIST, Cluster, HostBundle, binarySource, componentSpec, fetchedBinariesOn, firewallRulesOn, hostDirectories, requirementsOn,
   reloadDependencies, runsOn, selinuxCommandsOn, serviceDependencies,
 } from '../lib/components';
-import { ClusterModel } from '../lib/model';
+import { ClusterModel, PATHS } from '../lib/model';
 import { caCertPathsOf } from '../lib/pki';
 import { sq } from '../lib/util/shell';
 
@@ -73,6 +73,12 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
     'declare -A RELOADS=(',
     ...[...reloads].map(([unit, files]) => `  [${sq(unit)}]=${sq([...files].map((f) => plain('file', f.slice(1))).sort().join(' '))}`),
     ')',
+    '# unit -> the state it keeps, moved aside once this host no longer runs the unit (any component\'s)',
+    'declare -A DATA=(',
+    ...COMPONENT_LIST.filter((c) => c.data).map((c) => `  [${sq(plain('unit', c.unit))}]=${sq(plain('path', c.data!))}`),
+    ')',
+    `# what the last full install put here (units, files): what this bundle lacks of it is stopped and removed`,
+    `INSTALLED=${sq(plain('path', PATHS.installedRecord))}`,
     '# file -> once this path exists, the file is obsolete: left out, and removed (the bootstrap kubeconfig)',
     'declare -A OBSOLETE=(',
     ...[...bundle.obsoleteFiles].sort().map(([file, when]) => `  [${sq(plain('file', file))}]=${sq(plain('path', when))}`),

@@ -84,6 +84,12 @@ export interface ComponentSpec {
    * @default false: every change restarts it
    */
   readonly reload?: boolean;
+  /**
+   * State the program keeps, moved aside (never deleted) once the host no longer runs it: a member removed from etcd
+   * must not come back later with its old data.
+   * @default none
+   */
+  readonly data?: string;
   /** The unit file comes from an OS package (nginx, keepalived), so the bundle holds none. @default false */
   readonly packaged?: boolean;
   /** How the topology names it on a host; none: not drawn. */
@@ -135,6 +141,7 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     order: 10,
     binaries: [`${PATHS.etcdBin}/etcd`, `${PATHS.etcdBin}/etcdctl`],
     directories: ['etcdBin', 'etcdCfg', 'etcdSsl', 'etcdData'],
+    data: PATHS.etcdData,
     label: () => `etcd :${PORTS.etcdClient}`,
   },
   // A timer, not a daemon: install.sh enables and starts the timer, which starts etcd-snapshot.service on schedule.

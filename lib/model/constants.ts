@@ -23,6 +23,11 @@ export const PATHS = {
   keepalivedConf: '/etc/keepalived/keepalived.conf',
   /** containerd's config: its unit names no file, so the component table declares it. */
   containerdConf: '/etc/containerd/config.toml',
+  /**
+   * What install.sh last installed on the host (its units and files): against it, a new bundle's leftovers are
+   * stopped and removed.
+   */
+  installedRecord: '/var/lib/kubesmith/installed',
   /** The apiservers' EncryptionConfiguration (holds the keys: 0600). */
   encryptionConfig: '/opt/kubernetes/cfg/encryption-config.yaml',
 } as const;

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { HostBundle, binarySource, fetchedBinariesOn } from '../../lib/components';
 import { packBundle, sha256 } from '../../lib/output';
 import { hostDirectories, INSTALL_SCRIPT } from '../../hosts';
+import { PATHS } from '../../lib/model';
 import { LARGE, SEED, withChanges } from '../support/clusters';
 import { fakeProgram } from '../support/release-archives';
 import { synthBundles, SynthesizedBundles } from '../support/synth-bundles';
@@ -103,9 +104,13 @@ describe('install.sh --root, run for real on every SEED host', () => {
     const first = install(bundleDir, ['--root', root], stubs);
     expect([first.status, first.stderr.split('\n').filter((l) => l.includes('error'))]).toEqual([0, []]);
 
-    // Exactly the MANIFEST's installable files, with its modes and content; not install.sh nor MANIFEST.
+    // Exactly the MANIFEST's installable files, with its modes and content; not install.sh nor MANIFEST. Beside them
+    // the record of what was installed: the host's units, then its files.
     const wanted = manifest(bundleDir).filter((e) => e.path.includes('/'));
-    expect(filesUnder(root)).toEqual(wanted.map((e) => e.path).sort());
+    const record = PATHS.installedRecord.slice(1);
+    expect(filesUnder(root)).toEqual([...wanted.map((e) => e.path), record].sort());
+    expect(fs.readFileSync(path.join(root, record), 'utf8')).toBe([
+      ...s.result.cluster.bundle(host).services.map((sv) => `unit ${sv.unit}`), ...wanted.map((e) => `file ${e.path}`)].map((l) => `${l}\n`).join(''));
     for (const e of wanted) {
       const p = path.join(root, e.path);
       expect([e.path, (fs.statSync(p).mode & 0o7777).toString(8).padStart(4, '0'), sha256(fs.readFileSync(p))]).toEqual([e.path, e.mode, e.sum]);
@@ -369,7 +374,7 @@ class ChrootHost {
   readonly root = path.join(this.dir, 'root');
 
   constructor(bundleDir: string, swaps = '') {
-    for (const d of ['root/usr', 'up', 'work', 'root/proc', 'root/dev', 'root/stubs/active']) fs.mkdirSync(path.join(this.dir, d), { recursive: true });
+    for (const d of ['root/usr', 'up', 'work', 'root/proc', 'root/dev', 'root/stubs/active', 'root/stubs/enabled']) fs.mkdirSync(path.join(this.dir, d), { recursive: true });
     fs.writeFileSync(path.join(this.root, 'dev/null'), '');
     for (const l of ['bin', 'lib', 'lib64', 'sbin']) fs.symlinkSync(`usr/${l}`, path.join(this.root, l));
     fs.writeFileSync(path.join(this.root, 'proc/swaps'), `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n${swaps}`);
@@ -379,6 +384,9 @@ class ChrootHost {
       'echo "systemctl $*" >> /stubs/calls.log',
       'case "$1" in',
       '  is-active) [ -e "/stubs/active/$3" ] ;;',
+      '  is-enabled) [ -e "/stubs/enabled/$3" ] ;;',
+      '  enable) for u in "$@"; do case "$u" in *.service|*.timer) touch "/stubs/enabled/$u" ;; esac; done ;;',
+      '  disable) for u in "$@"; do rm -f "/stubs/enabled/$u" "/stubs/active/$u"; done ;;',
       '  show) cat "/stubs/pid/${@: -1}" 2> /dev/null || echo 0 ;;',
       '  start|restart) [ ! -e "/stubs/fail/$3" ] || exit 1; touch "/stubs/active/$3" ;;',
       '  reload) [ ! -e "/stubs/fail/$3" ] ;;',
@@ -586,6 +594,42 @@ const canChroot = (() => {
     expect(host.calls().filter((c) => !c.startsWith('systemctl is-active'))).toEqual([]);
   });
 
+  test('a demoted master: its control-plane units are stopped and disabled (newest first) before their files go, the CA key with them', async () => {
+    const dir = tempDir();
+    const s1 = await synthBundles(SEED, dir);
+    const host = new ChrootHost(unpack(s1.archive('k8s2')));
+    expect(host.run('mkdir -p /usr/sbin && printf "#!/bin/sh\\n" > /usr/sbin/nginx && chmod 755 /usr/sbin/nginx').status).toBe(0);
+    expect(host.install().status).toBe(0);
+    for (const u of ['kube-apiserver.service', 'kube-controller-manager.service', 'kube-scheduler.service']) {
+      fs.writeFileSync(path.join(host.root, 'stubs/active', u), ''); // running, as on a real master
+    }
+    host.calls();
+    const demoted = withChanges(SEED, { hosts: SEED.hosts.map((h) => (h.name === 'k8s2' ? { ...h, roles: ['etcd' as const, 'lb' as const, 'node' as const] } : h)) });
+    const s2 = await synthBundles(demoted, dir);
+    fs.rmSync(path.join(host.root, 'bundle'), { recursive: true });
+    fs.cpSync(unpack(s2.archive('k8s2')), path.join(host.root, 'bundle'), { recursive: true });
+
+    const check = host.install('--check');
+    expect(check.status).toBe(3);
+    expect(check.stdout).toContain('DRIFT leftover kube-apiserver.service is');
+    expect(check.stdout).toContain("DRIFT leftover /opt/kubernetes/ssl/ca-key.pem (no longer in this host's bundle)");
+    host.calls();
+
+    const r = host.install();
+    expect([r.status, r.stderr.split('\n').filter((l) => l.includes('error'))]).toEqual([0, []]);
+    expect(host.calls().filter((c) => c.startsWith('systemctl disable'))).toEqual([
+      'systemctl disable --now --quiet -- kube-scheduler.service',
+      'systemctl disable --now --quiet -- kube-controller-manager.service',
+      'systemctl disable --now --quiet -- kube-apiserver.service',
+    ]);
+    expect(r.stdout.indexOf('stopped and disabled kube-apiserver.service')).toBeLessThan(r.stdout.indexOf('removed  /usr/lib/systemd/system/kube-apiserver.service'));
+    for (const f of ['opt/kubernetes/ssl/ca-key.pem', 'opt/kubernetes/cfg/encryption-config.yaml', 'usr/lib/systemd/system/kube-apiserver.service']) {
+      expect([f, fs.existsSync(path.join(host.root, f))]).toEqual([f, false]);
+    }
+    const after = host.install('--check');
+    expect(after.stdout).not.toContain('leftover');
+  });
+
   test('a changed file restarts only the running units that read it', () => {
     const host = new ChrootHost(unpack(s.archive('k8s1')));
     const bins = ['/opt/kubernetes/bin/kube-apiserver', '/opt/kubernetes/bin/kube-scheduler', '/opt/etcd/bin/etcd', '/opt/etcd/bin/etcdctl'];
@@ -649,5 +693,60 @@ const canChroot = (() => {
     const other = await synthBundles(withLbOnly);
     const lbOnly = new ChrootHost(unpack(other.archive('lb3')), swaps);
     expect(lbOnly.install().status).toBe(0);
+  });
+});
+
+describe('a role the host no longer has: install.sh converges to the new bundle', () => {
+  const leftovers = (out: string) => out.split('\n').filter((l) => l.includes('DRIFT leftover')).map((l) => l.replace(/^install\.sh: DRIFT leftover +/, ''));
+
+  test('--root: the files of a removed etcd role go, its data is moved aside; --check names them first, and nothing after', async () => {
+    // k8s3 (etcd, node) hands its etcd role to k8s4: one member out, one in, as etcd allows.
+    const s1 = await synthBundles(SEED);
+    const handOver = withChanges(SEED, { hosts: SEED.hosts.map((h) => (h.name === 'k8s3' ? { ...h, roles: ['node' as const] }
+      : h.name === 'k8s4' ? { ...h, roles: ['node' as const, 'etcd' as const] } : h)) });
+    const root = path.join(tempDir(), 'root');
+    const stubs = stubBin();
+    const first = unpack(s1.archive('k8s3'));
+    expect(install(first, ['--root', root], stubs).status).toBe(0);
+    fs.mkdirSync(path.join(root, PATHS.etcdData, 'member'), { recursive: true });
+    fs.writeFileSync(path.join(root, PATHS.etcdData, 'member/db'), 'data');
+    const s2 = await synthBundles(handOver, s1.dir);
+    const next = unpack(s2.archive('k8s3'));
+    const gone = manifest(first).map((e) => e.path).filter((p) => p.includes('/'))
+      .filter((p) => !manifest(next).some((e) => e.path === p));
+    expect(gone).toEqual(expect.arrayContaining(['usr/lib/systemd/system/etcd.service', 'opt/etcd/ssl/server-key.pem', 'opt/etcd/cfg/etcd']));
+
+    const check = install(next, ['--root', root, '--check'], stubs);
+    expect(check.status).toBe(3);
+    expect(leftovers(check.stdout)).toEqual(gone.map((p) => `/${p} (no longer in this host's bundle)`));
+
+    const r = install(next, ['--root', root], stubs);
+    expect([r.status, r.stderr.split('\n').filter((l) => l.includes('error'))]).toEqual([0, []]);
+    for (const p of gone) expect([p, fs.existsSync(path.join(root, p))]).toEqual([p, false]);
+    expect(r.stdout).toContain("removed  /usr/lib/systemd/system/etcd.service (no longer in this host's bundle)");
+    // The member's data, aside: a later etcd role on this host starts empty, as a new member must.
+    const aside = fs.readdirSync(path.dirname(path.join(root, PATHS.etcdData))).filter((f) => f.startsWith('default.etcd.removed-'));
+    expect(aside).toHaveLength(1);
+    expect(fs.readFileSync(path.join(root, path.dirname(PATHS.etcdData), aside[0], 'member/db'), 'utf8')).toBe('data');
+    expect(fs.existsSync(path.join(root, PATHS.etcdData))).toBe(false);
+    expect(r.stdout).toMatch(/moved \/var\/lib\/etcd\/default\.etcd aside to \/var\/lib\/etcd\/default\.etcd\.removed-\d{8}T\d{6}Z \(etcd\.service no longer runs here/);
+
+    const after = install(next, ['--root', root, '--check'], stubs);
+    expect([after.status, leftovers(after.stdout)]).toEqual([0, []]);
+    expect(fs.readFileSync(path.join(root, PATHS.installedRecord), 'utf8')).not.toContain('etcd');
+  });
+
+  test('a record that names an unsafe path or a malformed line stops the run before anything changes', async () => {
+    const s1 = await synthBundles(SEED);
+    const root = path.join(tempDir(), 'root');
+    const stubs = stubBin();
+    const bundle = unpack(s1.archive('k8s4'));
+    expect(install(bundle, ['--root', root], stubs).status).toBe(0);
+    const rec = path.join(root, PATHS.installedRecord);
+    for (const [line, err] of [['file ../../etc/passwd', 'unsafe path ../../etc/passwd'], ['unit a b', 'malformed unit a b'], ['other x', 'malformed line: other x']]) {
+      fs.writeFileSync(rec, `${line}\n`);
+      const r = install(bundle, ['--root', root], stubs);
+      expect([r.status, r.stderr.trim()]).toEqual([1, `install.sh: error: ${PATHS.installedRecord}: ${err}`]);
+    }
   });
 });
