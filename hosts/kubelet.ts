@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import {
-  Cluster, componentConfig, kubeconfigFor, kubernetesFlags, renderOptionFile,
+  Cluster, componentConfig, kubeconfigFor, kubernetesFlags, registersTainted, renderOptionFile,
 } from '../lib/components';
-import { CONTAINERD_SOCKET, PATHS, PORTS } from '../lib/model';
+import { CONTAINERD_SOCKET, CONTROL_PLANE_TAINT, PATHS, PORTS } from '../lib/model';
 import { certPath } from '../lib/pki';
 import { VERBOSITY } from './kube-apiserver';
 import { addKubernetesComponent, kubernetesComponent, kubernetesUnit } from './kubernetes-component';
@@ -22,8 +22,7 @@ export const KUBELET = {
   port: PORTS.kubelet,
 } as const;
 
-/** kubeadm's taint on control-plane nodes. */
-export const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' } as const;
+export { CONTROL_PLANE_TAINT } from '../lib/model';
 
 /** The kubelet's default hard eviction thresholds, written out so operators see them. */
 export const DEFAULT_EVICTION_HARD: Readonly<Record<string, string>> = {
@@ -70,7 +69,7 @@ export class Kubelet extends Construct {
         failSwapOn: true,
         // A master runs only what tolerates it (its own node components are processes), as kubeadm's.
         // A master runs the node components (it is on the pod network) but takes pods only with the node role too.
-        ...(host.has('master') && !host.has('node') ? { registerWithTaints: [CONTROL_PLANE_TAINT] } : {}),
+        ...(registersTainted(host.roles) ? { registerWithTaints: [CONTROL_PLANE_TAINT] } : {}),
         evictionHard: { ...DEFAULT_EVICTION_HARD },
       }));
       const options = renderOptionFile(KUBELET.optionVariable, kubernetesFlags(model, 'kubelet', [

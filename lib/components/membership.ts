@@ -18,6 +18,11 @@ export interface MembershipRecord {
    * knows a member by its peer URL; its client URLs it advertises itself). Absent in older records.
    */
   readonly movedMembers?: readonly string[];
+  /**
+   * Kubelet hosts whose control-plane taint changed with their roles (a master given the node role, or one that lost
+   * it): the kubelet sets taints only when it registers, so the live Node is tainted or untainted. Absent in older records.
+   */
+  readonly taintChanges?: readonly { readonly name: string; readonly tainted: boolean }[];
   /** Hosts that ran a kubelet and no longer do: drain them and delete their Node. ip: where they were. */
   readonly retiredNodes: readonly { readonly name: string; readonly ip?: string; readonly master?: boolean }[];
 }
@@ -32,6 +37,8 @@ export function peerUrlOf(ip: string): string {
 }
 
 const runsKubelet = (roles: readonly HostRole[]) => roles.includes('master') || roles.includes('node');
+/** Whether a host's kubelet registers with the control-plane taint (hosts/kubelet.ts). */
+export const registersTainted = (roles: readonly HostRole[]) => roles.includes('master') && !roles.includes('node');
 
 /**
  * This synth's membership: members of the previous synth keep their state; a member new to a cluster that already
@@ -69,7 +76,17 @@ export function membershipOf(model: ClusterModel, previous?: MembershipRecord, p
     if (runsKubelet(h.roles)) retired.set(name, { name, ...(h.ip ? { ip: h.ip } : {}), ...(h.roles.includes('master') ? { master: true } : {}) });
   }
   const retiredNodes = [...retired.values()].filter((n) => !kubelets.has(n.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  // Taints: each kubelet host that ran one before and whose taint differs now; the newest change of a host wins.
+  const taints = new Map((previous?.taintChanges ?? []).filter((t) => kubelets.has(t.name)).map((t) => [t.name, t]));
+  for (const h of model.hosts.filter((x) => kubelets.has(x.name))) {
+    const before = previousHosts?.[h.name];
+    if (!before || !runsKubelet(before.roles)) continue;
+    if (registersTainted(before.roles) !== registersTainted(h.roles)) taints.set(h.name, { name: h.name, tainted: registersTainted(h.roles) });
+  }
+  const taintChanges = [...taints.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   const movedNow = model.etcdMembers.filter((m) => had[m.name]?.peerUrl && had[m.name].peerUrl !== etcd[m.name].peerUrl).map((m) => m.name);
   const movedMembers = [...new Set([...(previous?.movedMembers ?? []), ...movedNow])].filter((n) => current.has(n)).sort();
-  return { etcd, retiredMembers, ...(movedMembers.length > 0 ? { movedMembers } : {}), retiredNodes };
+  return {
+    etcd, retiredMembers, ...(movedMembers.length > 0 ? { movedMembers } : {}), ...(taintChanges.length > 0 ? { taintChanges } : {}), retiredNodes,
+  };
 }

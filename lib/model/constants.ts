@@ -32,6 +32,9 @@ export const PATHS = {
   encryptionConfig: '/opt/kubernetes/cfg/encryption-config.yaml',
 } as const;
 
+/** kubeadm's taint on control-plane nodes: a master without the node role registers with it. */
+export const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' } as const;
+
 /** Ports of the components, so configs, certificates and checks agree. */
 export const PORTS = {
   etcdClient: 2379,

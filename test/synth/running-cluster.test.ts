@@ -2,6 +2,7 @@
  * Changes a running cluster cannot take: refused at synth against the last synth's record, naming the field, with
  * nothing written (dist/ and the state stay byte for byte).
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
@@ -94,5 +95,56 @@ describe('an etcd member\'s address', () => {
     await expect(synthesizeCluster(move(DEF, 'k8s4', '192.168.100.44'), opts)).resolves.toBeDefined();
     await expect(synthesizeCluster(withChanges(DEF, { hosts: DEF.hosts.map((h) => (h.name === 'k8s3' ? { ...h, roles: ['etcd'] } : h)) }), opts))
       .resolves.toBeDefined();
+  });
+});
+
+describe('a kubelet host whose roles change its control-plane taint', () => {
+  const roles = (def: ClusterDefinition, name: string, r: ClusterDefinition['hosts'][number]['roles']) => withChanges(def, {
+    hosts: def.hosts.map((h) => (h.name === name ? { ...h, roles: r } : h)),
+  });
+  /** Runs a step's command with a kubectl stand-in whose Node k8s2 has `taints`; returns the taint calls it got. */
+  function runWithNode(command: string, taints: string[], registered = true): string[] {
+    const dir = tempDir();
+    const log = path.join(dir, 'calls');
+    fs.writeFileSync(path.join(dir, 'kubectl'), [
+      '#!/bin/bash',
+      'shift 2 # --kubeconfig admin.kubeconfig',
+      'case "$1 $2" in',
+      `  "get node") if [[ "$*" == *--ignore-not-found* ]]; then ${registered ? 'echo node/$3' : 'true'}; else echo '${taints.join(' ')}'; fi ;;`,
+      `  "taint node") echo "$*" >> ${log} ;;`,
+      '  *) echo "unexpected: $*" >&2; exit 1 ;;',
+      'esac',
+    ].join('\n'), { mode: 0o755 });
+    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', command], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, KUBECTL: path.join(dir, 'kubectl') }, timeout: 10000 });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    return fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+  }
+
+  test('a master given the node role is untainted, and tainted again when it loses it; each step once in the plan, guarded on the cluster', async () => {
+    const { dir, opts } = await synthOnce(DEF);
+    const worker = await synthesizeCluster(roles(DEF, 'k8s2', ['master', 'etcd', 'lb', 'node']), opts);
+    const untaint = worker.plan.runtime!;
+    expect(untaint.map((s) => s.title)).toEqual(['kubectl taint node k8s2 node-role.kubernetes.io/control-plane:NoSchedule- (it has the node role: it takes pods)']);
+    expect(runWithNode(untaint[0].command!, ['node-role.kubernetes.io/control-plane', 'example.com/other'])).toEqual(['taint node k8s2 node-role.kubernetes.io/control-plane:NoSchedule-']);
+    expect(runWithNode(untaint[0].command!, ['example.com/other'])).toEqual([]);
+    expect(runWithNode(untaint[0].command!, [], false)).toEqual([]);
+    // Its kubelet would register untainted from now on.
+    expect(fs.readFileSync(path.join(dir, 'dist/deploy.sh'), 'utf8')).toContain('taint node k8s2 node-role.kubernetes.io/control-plane:NoSchedule-');
+    expect((await synthesizeCluster(roles(DEF, 'k8s2', ['master', 'etcd', 'lb', 'node']), opts)).plan.runtime).toEqual([]);
+
+    const master = await synthesizeCluster(DEF, opts);
+    expect(master.plan.runtime!.map((s) => s.title)).toEqual(['kubectl taint node k8s2 node-role.kubernetes.io/control-plane:NoSchedule (a master without the node role takes no pods)']);
+    expect(runWithNode(master.plan.runtime![0].command!, [])).toEqual(['taint node k8s2 node-role.kubernetes.io/control-plane:NoSchedule --overwrite']);
+    expect(runWithNode(master.plan.runtime![0].command!, [], false)).toEqual([]);
+    const deploy = fs.readFileSync(path.join(dir, 'dist/deploy.sh'), 'utf8');
+    expect([deploy.includes('NoSchedule --overwrite'), deploy.includes('NoSchedule-;')]).toEqual([true, false]);
+  });
+
+  test('roles that keep the taint as it was plan no taint step', async () => {
+    const { opts } = await synthOnce(DEF);
+    // k8s3 (node, etcd) loses etcd; k8s4 (node) gains it: both stay untainted.
+    const r = await synthesizeCluster(withChanges(DEF, { hosts: DEF.hosts.map((h) => (h.name === 'k8s3' ? { ...h, roles: ['node' as const] }
+      : h.name === 'k8s4' ? { ...h, roles: ['node' as const, 'etcd' as const] } : h)) }), opts);
+    expect(r.plan.runtime!.filter((s) => s.title.includes('taint'))).toEqual([]);
   });
 });

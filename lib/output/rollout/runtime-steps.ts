@@ -3,7 +3,7 @@ import { ETCD_FILES, ETCD_SNAPSHOT } from '../../components';
 import {
   MembershipRecord, componentSpec, peerUrlOf, runsOn, unitOf,
 } from '../../components';
-import { ClusterModel, PATHS } from '../../model';
+import { CONTROL_PLANE_TAINT, ClusterModel, PATHS } from '../../model';
 import { etcdHealthCommand, healthCheck } from './health';
 
 /**
@@ -94,6 +94,17 @@ export function membershipSteps(model: ClusterModel, membership: MembershipRecor
       steps.push({ title: `the nginx upstream drops ${n.name}'s apiserver: the lb hosts' new nginx.conf, in the roll-out`, on: model.lbHosts.map(hostOf) });
     }
   }
+  for (const t of membership.taintChanges ?? []) {
+    const taint = `${CONTROL_PLANE_TAINT.key}:${CONTROL_PLANE_TAINT.effect}`;
+    // Guarded both ways: a Node already (un)tainted is done; a Node not registered yet gets it from its kubelet.
+    const has = `${kubectl} get node ${t.name} -o jsonpath='{.spec.taints[*].key}' | tr ' ' '\\n' | grep -qxF ${CONTROL_PLANE_TAINT.key}`;
+    const exists = `test -n "$(${kubectl} get node ${t.name} --ignore-not-found -o name)"`;
+    steps.push(t.tainted
+      ? { title: `kubectl taint node ${t.name} ${taint} (a master without the node role takes no pods)`, on: 'operator',
+        command: `if ${exists}; then ${kubectl} taint node ${t.name} ${taint} --overwrite; fi` }
+      : { title: `kubectl taint node ${t.name} ${taint}- (it has the node role: it takes pods)`, on: 'operator',
+        command: `if ${exists} && ${has}; then ${kubectl} taint node ${t.name} ${taint}-; fi` });
+  }
   const members = model.etcdMembers;
   const joining = members.filter((m) => membership.etcd[m.name]?.state === 'existing');
   const runner = (not?: string) => members.find((m) => m.name !== not && !joining.includes(m)) ?? members.find((m) => m.name !== not);
@@ -130,5 +141,6 @@ export function newMembershipSteps(model: ClusterModel, previous: MembershipReco
     retiredMembers: current.retiredMembers.filter((n) => !oldRetired.has(n)),
     movedMembers: (current.movedMembers ?? []).filter((n) => had[n] && had[n].peerUrl !== current.etcd[n].peerUrl),
     retiredNodes: current.retiredNodes.filter((n) => !oldNodes.has(n.name)),
+    taintChanges: (current.taintChanges ?? []).filter((t) => !(previous?.taintChanges ?? []).some((p) => p.name === t.name && p.tainted === t.tainted)),
   });
 }
