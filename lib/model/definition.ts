@@ -235,7 +235,8 @@ export interface ComponentsDefinition {
 export interface ComponentSettingsDefinition {
   /**
    * Flags added to the component's command line, by name without dashes, e.g. { 'profiling': 'false' }. A flag
-   * kubesmith sets too takes this value instead (as kubeadm's extraArgs). Feature gates go in featureGates.
+   * kubesmith sets too takes this value instead (as kubeadm's extraArgs), but for those another setting owns (ports,
+   * addresses and ranges, e.g. secure-port is apiServerPort), which are refused. Feature gates go in featureGates.
    * @default none
    */
   readonly extraArgs?: Readonly<Record<string, string>>;

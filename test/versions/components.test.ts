@@ -9,8 +9,9 @@ import { parse } from 'yaml';
 import { ClusterDefinition, ClusterDefinitionError, synthesizeCluster, validateDefinition } from '../../lib';
 import { KUBERNETES_MINORS } from '../../lib/versions/kubernetes';
 import {
-  CONFIG_TYPES, CONFIG_TYPE_NAMES, KUBERNETES_COMPONENTS, featureGates, fieldReference, flagReference, knownFlag,
+  CONFIG_TYPES, CONFIG_TYPE_NAMES, KUBERNETES_COMPONENTS, configTypeOf, featureGates, fieldReference, flagReference, knownField, knownFlag,
 } from '../../lib/versions/references';
+import { OWNED_FIELDS, OWNED_FLAGS } from '../../lib/model/validation/components';
 import { SEED, withChanges } from '../support/clusters';
 import { synthBundles } from '../support/synth-bundles';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
@@ -151,6 +152,33 @@ describe('bad values', () => {
       'is not a field of KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) in Kubernetes 1.37.2 (no Kubernetes minor from 1.27 to 1.37 has it; check the spelling)'],
   ])('%j: %s', (components, p, value, message) => {
     expect(issues(at('1.37.2', components))).toEqual([{ path: p, value, message }]);
+  });
+
+  test('flags and fields another setting owns (ports, addresses, ranges) are refused, naming that setting', () => {
+    const setBy = (by: string) => `is set from ${by}; set ${by} instead: the certificates, the nginx upstream and the checks follow it, a value here would not`;
+    const fixed = (port: number) => `is kubesmith's to set: port ${port}, which its health checks, port checks and firewall rules use; remove it`;
+    expect(issues(at('1.37.2', {
+      'kube-apiserver': { extraArgs: { 'secure-port': '7443', 'service-node-port-range': '30000-32767', profiling: 'false' } },
+      'kube-controller-manager': { extraArgs: { secure_port: '10300' } },
+      'kubelet': { extraArgs: { 'node-ip': '10.0.0.9' }, config: { healthzPort: 10249, maxPods: 120 } },
+      'kube-proxy': { config: { clusterCIDR: '10.8.0.0/16' } },
+    }))).toEqual([
+      { path: 'components.kube-apiserver.extraArgs.secure-port', value: '7443', message: setBy('apiServerPort') },
+      { path: 'components.kube-apiserver.extraArgs.service-node-port-range', value: '30000-32767', message: setBy('network.nodePortRange') },
+      { path: 'components.kube-controller-manager.extraArgs.secure_port', value: '10300', message: fixed(10257) },
+      { path: 'components.kubelet.extraArgs.node-ip', value: '10.0.0.9', message: setBy('hosts[].ip') },
+      { path: 'components.kubelet.config.healthzPort', value: 10249, message: fixed(10248) },
+      { path: 'components.kube-proxy.config.clusterCIDR', value: '10.8.0.0/16', message: setBy('network.podCidr') },
+    ]);
+  });
+
+  test.each(KUBERNETES_MINORS.map((m) => [m.newest, m.minor] as const))('%s: every owned flag and field is one of the minor (the table has no typo)', (_v, minor) => {
+    const unknown = [
+      ...Object.entries(OWNED_FLAGS).flatMap(([c, flags]) => Object.keys(flags).filter((f) => !knownFlag(minor, c as never, f)).map((f) => `${c} --${f}`)),
+      ...Object.entries(OWNED_FIELDS).flatMap(([c, fields]) => Object.keys(fields)
+        .filter((f) => !knownField(fieldReference(minor, configTypeOf(c as never)!), f)).map((f) => `${c} ${f}`)),
+    ];
+    expect(unknown).toEqual([]);
   });
 
   test('a locked gate set to the other value is refused; to its own, accepted', () => {

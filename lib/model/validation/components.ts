@@ -3,10 +3,50 @@ import {
   knownField, knownFlag, lastMinorWith, referencedMinors,
 } from '../../versions/references';
 import { minorOf } from '../../versions/kubernetes';
+import { PORTS } from '../constants';
 import { acceptsVersion, release } from '../releases';
 import { DefinitionIssue, Issues } from './issue';
 import { isRecord } from './values';
 import { DefinitionView } from './view';
+
+const IP = 'hosts[].ip';
+const METRICS = 'exposeMetrics';
+const fixedPort = (port: number) => `=${port}`;
+
+/**
+ * Flags and config fields another setting owns: certificates, the nginx upstream, the health checks, the port checks
+ * and the firewall rules are built from that setting, so a value here would leave them behind. Refused, naming it.
+ */
+export const OWNED_FLAGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'kube-apiserver': {
+    'secure-port': 'apiServerPort', 'advertise-address': IP, 'bind-address': IP, 'etcd-servers': 'the hosts with the etcd role',
+    'service-cluster-ip-range': 'network.serviceCidr', 'service-node-port-range': 'network.nodePortRange',
+  },
+  'kube-controller-manager': {
+    'secure-port': fixedPort(PORTS.kubeControllerManager), 'bind-address': METRICS,
+    'cluster-cidr': 'network.podCidr', 'service-cluster-ip-range': 'network.serviceCidr',
+  },
+  'kube-scheduler': { 'secure-port': fixedPort(PORTS.kubeScheduler), 'bind-address': METRICS },
+  'kubelet': { 'node-ip': IP, 'hostname-override': 'hosts[].name', 'port': fixedPort(PORTS.kubelet), 'healthz-port': fixedPort(PORTS.kubeletHealthz) },
+  'kube-proxy': {
+    'hostname-override': 'hosts[].name', 'bind-address': IP, 'cluster-cidr': 'network.podCidr',
+    'healthz-bind-address': fixedPort(PORTS.kubeProxyHealthz), 'metrics-bind-address': METRICS,
+  },
+};
+export const OWNED_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'kubelet': {
+    port: fixedPort(PORTS.kubelet), healthzPort: fixedPort(PORTS.kubeletHealthz), address: IP,
+    clusterDNS: 'network.clusterDns', clusterDomain: 'network.dnsDomain',
+  },
+  'kube-proxy': {
+    bindAddress: IP, clusterCIDR: 'network.podCidr', hostnameOverride: 'hosts[].name',
+    healthzBindAddress: fixedPort(PORTS.kubeProxyHealthz), metricsBindAddress: METRICS,
+  },
+};
+/** The message for an owned item: `by` is a definition setting, or '=<port>' for a port kubesmith fixes. */
+const owned = (by: string) => (by.startsWith('=')
+  ? `is kubesmith's to set: port ${by.slice(1)}, which its health checks, port checks and firewall rules use; remove it`
+  : `is set from ${by}; set ${by} instead: the certificates, the nginx upstream and the checks follow it, a value here would not`);
 
 /** A flag's name as written in extraArgs: no dashes in front, no '=' or white space. */
 const FLAG_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -53,6 +93,8 @@ export function componentRules({ d }: DefinitionView): DefinitionIssue[] {
           issues.add(where, value, `is not a flag name; write it without leading dashes or "=", e.g. "profiling" for --profiling`);
         } else if (name.replace(/_/g, '-') === 'feature-gates') {
           issues.add(where, value, 'is not taken here; put each gate in components.featureGates, e.g. { InPlacePodVerticalScaling: true }');
+        } else if (OWNED_FLAGS[component]?.[name.replace(/_/g, '-')]) {
+          issues.add(where, value, owned(OWNED_FLAGS[component][name.replace(/_/g, '-')]));
         } else if (!knownFlag(minor, component, name)) {
           const hasFlag = (m: number) => knownFlag(m, component, name) !== undefined;
           issues.add(where, value, `is not a flag of ${component} in Kubernetes ${version} (${gone(minor, hasFlag, 'flag')})`);
@@ -65,6 +107,9 @@ export function componentRules({ d }: DefinitionView): DefinitionIssue[] {
     if (isRecord(settings.config) && type) {
       const ref = fieldReference(minor, type);
       const config = settings.config;
+      for (const [field, by] of Object.entries(OWNED_FIELDS[component] ?? {})) {
+        if (config[field] !== undefined) issues.add(`components.${component}.config.${field}`, config[field], owned(by));
+      }
       for (const fixed of ['apiVersion', 'kind'] as const) {
         if (config[fixed] !== undefined) {
           issues.add(`components.${component}.config.${fixed}`, config[fixed], `is kubesmith's to set (${CONFIG_TYPES[type][fixed]}); remove it`);
