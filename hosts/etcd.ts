@@ -74,7 +74,8 @@ export class Etcd extends Construct {
         service: {
           // READY comes once the member has joined a quorum: start members together.
           Type: 'notify',
-          EnvironmentFile: ETCD_FILES.environment,
+          // The rejoin file, when a rebuild wrote it, overrides the environment file's initial cluster state.
+          EnvironmentFile: [ETCD_FILES.environment, `-${ETCD_FILES.rejoin}`],
           ExecStart: ETCD_FILES.etcd,
           Restart: 'on-failure',
           RestartSec: '5s',
@@ -98,6 +99,9 @@ export class Etcd extends Construct {
 
 /** etcdctl with this member's own credentials, against its local endpoint. */
 const LOCAL_ETCDCTL = localEtcdctlCommand();
+
+/** How far a restore moves revisions on: past any a watcher holds (Kubernetes' guide suggests a billion). */
+export const RESTORE_REVISION_BUMP = 1_000_000_000;
 
 /**
  * Restores this member from a snapshot with the name, peer URLs, cluster and token of its own environment file (the
@@ -125,9 +129,18 @@ if [ -e "$DATA/member/snap/db" ] && ! flock -n "$DATA/member/snap/db" true; then
 fi
 ${ETCD_FILES.etcdutl} snapshot status "$SNAPSHOT" -w table >&2 || die "$SNAPSHOT is not a snapshot etcdutl can read"
 rm -rf -- "$DATA.restoring"
+# Revisions jump past any a client has seen, marked compacted: every watch from before the restore (the apiservers',
+# and through them kube-proxy's, flanneld's, CoreDNS's, ingress-nginx's) ends with "compacted" and relists instead of
+# missing what changed (Kubernetes' restore guide). An etcdutl without the flags restores without them, and says so.
+set --
+if ${ETCD_FILES.etcdutl} snapshot restore --help 2>&1 | grep -q -- --bump-revision; then
+  set -- --bump-revision ${RESTORE_REVISION_BUMP} --mark-compacted
+else
+  log "warning: this etcdutl has no --bump-revision: watchers keep their old revisions; restart them after the restore"
+fi
 ${ETCD_FILES.etcdutl} snapshot restore "$SNAPSHOT" --name "$ETCD_NAME" --initial-cluster "$ETCD_INITIAL_CLUSTER" \\
   --initial-cluster-token "$ETCD_INITIAL_CLUSTER_TOKEN" --initial-advertise-peer-urls "$ETCD_INITIAL_ADVERTISE_PEER_URLS" \\
-  --data-dir "$DATA.restoring" >&2
+  --data-dir "$DATA.restoring" "$@" >&2
 if [ -e "$DATA" ]; then
   ASIDE=$DATA.before-restore-$(date -u +%Y%m%dT%H%M%SZ)
   mv -- "$DATA" "$ASIDE"

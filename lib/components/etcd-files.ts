@@ -16,6 +16,12 @@ export const ETCD_FILES = {
   /** Day 2: restore this member from a snapshot; add or remove a member (run on a running member). */
   restore: `${PATHS.etcdBin}/etcd-restore.sh`,
   member: `${PATHS.etcdBin}/etcd-member.sh`,
+  /**
+   * Read after the environment file, when it exists: a member rebuilt with empty data joins the running cluster
+   * (ETCD_INITIAL_CLUSTER_STATE=existing) though its bundle says 'new'. Under /run, so a reboot drops it; once the
+   * member has data etcd ignores the setting anyway.
+   */
+  rejoin: '/run/kubesmith/etcd-rejoin',
 } as const;
 
 /**

@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { ADMIN_KUBECONFIG, KUBE_APISERVER, KUBELET } from '../../hosts';
+import { ADMIN_KUBECONFIG, ETCD_FILES, KUBE_APISERVER, KUBELET } from '../../hosts';
 import { HostBundle } from '../../lib/components';
 import { summarize } from '../../lib/pki';
 import { LARGE, SEED } from '../support/clusters';
@@ -12,7 +12,7 @@ import { cleanupTempDirs } from '../support/tmp';
 afterAll(cleanupTempDirs);
 
 /** Paths components create at run time, so no bundle holds them. */
-const WRITTEN_AT_RUNTIME = new Set<string>([KUBELET.kubeconfig, KUBE_APISERVER.auditLog]);
+const WRITTEN_AT_RUNTIME = new Set<string>([KUBELET.kubeconfig, KUBE_APISERVER.auditLog, ETCD_FILES.rejoin]);
 
 /** Flags gone from (or deprecated in favour of config files in) Kubernetes 1.27, that the 1.12 tutorial used. */
 const REMOVED_FLAGS = [

@@ -81,7 +81,8 @@ describe.each([['seed', SEED_ECDSA], ['large', LARGE]])('%s cluster', (_name, de
       const unit = fileText(bundle, ETCD_FILES.unit);
       expect(unitValue(unit, 'Service', 'ExecStart')).toEqual([ETCD_FILES.etcd]);
       expect(unit).not.toMatch(/ --?[a-z]/);
-      expect(unitValue(unit, 'Service', 'EnvironmentFile')).toEqual([ETCD_FILES.environment]);
+      // The rebuild's rejoin mark, read after the environment file when it exists.
+      expect(unitValue(unit, 'Service', 'EnvironmentFile')).toEqual([ETCD_FILES.environment, `-${ETCD_FILES.rejoin}`]);
       expect(unitValue(unit, 'Service', 'Type')).toEqual(['notify']);
       expect(unitValue(unit, 'Service', 'Restart')).toEqual(['on-failure']);
       expect(unitValue(unit, 'Service', 'LimitNOFILE')).toEqual(['65536']);

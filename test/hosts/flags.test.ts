@@ -38,7 +38,9 @@ function invocations(s: SynthesizedBundles): Invocation[] {
       const unit = entry.content.toString();
       const exec = /^ExecStart=(\S+)/m.exec(unit);
       if (!exec) continue;
-      const envFiles = [...unit.matchAll(/^EnvironmentFile=-?(\S+)/gm)].map((m) => m[1]);
+      // An optional one ('-') the bundle does not hold is written on the host when needed (etcd's rejoin mark).
+      const envFiles = [...unit.matchAll(/^EnvironmentFile=(-?)(\S+)/gm)]
+        .filter((m) => m[1] === '' || s.bundles.get(host)!.has(m[2].replace(/^\//, ''))).map((m) => m[2]);
       const env = new Map<string, string>();
       const flags = extractFlags(unit);
       for (const f of envFiles) {

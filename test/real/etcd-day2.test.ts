@@ -13,9 +13,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SEED } from '../support/clusters';
 import { ClusterDefinition } from '../../lib';
-import { ETCD_FILES, ETCD_SNAPSHOT } from '../../hosts';
+import { ETCD_FILES, ETCD_SNAPSHOT, RESTORE_REVISION_BUMP } from '../../hosts';
 import {
-  RESTORE_SNAPSHOT, RuntimeStep, restoreSteps,
+  RESTORE_SNAPSHOT, RuntimeStep, rebuildMemberSteps, restoreSteps,
 } from '../../lib/output/rollout';
 import { PATHS } from '../../lib/model';
 import { requireComponents } from '../support/components';
@@ -101,7 +101,7 @@ class Day2 {
   /** A shell command as root on a host: its network namespace, its root at /opt and /var/lib/etcd. */
   sh(name: string, command: string, timeoutMs = 60000): Promise<RunResult> {
     const h = this.host(name);
-    return run(inRootView(h.root, ['/opt', '/var/lib/etcd/default.etcd'], ['sh', '-c', command]), {
+    return run(inRootView(h.root, ['/opt', '/var/lib/etcd/default.etcd', path.posix.dirname(ETCD_FILES.rejoin)], ['sh', '-c', command]), {
       netns: h.ns, timeoutMs, env: { PATH: SYSTEMD_DEFAULT_PATH },
     });
   }
@@ -275,7 +275,12 @@ describeIf(ok)('etcd 3.5 day 2: snapshots, restore (also onto new addresses), a 
     expect(await d.keys('m2', '/day2/key-')).toEqual(expected(50));
     expect((await d.keys('e3', '/day2/after-snapshot')).size).toBe(0);
     expect(await d.memberList('e3')).toEqual(a.model.etcdMembers.map((h) => `${h.name} https://${h.ip}:2380`).sort());
-    console.log(`day2: restore from the generated steps: 3 members healthy, 50 keys back, ${elapsed} ms`);
+    // Revisions moved past any a watcher held, and marked compacted: a read or watch from before ends with "compacted".
+    const got = await d.etcdctl('m1', 'get /day2/key-1 -w json');
+    expect(Number(JSON.parse(got.stdout).header.revision)).toBeGreaterThan(RESTORE_REVISION_BUMP);
+    const old = await d.etcdctl('m1', 'get /day2/key-1 --rev=10');
+    expect([old.code, old.stderr]).toEqual([1, expect.stringContaining('required revision has been compacted')]);
+    console.log(`day2: restore from the generated steps: 3 members healthy, 50 keys back, revision ${JSON.parse(got.stdout).header.revision}, ${elapsed} ms`);
   });
 
   test('restore onto hosts with new addresses: re-synthed bundles (new certificates), the new peer URLs, every key back', async () => {
@@ -374,5 +379,48 @@ describeIf(ok)('etcd 3.5 day 2: snapshots, restore (also onto new addresses), a 
     // Run again, the step is a no-op.
     const again = await d.sh('m1', `${ETCD_FILES.member} update e4 https://10.77.1.24:2380`);
     expect([again.code, again.stdout.trim()]).toEqual([0, 'etcd-member: e4 has https://10.77.1.24:2380 already: nothing to update']);
+  });
+
+  test('a member rebuilt in place from empty data (its database lost): removed, added back, started to join; healthy, every key back', async () => {
+    const hosts = [HOSTS_A[0], HOSTS_A[1], { name: 'e4', ip: '10.77.1.24', interface: 'eth0', roles: ['etcd'] }];
+    // The cluster as the last roll-outs left it: m2 holds the current bundle (its member list names e4 at .24).
+    const c = await installCluster(definition(hosts), { standIns: false, dir: a.s.dir });
+    const model = c.model;
+    // m2's bundle says ETCD_INITIAL_CLUSTER_STATE=new (a founding member): the rebuild must make it join instead.
+    expect(parseEnvironmentFile(fs.readFileSync(path.join(d.host('m2').root, ETCD_FILES.environment), 'utf8')).ETCD_INITIAL_CLUSTER_STATE).toBe('new');
+    const before = (await d.memberList('m1')).find((m) => m.startsWith('m2 '));
+    const idOf = async (name: string) => (JSON.parse((await d.etcdctl('m1', 'member list -w json', model.etcdEndpoints.filter((e) => !e.includes('10.77.1.12')).join(','))).stdout)
+      .members as { name: string; ID: string }[]).find((m) => m.name === name)?.ID;
+    const oldId = await idOf('m2');
+    await d.stopMember('m2', 'SIGKILL');
+    d.reinstall(c, 'm2');
+    const db = path.join(d.host('m2').root, PATHS.etcdData, 'member/snap/db');
+    fs.writeFileSync(db, 'not a bbolt database');
+
+    const steps = rebuildMemberSteps(model, 'm2');
+    expect(steps.map((s) => `${s.title} @ ${s.on === 'operator' ? 'here' : s.on.map((h) => h.name).join(',')}`)).toEqual([
+      'etcdctl member remove m2 @ m1', 'stop etcd on m2 @ m2',
+      'move m2\'s data directory aside and mark it to join the running cluster @ m2',
+      'etcdctl member add m2 --peer-urls=https://10.77.1.12:2380 @ m1', 'start etcd on m2 @ m2',
+      'wait for the etcd cluster to be healthy @ m1', 'remove m2\'s rejoin mark (its data now says it is a member) @ m2',
+    ]);
+    const t0 = Date.now();
+    await d.runSteps(steps);
+    console.log(`day2: m2 rebuilt from empty data with the generated steps in ${Date.now() - t0} ms`);
+    const endpoints = model.etcdEndpoints.join(',');
+    await d.waitHealthy('m2', endpoints);
+    expect((await d.memberList('m1')).find((m) => m.startsWith('m2 '))).toBe(before);
+    expect(await idOf('m2')).not.toBe(oldId);
+    const own = await d.etcdctl('m2', 'get /day2/key-7 --print-value-only', 'https://10.77.1.12:2379');
+    expect([own.code, own.stdout.trim()]).toEqual([0, 'value-7']);
+    expect(await d.keys('m2', '/day2/key-')).toEqual(expected(50));
+    // The broken data is kept aside; the rejoin mark is gone (the next start reads the bundle's state, which etcd ignores now).
+    const aside = fs.readdirSync(path.dirname(path.join(d.host('m2').root, PATHS.etcdData))).filter((f) => f.startsWith('default.etcd.before-rebuild-'));
+    expect(aside).toHaveLength(1);
+    expect(fs.existsSync(path.join(d.host('m2').root, ETCD_FILES.rejoin))).toBe(false);
+    // A restart of the rebuilt member with its bundle alone (state new) keeps it in the cluster.
+    await d.stopMember('m2');
+    d.startMember('m2');
+    await d.waitHealthy('m2', endpoints);
   });
 });

@@ -9,7 +9,7 @@ import {
   HEALTH_WAIT, etcdHealthCommand, healthCheck, healthChecks, runningUnitsCommand,
 } from './health';
 import {
-  RuntimeStep, SNAPSHOT_COMMAND, membershipSteps, restoreSteps,
+  RuntimeStep, SNAPSHOT_COMMAND, membershipSteps, rebuildMemberSteps, restoreSteps,
 } from './runtime-steps';
 
 /** Two bash functions for a list of steps: NAME_plan prints them numbered, NAME_run runs them in order. */
@@ -34,7 +34,9 @@ export function renderBashSteps(name: string, steps: readonly RuntimeStep[]): st
       run.push(`  on_host ${how} ${host} ${sq(s.command)}`);
     }
   });
-  return [`${name}_plan() {`, ...(plan.length ? plan : ['  :']), '}', `${name}_run() {`, ...(run.length ? run : ['  :']), '}', ''].join('\n');
+  // Commands expand on the hosts, not here: single quotes on purpose.
+  const hostSide = '# shellcheck disable=SC2016 # the commands expand on the hosts';
+  return [hostSide, `${name}_plan() {`, ...(plan.length ? plan : ['  :']), '}', hostSide, `${name}_run() {`, ...(run.length ? run : ['  :']), '}', ''].join('\n');
 }
 import { BINARIES_DIR, stagedRoles, stagedVersions } from './fetch-script';
 import {
@@ -83,6 +85,15 @@ function upgradeData(model: ClusterModel, plan: UpgradePlan | undefined): string
   ].join('\n');
 }
 
+/** --rebuild-member's steps per etcd member (rebuild_<i>_plan, rebuild_<i>_run) and the case lines that pick them. */
+function rebuildSteps(model: ClusterModel): { functions: string; cases: string } {
+  const members = model.etcdMembers.length > 1 ? model.etcdMembers : [];
+  return {
+    functions: members.map((m, i) => renderBashSteps(`rebuild_${i}`, rebuildMemberSteps(model, m.name))).join('\n'),
+    cases: members.map((m, i) => `    ${sq(m.name)}) plan=rebuild_${i}_plan run=rebuild_${i}_run ;;`).join('\n'),
+  };
+}
+
 /**
  * dist/deploy.sh: the roll-out over scp and ssh for users without Ansible. Prints the plan first and
  * changes nothing without --yes. SSH and SCP may name other programs (tests use stubs).
@@ -101,6 +112,7 @@ export function renderDeployScript(model: ClusterModel, membership: MembershipRe
 # --check: runs each host's install.sh --check (files that differ from the bundle, units not active); exit 3 on drift.
 # --snapshot: an etcd snapshot now, on the first member (or --only MEMBER), copied to snapshots/ here.
 # --restore FILE: restores every etcd member from a snapshot (prints the steps; runs them only with --yes); not with --only.
+# --rebuild-member MEMBER: rebuilds one etcd member in place from empty data (a lost disk); prints the steps, --yes runs them.
 # --only HOST: only that host (a host of this cluster, or an error); an upgrade and membership changes need every host.
 # Membership changes the last synths planned (member remove/add, drain, delete node) run before the roll-out.
 # A version change goes first in waves (lib/output/rollout/upgrade.sh): a preflight, etcd, each master's control
@@ -108,14 +120,15 @@ export function renderDeployScript(model: ClusterModel, membership: MembershipRe
 # Programs are copied only where their sha256 differs, so a roll-out that changes nothing restarts nothing.
 set -euo pipefail
 
-usage() { echo "usage: deploy.sh [--yes | --check | --snapshot | --restore FILE] [--user USER] [--only HOST]"; }
-YES=0 CHECK=0 SNAPSHOT=0 FILE='' SSH_USER=root ONLY=''
+usage() { echo "usage: deploy.sh [--yes | --check | --snapshot | --restore FILE | --rebuild-member MEMBER] [--user USER] [--only HOST]"; }
+YES=0 CHECK=0 SNAPSHOT=0 FILE='' REBUILD='' SSH_USER=root ONLY=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --yes) YES=1; shift ;;
     --check) CHECK=1; shift ;;
     --snapshot) SNAPSHOT=1; shift ;;
     --restore) [ $# -ge 2 ] || { usage >&2; exit 2; }; FILE=$2; shift 2 ;;
+    --rebuild-member) [ $# -ge 2 ] || { usage >&2; exit 2; }; REBUILD=$2; shift 2 ;;
     --user) [ $# -ge 2 ] || { usage >&2; exit 2; }; SSH_USER=$2; shift 2 ;;
     --only) [ $# -ge 2 ] || { usage >&2; exit 2; }; ONLY=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -129,7 +142,11 @@ refuse() { echo "deploy.sh: error: $*" >&2; exit 2; }
 if [ -n "$ONLY" ] && ! printf '%s\n' "\${HOSTS[@]}" | grep -qxF -- "$ONLY"; then
   refuse "--only $ONLY: no such host in cluster ${model.name}; the hosts are \${HOSTS[*]}"
 fi
-[ $((CHECK + SNAPSHOT + (\${#FILE} > 0))) -le 1 ] || refuse "--check, --snapshot and --restore are separate modes: give one"
+[ $((CHECK + SNAPSHOT + (\${#FILE} > 0) + (\${#REBUILD} > 0))) -le 1 ] || refuse "--check, --snapshot, --restore and --rebuild-member are separate modes: give one"
+if [ -n "$REBUILD" ]; then
+  printf '%s\n' "\${ETCD_MEMBERS[@]}" | grep -qxF -- "$REBUILD" || refuse "--rebuild-member $REBUILD: no such etcd member in cluster ${model.name}; the members are \${ETCD_MEMBERS[*]}"
+  [ -z "$ONLY" ] || refuse "--only $ONLY: --rebuild-member names the one host it works on; drop --only"
+fi
 [ "$CHECK" = 0 ] || [ "$YES" = 0 ] || refuse "--check changes nothing, --yes rolls out: give one"
 # A restore is all or nothing: members restored from different data would not form one cluster.
 [ -z "$FILE" ] || [ -z "$ONLY" ] || refuse "--only $ONLY: a restore brings every etcd member (\${ETCD_MEMBERS[*]}) back from the one snapshot, or they would hold different data; run --restore without --only"
@@ -232,6 +249,7 @@ install_host() {
 }
 
 ${renderBashSteps('restore', restoreSteps(model))}
+${rebuildSteps(model).functions}
 ${renderBashSteps('membership', members)}
 if [ "$SNAPSHOT" = 1 ]; then
   read -r host ip <<< "$FIRST_ETCD"
@@ -241,6 +259,19 @@ if [ "$SNAPSHOT" = 1 ]; then
     [ -n "$host" ] || die "--only $ONLY is not an etcd member"
   fi
   take_snapshot "$host" "$ip"
+  exit 0
+fi
+
+if [ -n "$REBUILD" ]; then
+  case "$REBUILD" in
+${rebuildSteps(model).cases}
+    *) die "$REBUILD: the only etcd member: nothing to rebuild it from; restore a snapshot instead" ;;
+  esac
+  say "rebuild of etcd member $REBUILD from empty data, in this order:"
+  "$plan"
+  if [ "$YES" != 1 ]; then say "nothing done: run again with --yes to rebuild $REBUILD (its data directory is kept aside)"; exit 0; fi
+  "$run"
+  say "rebuilt $REBUILD; its old data directory stays beside the new one: remove it once the cluster is healthy"
   exit 0
 fi
 

@@ -66,6 +66,32 @@ export function restoreSteps(model: ClusterModel): RuntimeStep[] {
   ];
 }
 
+/**
+ * Rebuilds one member in place from empty data, with its name and address (a lost disk, a corrupt database): removed
+ * from the cluster on another member, stopped, its data moved aside, added back, started with
+ * ETCD_INITIAL_CLUSTER_STATE=existing (ETCD_FILES.rejoin) and waited for; etcd's documented way to replace a member.
+ */
+export function rebuildMemberSteps(model: ClusterModel, name: string): RuntimeStep[] {
+  const member = model.etcdMembers.find((m) => m.name === name);
+  if (!member) throw new Error(`${name} is not an etcd member; the members are ${model.etcdMembers.map((m) => m.name).join(', ')}`);
+  const other = model.etcdMembers.find((m) => m.name !== name);
+  if (!other) throw new Error(`${name} is the only etcd member: nothing to rebuild it from; restore a snapshot instead`);
+  const data = PATHS.etcdData;
+  const rejoin = ETCD_FILES.rejoin;
+  return [
+    { title: `etcdctl member remove ${name}`, on: [hostOf(other)], command: `${ETCD_FILES.member} remove ${name}` },
+    { title: `stop etcd on ${name}`, on: [hostOf(member)], command: systemctl('stop', unitOf('etcd')) },
+    { title: `move ${name}'s data directory aside and mark it to join the running cluster`, on: [hostOf(member)],
+      command: `if [ -e ${data} ]; then mv -T ${data} ${data}.before-rebuild-$(date -u +%Y%m%dT%H%M%SZ); fi; `
+        + `mkdir -p ${path.posix.dirname(rejoin)} && echo ETCD_INITIAL_CLUSTER_STATE=existing > ${rejoin}` },
+    { title: `etcdctl member add ${name} --peer-urls=${peerUrlOf(member.ip)}`, on: [hostOf(other)],
+      command: `${ETCD_FILES.member} add ${name} ${peerUrlOf(member.ip)}` },
+    { title: `start etcd on ${name}`, on: [hostOf(member)], command: systemctl('start --no-block', unitOf('etcd')) },
+    { title: 'wait for the etcd cluster to be healthy', on: [hostOf(other)], command: etcdHealthCommand(model), wait: true },
+    { title: `remove ${name}'s rejoin mark (its data now says it is a member)`, on: [hostOf(member)], command: `rm -f ${rejoin}` },
+  ];
+}
+
 /** An on-demand snapshot on one member: the timer's own script, which prints the file it made last. */
 export const SNAPSHOT_COMMAND = ETCD_SNAPSHOT.script;
 

@@ -144,6 +144,36 @@ describe('deploy.sh', () => {
     ]);
   });
 
+  test('--rebuild-member MEMBER prints the steps and touches nothing; --yes runs them in order; a host that is no member, or --only, is refused', async () => {
+    const s = await synthBundles(ecdsa);
+    const dist = path.join(s.dir, 'dist');
+    const st = stubs();
+    const plan = deploy(dist, ['--rebuild-member', 'k8s3'], st);
+    expect([plan.status, plan.stderr]).toEqual([0, '']);
+    expect(plan.stdout).toMatch(/1\. etcdctl member remove k8s3 \(k8s1\)[\s\S]*2\. stop etcd on k8s3[\s\S]*3\. move k8s3's data directory aside[\s\S]*4\. etcdctl member add k8s3 --peer-urls=https:\/\/192\.168\.100\.30:2380[\s\S]*5\. start etcd on k8s3[\s\S]*6\. wait for the etcd cluster to be healthy[\s\S]*7\. remove k8s3's rejoin mark/);
+    expect(plan.stdout).toContain('nothing done: run again with --yes to rebuild k8s3');
+    expect(fs.existsSync(st.log)).toBe(false);
+
+    for (const [args, err] of [
+      [['--rebuild-member', 'k8s4'], '--rebuild-member k8s4: no such etcd member in cluster kubesmith; the members are k8s1 k8s2 k8s3'],
+      [['--rebuild-member', 'k8s3', '--only', 'k8s3'], '--only k8s3: --rebuild-member names the one host it works on; drop --only'],
+      [['--rebuild-member', 'k8s3', '--check'], '--check, --snapshot, --restore and --rebuild-member are separate modes: give one'],
+    ] as const) {
+      const r = deploy(dist, [...args, '--yes'], st);
+      expect([r.status, r.stderr]).toEqual([2, `deploy.sh: error: ${err}\n`]);
+    }
+    expect(fs.existsSync(st.log)).toBe(false);
+
+    const r = deploy(dist, ['--rebuild-member', 'k8s3', '--yes'], st);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const calls = fs.readFileSync(st.log, 'utf8').trim().split('\n').map((c) => c.replace(/^ssh root@192\.168\.100\.(\d+) /, '$1 '));
+    expect(calls.map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual([
+      '10 /opt/etcd/bin/etcd-member.sh remove', '30 systemctl stop', '30 if [', '10 /opt/etcd/bin/etcd-member.sh add',
+      '30 systemctl start', expect.stringMatching(/^10 /), '30 rm -f',
+    ]);
+    expect(r.stdout).toContain('rebuilt k8s3');
+  });
+
   test('--snapshot --only MEMBER runs its etcd-snapshot.sh and copies the file to snapshots/ (0700, 0600)', async () => {
     const s = await synthBundles(ecdsa);
     const dist = path.join(s.dir, 'dist');

@@ -108,7 +108,7 @@ describe('deploy.sh', () => {
     }
     const typo = deploy(s, ['--yse'], st);
     expect([typo.status, typo.stderr]).toEqual([2, expect.stringMatching(/^deploy.sh: error: unknown argument --yse\nusage: deploy.sh /)]);
-    expect(deploy(s, ['--check', '--snapshot'], st).stderr).toBe('deploy.sh: error: --check, --snapshot and --restore are separate modes: give one\n');
+    expect(deploy(s, ['--check', '--snapshot'], st).stderr).toBe('deploy.sh: error: --check, --snapshot, --restore and --rebuild-member are separate modes: give one\n');
     expect(deploy(s, ['--check', '--yes'], st).stderr).toBe('deploy.sh: error: --check changes nothing, --yes rolls out: give one\n');
     expect(fs.existsSync(st.log)).toBe(false);
   });
