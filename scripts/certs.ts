@@ -5,6 +5,8 @@
 // npm run certs -- encryption-key add|promote|drop
 //                                    one step of rotating the key that encrypts Secrets in etcd; synth and roll out
 //                                    the masters after each (README: Encryption at rest)
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { renderEncryptionConfig } from '../hosts/kube-apiserver';
 import { ClusterModel, ClusterPki, certificateReport, defaultStateDir, formatEvent, formatReport } from '../lib';
@@ -12,7 +14,7 @@ import { PATHS, closest } from '../lib/model';
 import { encryptionInUse, readRecord, sha256 } from '../lib/output';
 import {
   CertificateNameError, ENCRYPTION_KEY_STEPS, EncryptionKeyStep, SECRETS_FILE, StateStore, certInstances, loadSecrets,
-  renewNameProblems, rotateEncryptionKeys,
+  renewNameProblems, withEncryptionKeyStep,
 } from '../lib/pki';
 import { cluster } from '../main';
 
@@ -20,9 +22,31 @@ const STEPS: readonly EncryptionKeyStep[] = ['add', 'promote', 'drop'];
 const NEXT: Readonly<Record<EncryptionKeyStep, string>> = {
   add: 'then `npm run certs -- encryption-key promote`, synth and roll out the masters again',
   promote: 'then rewrite every Secret with the new key: kubectl get secrets -A -o json | kubectl replace -f -\n'
-    + 'and then `npm run certs -- encryption-key drop`, synth and roll out the masters again',
+    + 'and then `npm run certs -- encryption-key drop` (it checks in etcd, through dist/deploy.sh --secret-keys, that no '
+    + 'Secret needs the old key), synth and roll out the masters again',
   drop: 'the rotation is complete',
 };
+
+/** Where the last synth wrote dist/: KUBESMITH_DIST, or dist/ where npm runs. */
+const distDir = () => path.resolve(process.env.KUBESMITH_DIST ?? 'dist');
+
+/**
+ * The cluster's own answer to "is any Secret still written with another key": dist/deploy.sh --secret-keys reads the
+ * stored values' prefixes in etcd on the first member. Throws, saying what it saw, unless every Secret is written with
+ * `writer`; a cluster that cannot be asked is a refusal too, since dropping a key still in use loses those Secrets.
+ */
+function checkSecretsRewritten(writer: string): void {
+  const deploy = path.join(distDir(), 'deploy.sh');
+  if (!fs.existsSync(deploy)) throw new Error(`no ${deploy} to ask the cluster with: run \`npm run synth\` first (KUBESMITH_DIST names another dist/)`);
+  const r = spawnSync('bash', [deploy, '--secret-keys'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  const counts = (r.stdout ?? '').split('\n').map((l) => /^\s*(\d+) (\S+)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+  const other = counts.filter((m) => m[2] !== `secretbox:${writer}`).map((m) => `${m[1]} with ${m[2]}`);
+  if (r.status !== 0 || other.length > 0) {
+    const seen = counts.length > 0 ? `etcd holds Secrets ${counts.map((m) => `${m[1]} with ${m[2]}`).join(', ')}` : `${(r.stderr || r.stdout || r.error?.message || '').trim()}`;
+    throw new Error(`not every Secret is written with ${writer} yet, so dropping the other keys would lose ${other.length > 0 ? other.join(', ') : 'what they wrote'} `
+      + `(dist/deploy.sh --secret-keys: ${seen}). Write them again: kubectl get secrets -A -o json | kubectl replace -f -, then run this again. Nothing was changed`);
+  }
+}
 
 /** One rotation step on secrets.json; refuses a step whose previous one the last synth did not carry to the masters. */
 function encryptionKeyStep(model: ClusterModel, store: StateStore, step: string | undefined): void {
@@ -48,9 +72,11 @@ function encryptionKeyStep(model: ClusterModel, store: StateStore, step: string 
         + 'run `npm run synth`, roll out the masters, then run this again');
     }
   }
-  const next = rotateEncryptionKeys(keys, step as EncryptionKeyStep, now);
-  store.write(SECRETS_FILE, `${JSON.stringify({ ...loaded.secrets, encryptionKeys: next }, null, 2)}\n`);
-  console.log(`encryption keys: ${next.map((k, i) => `${k.name}${i === 0 ? ' (writes)' : ' (reads)'}`).join(', ')}`);
+  const next = withEncryptionKeyStep(loaded.secrets, step as EncryptionKeyStep, now);
+  if (step === 'drop') checkSecretsRewritten(keys[0].name);
+  store.write(SECRETS_FILE, `${JSON.stringify(next, null, 2)}\n`);
+  console.log(`encryption keys: ${next.encryptionKeys.map((k, i) => `${k.name}${i === 0 ? ' (writes)' : ' (reads)'}`).join(', ')}`
+    + `${next.retiredEncryptionKeys ? `; retired, kept for restoring older snapshots: ${next.retiredEncryptionKeys.map((k) => k.name).join(', ')}` : ''}`);
   console.log(`after synth and roll-out of the masters, ${ENCRYPTION_KEY_STEPS[step as EncryptionKeyStep]}; ${NEXT[step as EncryptionKeyStep]}`);
 }
 

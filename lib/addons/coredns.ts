@@ -65,6 +65,8 @@ export function corefile(dnsDomain: string, cidrs: readonly Ipv4Cidr[]): string 
 const NS = 'kube-system';
 const POD_LABELS = { 'k8s-app': 'kube-dns', 'app.kubernetes.io/name': 'coredns' };
 const PORTS = { dns: 53, metrics: 9153, health: 8080, ready: 8181 };
+/** The Deployment; its pods watch Services and EndpointSlices. */
+export const COREDNS_WORKLOAD = { kind: 'deployment', namespace: NS, name: 'coredns' } as const;
 
 /** `20-coredns`: CoreDNS 1.10.1 serving the cluster domain at network.clusterDns. */
 export class CoreDnsChart extends Chart {
@@ -96,7 +98,7 @@ export class CoreDnsChart extends Chart {
     });
 
     new k8s.KubeDeployment(this, 'deployment', {
-      metadata: { name: 'coredns', namespace: NS, labels: { ...POD_LABELS, 'kubernetes.io/name': 'CoreDNS' } },
+      metadata: { name: COREDNS_WORKLOAD.name, namespace: NS, labels: { ...POD_LABELS, 'kubernetes.io/name': 'CoreDNS' } },
       spec: {
         replicas: props.replicas,
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: int(1) } },

@@ -14,6 +14,11 @@ export interface DashboardChartProps {
 const NS = 'kubernetes-dashboard';
 const NAME = 'kubernetes-dashboard';
 const SCRAPER = 'dashboard-metrics-scraper';
+/** The Deployments; both read the API with the dashboard's ServiceAccount. */
+export const DASHBOARD_WORKLOADS = [
+  { kind: 'deployment', namespace: NS, name: NAME },
+  { kind: 'deployment', namespace: NS, name: SCRAPER },
+] as const;
 /** Name of the optional cluster-admin login account and of its token Secret. */
 export const DASHBOARD_ADMIN_USER = 'admin-user';
 

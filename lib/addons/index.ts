@@ -1,4 +1,5 @@
 export * from './addon-charts';
+export * from './api-watchers';
 export * from './app';
 export * from './coredns';
 export * from './dashboard';

@@ -16,6 +16,8 @@ const NAME = 'ingress-nginx';
 const CONFIGMAP = 'ingress-nginx-controller';
 const ELECTION_ID = 'ingress-nginx-leader';
 export const INGRESS_CLASS = 'nginx';
+/** The controller's DaemonSet; it watches Ingresses, Services, EndpointSlices and Secrets. */
+export const INGRESS_NGINX_WORKLOAD = { kind: 'daemonset', namespace: NS, name: `${NAME}-controller` } as const;
 const CONTROLLER_CLASS = 'k8s.io/ingress-nginx';
 const HEALTH_PORT = PORTS.ingressHealth;
 
@@ -77,7 +79,7 @@ export class IngressNginxChart extends Chart {
     });
 
     new k8s.KubeDaemonSet(this, 'daemon-set', {
-      metadata: { name: `${NAME}-controller`, namespace: NS, labels },
+      metadata: { name: INGRESS_NGINX_WORKLOAD.name, namespace: NS, labels },
       spec: {
         selector: { matchLabels: selector },
         revisionHistoryLimit: 10,

@@ -90,6 +90,11 @@ export interface ComponentSpec {
    * @default none
    */
   readonly data?: string;
+  /**
+   * It keeps a cache of the API filled by watches, which a restore of etcd makes stale: the restore restarts it.
+   * @default false
+   */
+  readonly watchesApi?: boolean;
   /** The unit file comes from an OS package (nginx, keepalived), so the bundle holds none. @default false */
   readonly packaged?: boolean;
   /** How the topology names it on a host; none: not drawn. */
@@ -126,6 +131,7 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     roles: ['master'],
     order: 50,
     kubeconfig: { path: `${PATHS.k8sCfg}/kube-controller-manager.kubeconfig`, identity: 'kube-controller-manager', server: 'local' },
+    watchesApi: true,
     label: () => 'controller-manager',
   }),
   'kube-scheduler': kubernetes('kube-scheduler', 'KUBE_SCHEDULER_OPTS', {
@@ -133,6 +139,7 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     roles: ['master'],
     order: 50,
     kubeconfig: { path: `${PATHS.k8sCfg}/kube-scheduler.kubeconfig`, identity: 'kube-scheduler', server: 'local' },
+    watchesApi: true,
     label: () => 'scheduler',
   }),
   'etcd': {
@@ -181,6 +188,7 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
   // Masters run pods' components too, tainted: they are on the pod network, as kubeadm's are.
   'kubelet': kubernetes('kubelet', 'KUBELET_OPTS', {
     description: 'Kubernetes Kubelet',
+    watchesApi: true,
     roles: ['master', 'node'],
     order: 80,
     label: () => 'kubelet',
@@ -197,6 +205,7 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     roles: ['master', 'node'],
     order: 80,
     kubeconfig: { path: `${PATHS.k8sCfg}/kube-proxy.kubeconfig`, identity: 'kube-proxy', server: 'endpoint' },
+    watchesApi: true,
     label: () => 'kube-proxy',
   }),
   // Masters run it too: the apiserver dials pod IPs itself (webhooks, aggregated APIs, its pod and service proxy),
@@ -208,6 +217,7 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     order: 82,
     options: { file: `${PATHS.k8sCfg}/flanneld`, variable: 'FLANNEL_OPTIONS' },
     kubeconfig: { path: `${PATHS.k8sCfg}/flanneld.kubeconfig`, identity: 'flanneld', server: 'endpoint' },
+    watchesApi: true,
     binaries: [`${PATHS.k8sBin}/flanneld`],
     label: () => 'flanneld',
   },

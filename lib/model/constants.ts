@@ -35,6 +35,15 @@ export const PATHS = {
 /** kubeadm's taint on control-plane nodes: a master without the node role registers with it. */
 export const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' } as const;
 
+/**
+ * The label each kubelet host's Node carries per role, as kubectl get nodes shows roles: kubeadm's for a master, the
+ * definition's word for a node. A kubelet may not set these on itself, so the roll-out labels the Nodes.
+ */
+export const NODE_ROLE_LABELS = {
+  master: 'node-role.kubernetes.io/control-plane',
+  node: 'node-role.kubernetes.io/node',
+} as const;
+
 /** Ports of the components, so configs, certificates and checks agree. */
 export const PORTS = {
   etcdClient: 2379,

@@ -30,6 +30,12 @@ export interface EncryptionKey {
   readonly created: string;
 }
 
+/** A key a rotation dropped: no apiserver holds it, but Secrets in older snapshots are written with it. */
+export interface RetiredEncryptionKey extends EncryptionKey {
+  /** When \`encryption-key drop\` took it out (RFC 3339). */
+  readonly retired: string;
+}
+
 export interface ClusterSecrets {
   readonly bootstrapToken: BootstrapToken;
   /** keepalived PASS authentication; at most 8 characters. */
@@ -39,6 +45,11 @@ export interface ClusterSecrets {
    * rotation (npm run certs -- encryption-key add | promote | drop).
    */
   readonly encryptionKeys: readonly EncryptionKey[];
+  /**
+   * Keys dropped by rotations, newest first; only a restore gives them back to the apiservers, so Secrets of a
+   * snapshot taken before a rotation read again. Absent until the first drop.
+   */
+  readonly retiredEncryptionKeys?: readonly RetiredEncryptionKey[];
 }
 
 export type SecretName = keyof ClusterSecrets;
@@ -122,6 +133,21 @@ export function rotateEncryptionKeys(keys: readonly EncryptionKey[], step: Encry
   }
 }
 
+/**
+ * The secrets after one rotation step: a dropped key joins the retired ones (a restore of an older snapshot needs it).
+ */
+export function withEncryptionKeyStep(secrets: ClusterSecrets, step: EncryptionKeyStep, now: Date): ClusterSecrets {
+  const keys = rotateEncryptionKeys(secrets.encryptionKeys, step, now);
+  const dropped = secrets.encryptionKeys.filter((k) => !keys.includes(k)).map((k) => ({ ...k, retired: now.toISOString() }));
+  const retired = [...dropped, ...(secrets.retiredEncryptionKeys ?? [])];
+  return { ...secrets, encryptionKeys: keys, ...(retired.length > 0 ? { retiredEncryptionKeys: retired } : {}) };
+}
+
+/** Every key Secrets in etcd or in any snapshot may be written with: the keys in force, then the retired ones. */
+export function everyEncryptionKey(secrets: ClusterSecrets): EncryptionKey[] {
+  return [...secrets.encryptionKeys, ...(secrets.retiredEncryptionKeys ?? []).map(({ name, secret, created }) => ({ name, secret, created }))];
+}
+
 function newToken(now: Date, ttlHours: number): BootstrapToken {
   const id = randomString(6, ALNUM_LOWER);
   const secret = randomString(16, ALNUM_LOWER);
@@ -129,7 +155,21 @@ function newToken(now: Date, ttlHours: number): BootstrapToken {
 }
 
 /** What is wrong with a stored value, or undefined; a token from before expiries is fine (it is replaced). */
-const CHECKS: { readonly [N in SecretName]: (v: unknown) => string | undefined } = {
+function checkKeyList(v: unknown, retired: boolean): string | undefined {
+  if (!Array.isArray(v) || (v.length === 0 && !retired)) return `is not a non-empty list of {name, secret${retired ? ', retired' : ''}}`;
+  const names = new Set<string>();
+  for (const [i, k] of (v as Partial<RetiredEncryptionKey>[]).entries()) {
+    if (typeof k?.name !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(k.name)) return `[${i}] has no name of lowercase letters, digits and '-'`;
+    if (names.has(k.name)) return `[${i}] repeats the name ${k.name}`;
+    names.add(k.name);
+    if (typeof k.secret !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(k.secret)) return `[${i}] (${k.name}) has no secret of 32 bytes in base64`;
+    if (typeof k.created !== 'string' || Number.isNaN(Date.parse(k.created))) return `[${i}] (${k.name}) has no creation time`;
+    if (retired && (typeof k.retired !== 'string' || Number.isNaN(Date.parse(k.retired)))) return `[${i}] (${k.name}) has no retirement time`;
+  }
+  return undefined;
+}
+
+const CHECKS: { readonly [N in SecretName]-?: (v: unknown) => string | undefined } = {
   bootstrapToken: (v) => {
     const t = v as Partial<BootstrapToken> | null;
     if (typeof t !== 'object' || t === null || Array.isArray(t)) return 'is not an object with id, secret and token';
@@ -140,18 +180,8 @@ const CHECKS: { readonly [N in SecretName]: (v: unknown) => string | undefined }
     return undefined;
   },
   keepalivedAuthPass: (v) => (typeof v === 'string' && /^[A-Za-z0-9]{1,8}$/.test(v) ? undefined : 'is not 1 to 8 letters or digits'),
-  encryptionKeys: (v) => {
-    if (!Array.isArray(v) || v.length === 0) return 'is not a non-empty list of {name, secret}';
-    const names = new Set<string>();
-    for (const [i, k] of (v as Partial<EncryptionKey>[]).entries()) {
-      if (typeof k?.name !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(k.name)) return `[${i}] has no name of lowercase letters, digits and '-'`;
-      if (names.has(k.name)) return `[${i}] repeats the name ${k.name}`;
-      names.add(k.name);
-      if (typeof k.secret !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(k.secret)) return `[${i}] (${k.name}) has no secret of 32 bytes in base64`;
-      if (typeof k.created !== 'string' || Number.isNaN(Date.parse(k.created))) return `[${i}] (${k.name}) has no creation time`;
-    }
-    return undefined;
-  },
+  encryptionKeys: (v) => checkKeyList(v, false),
+  retiredEncryptionKeys: (v) => checkKeyList(v, true),
 };
 
 /** Why encryption keys are made for a state that has CAs already. */
@@ -191,12 +221,17 @@ export function loadSecrets(store: StateStore, options: SecretsOptions): LoadedS
       + 'recreate every Secret after the roll-out)');
   }
   // Other secrets missing beside existing CAs are damage; encryption keys may be missing from a state made before them.
-  const missing = names.filter((n) => stored[n] === undefined && n !== 'encryptionKeys');
+  const missing = names.filter((n) => stored[n] === undefined && n !== 'encryptionKeys' && n !== 'retiredEncryptionKeys');
   if (!options.fresh && missing.length > 0) problems.push(`has no ${missing.join(' and no ')}`);
   for (const n of names) {
     const problem = stored[n] === undefined ? undefined : CHECKS[n](stored[n]);
     if (problem) problems.push(`${n} ${problem}`);
   }
+  const retired = stored.retiredEncryptionKeys as RetiredEncryptionKey[] | undefined;
+  const listed = (v: unknown) => (Array.isArray(v) ? v as Partial<EncryptionKey>[] : []);
+  const current = new Set(listed(stored.encryptionKeys).map((k) => k?.name));
+  const both = listed(retired).filter((k) => current.has(k?.name)).map((k) => k.name);
+  if (both.length > 0) problems.push(`retiredEncryptionKeys holds ${both.join(', ')}, which encryptionKeys holds too`);
   if (problems.length > 0) damaged(...problems);
 
   const generated: SecretEvent[] = [];
@@ -223,7 +258,9 @@ export function loadSecrets(store: StateStore, options: SecretsOptions): LoadedS
     keys = [newEncryptionKey(options.now)];
     generated.push({ name: 'encryptionKeys', reason: options.fresh ? { kind: 'not-in-state' } : { kind: 'new-since', why: ENCRYPTION_NEW_SINCE } });
   }
-  const secrets: ClusterSecrets = { bootstrapToken: token, keepalivedAuthPass: pass, encryptionKeys: keys };
+  const secrets: ClusterSecrets = {
+    bootstrapToken: token, keepalivedAuthPass: pass, encryptionKeys: keys, ...(retired ? { retiredEncryptionKeys: retired } : {}),
+  };
   const changed = JSON.stringify(secrets) !== JSON.stringify(stored);
   return { secrets, generated, write: changed ? [SECRETS_FILE, `${JSON.stringify(secrets, null, 2)}\n`] : undefined };
 }

@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
+import { apiWatchers } from '../../lib/addons';
+import { ClusterModel } from '../../lib/model/cluster-model';
 import { ClusterDefinition } from '../../lib/model/definition';
 import { SEED as SEED_DEFINITION } from '../support/clusters';
 import { Manifest, find, imagesOf, k8sSchemaProblems, registryHost, synthAddons, synthToDir } from './helpers';
@@ -47,6 +49,14 @@ describe.each(Object.entries(VARIANTS))('%s', (_name, { def, env }) => {
   test('every object is valid against the Kubernetes 1.27 schema', () => {
     expect(all.length).toBeGreaterThan(0);
     expect(all.flatMap(k8sSchemaProblems)).toEqual([]);
+  });
+
+  test('the workloads whose pods talk to the API (a token mounted) are the ones a restore restarts (apiWatchers)', () => {
+    const talking = all.filter((m) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(m.kind))
+      .filter((m) => m.spec.template.spec.automountServiceAccountToken !== false)
+      .map((m) => `${m.kind.toLowerCase()} ${m.metadata.namespace}/${m.metadata.name}`).sort();
+    const watchers = apiWatchers(ClusterModel.fromDefinition(def).addons).map((w) => `${w.kind} ${w.namespace}/${w.name}`).sort();
+    expect(watchers).toEqual(talking);
   });
 
   test('selectors match pod labels; Service targetPorts are container ports', () => {

@@ -13,9 +13,12 @@
  *  c. nodes join: containerd + kubelet bootstrap on nodes and masters, CSRs auto-approved, Nodes Ready with
  *     their InternalIP and a podCIDR, masters tainted; flanneld (Kubernetes subnet manager) on each taking
  *     its Node's podCIDR; the kubelet's client certificate from the cluster CA, the kubelet API from the
- *     apiserver, kube-proxy rules;
+ *     apiserver, kube-proxy rules, the roll-out's node-role labels;
  *  d. pods run: pause and CoreDNS images built from Go modules and imported, CoreDNS Ready, cluster DNS,
- *     pod to pod across nodes over vxlan, a Service by name, apiservers reaching pods.
+ *     pod to pod across nodes over vxlan, a Service by name, apiservers reaching pods;
+ *  e. day 2: Secrets encrypted at rest, etcd refusing the node's credentials, a re-issued certificate rolled out
+ *     with 0 failed requests, a restore of a snapshot taken before an encryption-key rotation;
+ *  f. upgrades with the compiled roll-out: a patch release, then a minor.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -25,14 +28,19 @@ import { parse, parseAllDocuments } from 'yaml';
 import {
   CONTAINERD_FILES, CONTAINERD_SOCKET, ETCD_FILES, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_PROXY, KUBE_SCHEDULER, KUBELET,
 } from '../../hosts';
-import { PATHS } from '../../lib/model';
+import { NODE_ROLE_LABELS, PATHS } from '../../lib/model';
 import { rolloutSteps } from '../../lib/components';
 import {
-  apiserverVersionCommand, drainFlags, etcdHealthCommand, healthChecks, restoreSteps, SNAPSHOT_COMMAND, UPGRADE_PATHS,
+  apiserverVersionCommand, drainFlags, etcdHealthCommand, healthCheck, healthChecks, nodeRoleLabelCommand, RESTORE_ENCRYPTION, restoreSteps,
+  secretKeysCommand,
+  SNAPSHOT_COMMAND, UPGRADE_PATHS,
 } from '../../lib/output';
 import { ObservedVersions, skewViolations, UpgradePlan } from '../../lib/upgrade';
 import { withChanges } from '../support/clusters';
-import { certPath, ClusterPki } from '../../lib/pki';
+import {
+  certPath, ClusterPki, loadSecrets, SECRETS_FILE, StateStore, withEncryptionKeyStep,
+} from '../../lib/pki';
+import { apiWatchers } from '../../lib/addons';
 import { synthBundles } from '../support/synth-bundles';
 import { COMPONENT_PROGRAMS, requireComponents } from '../support/components';
 import { ComponentVersions, componentVersionsOf, seedComponentVersions } from '../../scripts/component-versions';
@@ -463,6 +471,29 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
       passed.add('nodes');
     });
 
+    test('the roll-out\'s node-role labels: each Node labelled with its host\'s roles; a wrong one taken away; a second run changes nothing', async () => {
+      needs('nodes');
+      // As deploy.sh and site.yml run it: in dist/, with its admin.kubeconfig, from the operator's side of the VIP.
+      const label = () => b.exec(nodes()[1], ['bash', '-c', `cd ${distDir} && ${nodeRoleLabelCommand(model())}`],
+        { env: { PATH: '/usr/bin:/bin', KUBECTL: kubectlBin() }, timeoutMs: 120000 });
+      const roles = async () => Object.fromEntries((await getJson(['get', 'nodes'])).items.map((n: any) => [n.metadata.name,
+        Object.keys(n.metadata.labels).filter((k) => k.startsWith('node-role.kubernetes.io/')).sort()]));
+      const want = Object.fromEntries(kubeletHosts(b.c).map((n) => [n, (['master', 'node'] as const)
+        .filter((r) => model().hosts.find((h) => h.name === n)!.has(r)).map((r) => NODE_ROLE_LABELS[r]).sort()]));
+      // A label the host's roles do not give (as after a demotion) is taken away.
+      await kubectlOk(['label', 'node', nodes()[0], `${NODE_ROLE_LABELS.master}=`]);
+      const first = await label();
+      expect([first.code, first.stderr]).toEqual([0, expect.anything()]);
+      // kubectl says "labeled" or "modified" for a Node it changed, and "label ... not found." for one it need not take away.
+      const results = (r: RunResult) => r.stdout.trim().split('\n').filter((l) => !/^label "[^"]+" not found\.$/.test(l)).map((l) => l.replace(/^node\/\S+ /, ''));
+      expect(results(first)).toEqual(kubeletHosts(b.c).map(() => expect.stringMatching(/^(labeled|modified)$/)));
+      expect(await roles()).toEqual(want);
+      const again = await label();
+      expect([again.code, results(again)]).toEqual([0, kubeletHosts(b.c).map(() => 'not labeled')]);
+      const shown = await kubectlOk(['get', 'nodes', '--no-headers']);
+      console.log(`node roles as kubectl shows them:\n${shown.trim()}`);
+    });
+
     test('flanneld on every node and master takes its Node\'s podCIDR (Kubernetes subnet manager), writes subnet.env; etcd holds no flannel state', async () => {
       needs('nodes');
       const t0 = Date.now();
@@ -836,10 +867,36 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
       }
     });
 
-    test('restore: a ConfigMap created before a snapshot and deleted after it is back once the generated restore steps ran', async () => {
+    /** Puts each master's encryption config of the last synth in place and restarts its apiserver, one at a time. */
+    async function rollOutEncryptionConfig(archive: (host: string) => string): Promise<void> {
+      for (const m of masters()) {
+        const bundle = makeTempDir(`keys-${m}`);
+        expect(spawnSync('tar', ['-xzf', archive(m), '-C', bundle], { timeout: 30000 }).status).toBe(0);
+        // The roll-out's own view of what changed on the host: the encryption config, and nothing else of the bundle.
+        const check = spawnSync('bash', [path.join(bundle, 'install.sh'), '--root', b.c.root(m), '--check'], { encoding: 'utf8', timeout: 60000 });
+        const changed = check.stdout.split('\n').map((l) => /DRIFT content\s+(\S+) /.exec(l)?.[1]).filter((f): f is string => f !== undefined)
+          .filter((f) => !SANDBOX_EDITED.includes(f));
+        expect([m, changed]).toEqual([m, [PATHS.encryptionConfig]]);
+        fs.copyFileSync(path.join(bundle, PATHS.encryptionConfig), b.c.file(m, PATHS.encryptionConfig));
+        // Killed, not drained (an apiserver with open watches takes 60 s to stop): the availability of a roll-out is
+        // the re-issued certificate's test above; here only the keys each apiserver holds matter.
+        await stop(procs.get(`${m}-kube-apiserver`)!, { signal: 'SIGKILL', graceMs: 10000 });
+        await startUnit(m, UNITS.component('kube-apiserver.service'));
+        await waitFor(async () => (await b.exec(m, ['bash', '-c', healthCheck(model(), 'kube-apiserver').command], { timeoutMs: 30000 })).code === 0, {
+          what: `${m} apiserver /readyz`, timeoutMs: BOUND.apiserverReady, intervalMs: 1000, proc: procs.get(`${m}-kube-apiserver`),
+        });
+      }
+    }
+
+    test('restore of a snapshot taken before an encryption-key rotation: its Secrets read back (the retired key comes back for the restore only), the ConfigMap deleted after it is back, every watcher restarted', async () => {
       needs('control-plane');
       const first = model().etcdMembers[0].name;
+      const dir = b.c.s.dir;
+      const store = new StateStore(path.join(dir, 'state'));
+      const secrets = () => loadSecrets(store, { fresh: false, now: new Date(), tokenTtlHours: model().addons.bootstrapToken.ttlHours }).secrets;
+      const oldKey = secrets().encryptionKeys[0].name;
       await kubectlOk(['-n', 'default', 'create', 'configmap', 'before-snapshot', '--from-literal=kept=yes']);
+      await kubectlOk(['-n', 'default', 'create', 'secret', 'generic', 'before-rotation', '--from-literal=word=kept']);
       // The member's own snapshot script (the timer's, and deploy.sh --snapshot's): it prints the file last.
       const snap = await b.exec(first, [SNAPSHOT_COMMAND], { timeoutMs: 60000 });
       expect([snap.code, snap.stderr]).toEqual([0, expect.stringContaining('etcd-snapshot: saved and verified')]);
@@ -849,15 +906,55 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
       await kubectlOk(['-n', 'default', 'delete', 'configmap', 'before-snapshot']);
       await kubectlOk(['-n', 'default', 'create', 'configmap', 'after-snapshot', '--from-literal=lost=yes']);
 
-      // The steps deploy.sh --restore and restore.yml run, carried out as systemd would (units are processes here).
+      // A whole key rotation after the snapshot, as npm run certs -- encryption-key add | promote | drop makes it, each
+      // step synthesized and rolled out to the masters; drop only once etcd holds no Secret written with the old key.
+      const r0 = Date.now();
+      for (const step of ['add', 'promote', 'drop'] as const) {
+        if (step === 'drop') {
+          await kubectlOk(['get', 'secrets', '-A', '-o', 'json'], {}).then((all) => kubectlOk(['replace', '-f', '-'], { input: all }));
+          const writer = secrets().encryptionKeys[0].name;
+          const count = await b.exec(first, ['bash', '-c', secretKeysCommand(writer)], { timeoutMs: 60000 });
+          expect([count.code, count.stdout]).toEqual([0, expect.stringMatching(new RegExp(`^\\s*\\d+ secretbox:${writer}\\n$`))]);
+        }
+        store.write(SECRETS_FILE, `${JSON.stringify(withEncryptionKeyStep(secrets(), step, new Date()), null, 2)}\n`);
+        await rollOutEncryptionConfig((await synthBundles(BOOT_CLUSTER, dir)).archive);
+        console.log(`restore: encryption-key ${step} synthesized and on both masters at ${Date.now() - r0} ms`);
+      }
+      const newKey = secrets().encryptionKeys[0].name;
+      expect([secrets().encryptionKeys.map((k) => k.name), secrets().retiredEncryptionKeys?.map((k) => k.name)]).toEqual([[newKey], [oldKey]]);
+      await kubectlOk(['-n', 'default', 'create', 'secret', 'generic', 'after-snapshot', '--from-literal=lost=yes']);
+      const before = new Map<string, string>();
+      for (const w of apiWatchers(model().addons)) {
+        before.set(w.name, (await kubectl(['-n', w.namespace, 'get', `${w.kind}/${w.name}`, '-o', 'jsonpath={.metadata.generation}'])).stdout);
+      }
+
+      // The steps deploy.sh --restore and restore.yml run, carried out as systemd would (units are processes here);
+      // the operator's kubectl steps run as deploy.sh runs them, in dist/, with its admin.kubeconfig, from a node.
       const t0 = Date.now();
       const done: string[] = [];
-      for (const step of restoreSteps(model())) {
-        if (step.on === 'operator' || step.install) throw new Error(`a restore step this test cannot run: ${step.title}`);
+      for (const step of restoreSteps(model(), newKey)) {
+        if (step.install) throw new Error(`a restore step this test cannot run: ${step.title}`);
+        if (step.on === 'operator') {
+          const command = `cd ${distDir} && ${step.command!}`;
+          const env = { PATH: '/usr/bin:/bin', KUBECTL: kubectlBin() };
+          if (step.wait) {
+            await waitFor(async () => (await b.exec(nodes()[1], ['bash', '-c', command], { env, timeoutMs: 60000 })).code === 0, {
+              what: step.title, timeoutMs: BOUND.apiserverReady, intervalMs: 1000,
+            });
+          } else {
+            const r = await b.exec(nodes()[1], ['bash', '-c', command], { env, timeoutMs: 60000 });
+            expect([step.title, r.code, r.stderr]).toEqual([step.title, 0, expect.anything()]);
+          }
+          done.push(step.title);
+          console.log(`restore: step ${done.length} (${step.title.slice(0, 60)}) done at ${Date.now() - t0} ms`);
+          continue;
+        }
         for (const h of step.on) {
           if (step.upload) {
-            fs.copyFileSync(file, b.c.file(h.name, step.upload));
-            fs.chmodSync(b.c.file(h.name, step.upload), 0o600);
+            const to = b.c.file(h.name, step.upload.to);
+            fs.mkdirSync(path.dirname(to), { recursive: true });
+            fs.copyFileSync(step.upload.from === 'snapshot' ? file : path.join(distDir, step.upload.from), to);
+            fs.chmodSync(to, 0o600);
           }
           if (!step.command) continue;
           const unit = /^systemctl (stop|start --no-block|start|restart) (.+)$/.exec(step.command);
@@ -866,7 +963,12 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
             for (const u of units.split(' ')) {
               const name = `${h.name}-${u.replace(/\.service$/, '')}`;
               const p = procs.get(name);
-              if ((verb === 'stop' || verb === 'restart') && p?.isRunning()) await stop(p, { graceMs: 90000 });
+              if ((verb === 'stop' || verb === 'restart') && p?.isRunning()) {
+                // systemd's stop: SIGTERM, then SIGKILL after TimeoutStopSec (90 s by default); a slow one is named.
+                const s0 = Date.now();
+                const exit = await stop(p, { graceMs: 90000 });
+                if (Date.now() - s0 > 5000) console.log(`restore: ${name} took ${Date.now() - s0} ms to stop (${exit.signal ?? `exit ${exit.code}`})`);
+              }
               if (verb !== 'stop' && !procs.get(name)?.isRunning()) await startUnit(h.name, u === 'etcd.service' ? UNITS.etcd : UNITS.component(u));
             }
           } else if (step.wait) {
@@ -878,18 +980,37 @@ describeIf(tools.ok && comp.ok && seedComp.ok)(`the seed topology booted from it
             expect([step.title, h.name, r.code, r.stderr.trim()]).toEqual([step.title, h.name, 0, expect.anything()]);
           }
         }
-        done.push(step.title.split(' ').slice(0, 2).join(' '));
+        done.push(step.title);
+        console.log(`restore: step ${done.length} (${step.title.slice(0, 60)}) done at ${Date.now() - t0} ms`);
       }
       console.log(`restore: ${done.length} steps in ${Date.now() - t0} ms`);
-      // Through the VIP: the ConfigMap from before the snapshot is back, the one from after is gone, the nodes are there.
+      // Through the VIP: the Secret written with the retired key reads back, the ConfigMap from before the snapshot is
+      // back, what came after is gone, the nodes are there.
       await waitFor(async () => (await kubectl(['-n', 'default', 'get', 'configmap', 'before-snapshot', '-o', 'name'])).stdout.trim() === 'configmap/before-snapshot', {
         what: 'the ConfigMap from before the snapshot', timeoutMs: 60000, intervalMs: 1000,
       });
-      expect((await kubectl(['-n', 'default', 'get', 'configmap', 'after-snapshot', '--ignore-not-found', '-o', 'name'])).stdout.trim()).toBe('');
+      const kept = await getJson(['-n', 'default', 'get', 'secret', 'before-rotation']);
+      expect(Buffer.from(kept.data.word, 'base64').toString()).toBe('kept');
+      for (const gone of ['configmap/after-snapshot', 'secret/after-snapshot']) {
+        expect((await kubectl(['-n', 'default', 'get', gone, '--ignore-not-found', '-o', 'name'])).stdout.trim()).toBe('');
+      }
+      // In etcd every Secret is written with the key in force, and each master holds only the keys in force again.
+      const count = await b.exec(first, ['bash', '-c', secretKeysCommand(newKey)], { timeoutMs: 60000 });
+      expect([count.code, count.stdout]).toEqual([0, expect.stringMatching(new RegExp(`^\\s*\\d+ secretbox:${newKey}\\n$`))]);
+      for (const m of masters()) {
+        const keys = parse(fs.readFileSync(b.c.file(m, PATHS.encryptionConfig), 'utf8')).resources[0].providers[0].secretbox.keys.map((k: { name: string }) => k.name);
+        expect([m, keys, fs.existsSync(b.c.file(m, RESTORE_ENCRYPTION.saved))]).toEqual([m, [newKey], false]);
+      }
+      // The watchers restarted: the units (each a new process) and the addons' workloads (a new generation).
+      for (const w of apiWatchers(model().addons)) {
+        const generation = (await kubectl(['-n', w.namespace, 'get', `${w.kind}/${w.name}`, '-o', 'jsonpath={.metadata.generation}'])).stdout;
+        expect([w.name, Number(generation)]).toEqual([w.name, Number(before.get(w.name)) + 1]);
+      }
+      expect(done.filter((t) => t.startsWith('restart ')).join('; ')).toMatch(/kube-proxy.*flanneld|flanneld.*kube-proxy/);
       expect((await etcdctl(first, ['endpoint', 'health', '--cluster'])).code).toBe(0);
       const nodeNames = (await getJson(['get', 'nodes'])).items.map((n: any) => n.metadata.name).sort();
       expect(nodeNames).toEqual(kubeletHosts(b.c).sort());
-    });
+    }, 900000);
   });
 
   // ------------------------------------------------------------------ f

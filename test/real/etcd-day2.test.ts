@@ -15,7 +15,7 @@ import { SEED } from '../support/clusters';
 import { ClusterDefinition } from '../../lib';
 import { ETCD_FILES, ETCD_SNAPSHOT, RESTORE_REVISION_BUMP } from '../../hosts';
 import {
-  RESTORE_SNAPSHOT, RuntimeStep, rebuildMemberSteps, restoreSteps,
+  RESTORE_ENCRYPTION, RESTORE_SNAPSHOT, RuntimeStep, rebuildMemberSteps, restoreSteps, secretKeysCommand,
 } from '../../lib/output/rollout';
 import { PATHS } from '../../lib/model';
 import { requireComponents } from '../support/components';
@@ -120,23 +120,30 @@ class Day2 {
     this.members.delete(name);
   }
 
-  /** Runs runtime steps as deploy.sh does: each step on each of its hosts, in order, waits bounded. */
-  async runSteps(steps: readonly RuntimeStep[], file?: string, install?: (host: string) => void): Promise<void> {
+  /**
+   * Runs runtime steps as deploy.sh does: each step on each of its hosts, in order, waits bounded. `file` is the
+   * operator's snapshot, `dist` the synth's output folder. The operator's kubectl steps are recorded (no apiserver).
+   */
+  async runSteps(steps: readonly RuntimeStep[], file?: string, install?: (host: string) => void, dist?: string): Promise<void> {
     for (const s of steps) {
-      if (s.on === 'operator') throw new Error(`an operator step in this test: ${s.title}`);
+      if (s.on === 'operator') {
+        if (!s.command?.includes('kubectl')) throw new Error(`an operator step in this test: ${s.title}`);
+        this.log.push('kubectl');
+        continue;
+      }
       for (const h of s.on) {
         if (s.upload) {
-          const to = path.join(this.host(h.name).root, s.upload);
+          const to = path.join(this.host(h.name).root, s.upload.to);
           fs.mkdirSync(path.dirname(to), { recursive: true });
-          fs.copyFileSync(file!, to);
+          fs.copyFileSync(s.upload.from === 'snapshot' ? file! : path.join(dist!, s.upload.from), to);
           fs.chmodSync(to, 0o600);
-          this.log.push(`upload ${h.name} ${s.upload}`);
+          this.log.push(`upload ${h.name} ${s.upload.to}`);
         }
         if (s.install) { install!(h.name); this.log.push(`install ${h.name}`); }
         if (!s.command) continue;
         // Units other than etcd and the apiserver (restarted after a restore) do not run here.
         if (/^systemctl restart (kube-controller-manager|kube-scheduler|kubelet)\.service/.test(s.command)) { this.log.push(`restart ${h.name}`); continue; }
-        const unit = /^systemctl (stop|start|start --no-block) (\S+)$/.exec(s.command);
+        const unit = /^systemctl (stop|start|start --no-block|restart) (\S+)$/.exec(s.command);
         if (unit) {
           const [, verb, name] = unit;
           this.log.push(`${verb.split(' ')[0]} ${name} ${h.name}`);
@@ -187,6 +194,9 @@ class Day2 {
     return (JSON.parse(r.stdout).members as { name: string; peerURLs: string[] }[]).map((m) => `${m.name} ${m.peerURLs.join(',')}`).sort();
   }
 }
+
+/** The key the state's apiservers write Secrets with. */
+const writingKey = (dir: string): string => JSON.parse(fs.readFileSync(path.join(dir, 'state/secrets.json'), 'utf8')).encryptionKeys[0].name;
 
 const expected = (n: number) => new Map(Array.from({ length: n }, (_, i) => [`/day2/key-${i}`, `value-${i}`]));
 const ok = tools.ok && components.ok;
@@ -261,17 +271,26 @@ describeIf(ok)('etcd 3.5 day 2: snapshots, restore (also onto new addresses), a 
     for (const h of a.model.etcdMembers) fs.rmSync(path.join(d.host(h.name).root, PATHS.etcdData), { recursive: true, force: true });
 
     const t0 = Date.now();
-    const steps = restoreSteps(a.model);
-    await d.runSteps(steps, operatorCopy);
+    const steps = restoreSteps(a.model, writingKey(a.s.dir));
+    const installed = new Map(a.model.masters.map((m) => [m.name, fs.readFileSync(path.join(d.host(m.name).root, PATHS.encryptionConfig), 'utf8')]));
+    await d.runSteps(steps, operatorCopy, undefined, path.join(a.s.dir, 'dist'));
     const elapsed = Date.now() - t0;
     // The order the issue asks for: apiservers stopped, etcd stopped, restored, etcd started and healthy, apiservers started.
     const names = new Set(a.model.hosts.map((h) => h.name));
     const order = d.log.map((l) => l.split(' ').filter((w) => !names.has(w)).join(' ')).filter((l, i, all) => all.indexOf(l) === i);
     expect(order).toEqual([
-      `upload ${RESTORE_SNAPSHOT}`, `run ${ETCD_FILES.etcdutl} snapshot`, 'stop kube-apiserver.service', 'stop etcd.service',
+      `upload ${RESTORE_SNAPSHOT}`, `run ${ETCD_FILES.etcdutl} snapshot`, 'stop kube-apiserver.service',
+      `upload ${RESTORE_ENCRYPTION.upload}`, 'run if [', 'stop etcd.service',
       `run ${ETCD_FILES.restore} ${RESTORE_SNAPSHOT}`, 'start etcd.service', `run ${ETCD_FILES.etcdctl} --cacert=/opt/etcd/ssl/ca.pem`,
-      'start kube-apiserver.service', 'readyz', 'restart',
+      'start kube-apiserver.service', 'readyz', 'kubectl', `run f=$(${ETCD_FILES.etcdctl} --endpoints=https://127.0.0.1:2379`,
+      'restart kube-apiserver.service', 'restart',
     ]);
+    // Each master's own encryption config is back in place; the restore's (every key) is gone from it.
+    for (const m of a.model.masters) {
+      const root = d.host(m.name).root;
+      expect([m.name, fs.readFileSync(path.join(root, PATHS.encryptionConfig), 'utf8')]).toEqual([m.name, installed.get(m.name)]);
+      expect([m.name, fs.existsSync(path.join(root, RESTORE_ENCRYPTION.saved)), fs.existsSync(path.join(root, RESTORE_ENCRYPTION.upload))]).toEqual([m.name, false, false]);
+    }
     expect(await d.keys('m2', '/day2/key-')).toEqual(expected(50));
     expect((await d.keys('e3', '/day2/after-snapshot')).size).toBe(0);
     expect(await d.memberList('e3')).toEqual(a.model.etcdMembers.map((h) => `${h.name} https://${h.ip}:2380`).sort());
@@ -299,7 +318,7 @@ describeIf(ok)('etcd 3.5 day 2: snapshots, restore (also onto new addresses), a 
     }
     const t0 = Date.now();
     try {
-      await e.runSteps(restoreSteps(b.model), snapshot);
+      await e.runSteps(restoreSteps(b.model, writingKey(copy)), snapshot, undefined, path.join(copy, 'dist'));
       console.log(`day2: restore onto new addresses ${Date.now() - t0} ms`);
       expect(await e.memberList('m1')).toEqual(moved.map((h) => `${h.name} https://${h.ip}:2380`).sort());
       expect(await e.keys('e3', '/day2/key-')).toEqual(expected(50));
@@ -422,5 +441,34 @@ describeIf(ok)('etcd 3.5 day 2: snapshots, restore (also onto new addresses), a 
     await d.stopMember('m2');
     d.startMember('m2');
     await d.waitHealthy('m2', endpoints);
+  });
+
+  test('the Secrets-by-key count (deploy.sh --secret-keys, the restore\'s check, encryption-key drop) reads the stored prefixes, binary values included', async () => {
+    const env = parseEnvironmentFile(fs.readFileSync(path.join(d.host('m1').root, ETCD_FILES.etcdctlEnvironment), 'utf8'));
+    const etcdctl = `${ETCD_FILES.etcdctl} --endpoints=https://127.0.0.1:2379 --cacert=${env.ETCDCTL_CACERT} --cert=${env.ETCDCTL_CERT} --key=${env.ETCDCTL_KEY}`;
+    // Values as the apiserver stores them: the provider's prefix, then ciphertext (any bytes, newlines and quotes too).
+    const put = async (key: string, value: string) => {
+      const r = await d.sh('m1', `printf '${value}' | ${etcdctl} put /registry/secrets/${key}`);
+      expect([key, r.code, r.stderr]).toEqual([key, 0, '']);
+    };
+    await put('default/a', 'k8s:enc:secretbox:v1:key-20261207-new1:\\001\\n\\377"\\047x');
+    await put('default/b', 'k8s:enc:secretbox:v1:key-20261207-new1:\\000\\000');
+    await put('kube-system/c', 'k8s:enc:secretbox:v1:key-20250101-old1:\\200:');
+    await put('kube-system/d', 'k8s\\000\\012\\013v1\\022\\006Secret');
+    // Not a Secret: another resource whose name starts the same.
+    expect((await d.sh('m1', `printf 'k8s:enc:secretbox:v1:key-x:y' | ${etcdctl} put /registry/secretsx/e`)).code).toBe(0);
+    const count = await d.sh('m1', secretKeysCommand());
+    expect([count.code, count.stdout.trim().split('\n').map((l) => l.trim())]).toEqual([0, ['1 identity', '1 secretbox:key-20250101-old1', '2 secretbox:key-20261207-new1']]);
+    const mixed = await d.sh('m1', secretKeysCommand('key-20261207-new1'));
+    expect(mixed.code).toBe(1);
+    for (const key of ['kube-system/c', 'kube-system/d']) await put(key, 'k8s:enc:secretbox:v1:key-20261207-new1:z');
+    const done = await d.sh('m1', secretKeysCommand('key-20261207-new1'));
+    expect([done.code, done.stdout.trim()]).toEqual([0, '4 secretbox:key-20261207-new1']);
+    // etcd unreachable is a failure, never an empty count.
+    await d.stopMember('m1');
+    const down = await d.sh('m1', secretKeysCommand('key-20261207-new1'));
+    expect(down.code).not.toBe(0);
+    d.startMember('m1');
+    await d.waitHealthy('m1', 'https://10.77.1.11:2379');
   });
 });

@@ -54,6 +54,8 @@ if [ -n "\${DRIFT_MATCH:-}" ] && [[ "\${args[*]}" == *"$DRIFT_MATCH"* ]] && [[ "
 exit 0
 `, { mode: 0o755 });
   }
+  // The operator's kubectl (KUBECTL): answers nothing, logs its calls apart from ssh's, never reaches a network.
+  fs.writeFileSync(path.join(dir, 'kubectl'), `#!/bin/bash\necho "kubectl $*" >> ${path.join(dir, 'kubectl.log')}\n`, { mode: 0o755 });
   return { dir, log };
 }
 
@@ -61,6 +63,9 @@ exit 0
 export function runDeploy(dist: string, args: string[], st: DeployStubs, env: Record<string, string> = {}) {
   return spawnSync('bash', [path.join(dist, 'deploy.sh'), ...args], {
     encoding: 'utf8', timeout: 30_000, input: '',
-    env: { ...process.env, SSH: path.join(st.dir, 'ssh'), SCP: path.join(st.dir, 'scp'), KUBESMITH_WAIT_DELAY: '0', KUBESMITH_WAIT_TRIES: '2', ...env },
+    env: {
+      ...process.env, SSH: path.join(st.dir, 'ssh'), SCP: path.join(st.dir, 'scp'), KUBECTL: path.join(st.dir, 'kubectl'),
+      KUBESMITH_WAIT_DELAY: '0', KUBESMITH_WAIT_TRIES: '2', ...env,
+    },
   });
 }

@@ -364,8 +364,31 @@ describe('npm run synth and the cdk8s CLI', () => {
     expect(run('scripts/certs.ts', ['encryption-key', 'drop']).stderr).toContain('the last synth did not give');
     expect(run('main.ts').status).toBe(0);
     expect(configured()).toEqual([second, first]);
-    expect(run('scripts/certs.ts', ['encryption-key', 'drop']).status).toBe(0);
+
+    // Drop asks the cluster (dist/deploy.sh --secret-keys, over an ssh stand-in) and refuses while a Secret needs the old key.
+    const stub = path.join(dir, 'ssh');
+    fs.writeFileSync(stub, '#!/bin/bash\n[[ "$*" == *"/registry/secrets/"* ]] || exit 0\nprintf "%b" "$ANSWER"\nexit "$CODE"\n', { mode: 0o755 });
+    const drop = (answer: string, code: number) => spawnSync(process.execPath, ['--require', path.join(ROOT, 'lib/typescript-loader.js'), path.join(ROOT, 'scripts/certs.ts'), 'encryption-key', 'drop'],
+      { cwd: dir, env: { ...env, SSH: stub, ANSWER: answer, CODE: String(code) }, encoding: 'utf8', timeout: 90000 });
+    const secretsBefore = fs.readFileSync(secretsFile, 'utf8');
+    const mixed = drop(`      2 secretbox:${first}\\n      3 secretbox:${second}\\n`, 1);
+    expect([mixed.status, mixed.stderr]).toEqual([1, expect.stringContaining(`not every Secret is written with ${second} yet, so dropping the other keys would lose 2 with secretbox:${first}`)]);
+    const plain = drop(`      1 identity\\n      3 secretbox:${second}\\n`, 1);
+    expect(plain.stderr).toContain('would lose 1 with identity');
+    const unreachable = drop('', 255);
+    expect([unreachable.status, unreachable.stderr]).toEqual([1, expect.stringContaining(`not every Secret is written with ${second} yet`)]);
+    expect(fs.readFileSync(secretsFile, 'utf8')).toBe(secretsBefore);
+    const dropped = drop(`      5 secretbox:${second}\\n`, 0);
+    expect([dropped.status, dropped.stdout]).toEqual([0, expect.stringContaining(`encryption keys: ${second} (writes); retired, kept for restoring older snapshots: ${first}`)]);
     expect(run('main.ts').status).toBe(0);
     expect(configured()).toEqual([second]);
+    // The restore's encryption config (dist/, 0600) holds the retired key after the ones in force.
+    const restore = path.join(dir, 'dist/restore/encryption-config.yaml');
+    expect(fs.statSync(restore).mode & 0o777).toBe(0o600);
+    const providers = parseYaml(fs.readFileSync(restore, 'utf8')).resources[0].providers;
+    expect([providers[0].secretbox.keys.map((k: { name: string }) => k.name), providers[1]]).toEqual([[second, first], { identity: {} }]);
+    // A retired key is never handed back as a current one: secrets.json naming it twice is refused as damage.
+    editSecrets(path.join(dir, 'state'), (x) => { x.retiredEncryptionKeys.push({ ...x.encryptionKeys[0], retired: new Date().toISOString() }); });
+    expect(run('main.ts').stderr).toContain(`secrets.json: retiredEncryptionKeys holds ${second}, which encryptionKeys holds too`);
   });
 });

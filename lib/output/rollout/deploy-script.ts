@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { MembershipRecord, membershipOf, rolloutSteps } from '../../components';
-import { ClusterModel } from '../../model';
+import { MembershipRecord, rolloutSteps } from '../../components';
+import { ClusterModel, NODE_ROLE_LABELS } from '../../model';
 import { UpgradePlan } from '../../upgrade';
 import { minorOf } from '../../versions/kubernetes';
 import { removedBetween } from '../../versions/removed-apis';
@@ -9,7 +9,7 @@ import {
   HEALTH_WAIT, etcdHealthCommand, healthCheck, healthChecks, runningUnitsCommand,
 } from './health';
 import {
-  RuntimeStep, SNAPSHOT_COMMAND, membershipSteps, rebuildMemberSteps, restoreSteps,
+  RuntimeStep, SNAPSHOT_COMMAND, membershipSteps, nodeRoleLabelCommand, rebuildMemberSteps, restoreSteps, secretKeysCommand,
 } from './runtime-steps';
 
 /** Two bash functions for a list of steps: NAME_plan prints them numbered, NAME_run runs them in order. */
@@ -27,7 +27,7 @@ export function renderBashSteps(name: string, steps: readonly RuntimeStep[]): st
     }
     for (const h of s.on) {
       const host = `${sq(h.name)} ${sq(h.ip)}`;
-      if (s.upload) run.push(`  upload ${host} "$FILE" ${sq(s.upload)}`);
+      if (s.upload) run.push(`  upload ${host} ${s.upload.from === 'snapshot' ? '"$FILE"' : sq(s.upload.from)} ${sq(s.upload.to)}`);
       if (s.install) run.push(`  install_host ${host}`);
       if (!s.command) continue;
       const how = s.wait ? 'wait' : s.bestEffort ? 'best-effort' : 'once';
@@ -98,7 +98,9 @@ function rebuildSteps(model: ClusterModel): { functions: string; cases: string }
  * dist/deploy.sh: the roll-out over scp and ssh for users without Ansible. Prints the plan first and
  * changes nothing without --yes. SSH and SCP may name other programs (tests use stubs).
  */
-export function renderDeployScript(model: ClusterModel, membership: MembershipRecord = membershipOf(model), upgrade?: UpgradePlan): string {
+export function renderDeployScript(
+  model: ClusterModel, membership: MembershipRecord, upgrade: UpgradePlan | undefined, writingKey: string,
+): string {
   const members = membershipSteps(model, membership);
   const steps = rolloutSteps(model).map((s) => `  '${s.phase} ${s.host.name} ${s.host.ip}'`);
   const staged = stagedRoles(model).map((r) => r.role);
@@ -113,6 +115,8 @@ export function renderDeployScript(model: ClusterModel, membership: MembershipRe
 # --snapshot: an etcd snapshot now, on the first member (or --only MEMBER), copied to snapshots/ here.
 # --restore FILE: restores every etcd member from a snapshot (prints the steps; runs them only with --yes); not with --only.
 # --rebuild-member MEMBER: rebuilds one etcd member in place from empty data (a lost disk); prints the steps, --yes runs them.
+# --secret-keys: counts the Secrets in etcd by the key that wrote them, on the first member (or --only MEMBER); exit 1
+#   unless every one is written with ${writingKey} (what \`npm run certs -- encryption-key drop\` asks first).
 # --only HOST: only that host (a host of this cluster, or an error); an upgrade and membership changes need every host.
 # Membership changes the last synths planned (member remove/add, drain, delete node) run before the roll-out.
 # A version change goes first in waves (lib/output/rollout/upgrade.sh): a preflight, etcd, each master's control
@@ -120,13 +124,14 @@ export function renderDeployScript(model: ClusterModel, membership: MembershipRe
 # Programs are copied only where their sha256 differs, so a roll-out that changes nothing restarts nothing.
 set -euo pipefail
 
-usage() { echo "usage: deploy.sh [--yes | --check | --snapshot | --restore FILE | --rebuild-member MEMBER] [--user USER] [--only HOST]"; }
-YES=0 CHECK=0 SNAPSHOT=0 FILE='' REBUILD='' SSH_USER=root ONLY=''
+usage() { echo "usage: deploy.sh [--yes | --check | --snapshot | --restore FILE | --rebuild-member MEMBER | --secret-keys] [--user USER] [--only HOST]"; }
+YES=0 CHECK=0 SNAPSHOT=0 SECRET_KEYS=0 FILE='' REBUILD='' SSH_USER=root ONLY=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --yes) YES=1; shift ;;
     --check) CHECK=1; shift ;;
     --snapshot) SNAPSHOT=1; shift ;;
+    --secret-keys) SECRET_KEYS=1; shift ;;
     --restore) [ $# -ge 2 ] || { usage >&2; exit 2; }; FILE=$2; shift 2 ;;
     --rebuild-member) [ $# -ge 2 ] || { usage >&2; exit 2; }; REBUILD=$2; shift 2 ;;
     --user) [ $# -ge 2 ] || { usage >&2; exit 2; }; SSH_USER=$2; shift 2 ;;
@@ -142,7 +147,7 @@ refuse() { echo "deploy.sh: error: $*" >&2; exit 2; }
 if [ -n "$ONLY" ] && ! printf '%s\n' "\${HOSTS[@]}" | grep -qxF -- "$ONLY"; then
   refuse "--only $ONLY: no such host in cluster ${model.name}; the hosts are \${HOSTS[*]}"
 fi
-[ $((CHECK + SNAPSHOT + (\${#FILE} > 0) + (\${#REBUILD} > 0))) -le 1 ] || refuse "--check, --snapshot, --restore and --rebuild-member are separate modes: give one"
+[ $((CHECK + SNAPSHOT + SECRET_KEYS + (\${#FILE} > 0) + (\${#REBUILD} > 0))) -le 1 ] || refuse "--check, --snapshot, --restore, --rebuild-member and --secret-keys are separate modes: give one"
 if [ -n "$REBUILD" ]; then
   printf '%s\n' "\${ETCD_MEMBERS[@]}" | grep -qxF -- "$REBUILD" || refuse "--rebuild-member $REBUILD: no such etcd member in cluster ${model.name}; the members are \${ETCD_MEMBERS[*]}"
   [ -z "$ONLY" ] || refuse "--only $ONLY: --rebuild-member names the one host it works on; drop --only"
@@ -150,6 +155,8 @@ fi
 [ "$CHECK" = 0 ] || [ "$YES" = 0 ] || refuse "--check changes nothing, --yes rolls out: give one"
 # A restore is all or nothing: members restored from different data would not form one cluster.
 [ -z "$FILE" ] || [ -z "$ONLY" ] || refuse "--only $ONLY: a restore brings every etcd member (\${ETCD_MEMBERS[*]}) back from the one snapshot, or they would hold different data; run --restore without --only"
+# The snapshot is named from where the operator stands; deploy.sh works in its own folder.
+case "$FILE" in ''|/*) ;; *) FILE=$PWD/$FILE ;; esac
 SSH=\${SSH:-ssh} SCP=\${SCP:-scp}
 TRIES=\${KUBESMITH_WAIT_TRIES:-${HEALTH_WAIT.tries}} DELAY=\${KUBESMITH_WAIT_DELAY:-${HEALTH_WAIT.delaySeconds}}
 OPTS=(-o BatchMode=yes -o ConnectTimeout=10)
@@ -248,17 +255,26 @@ install_host() {
   done
 }
 
-${renderBashSteps('restore', restoreSteps(model))}
+${renderBashSteps('restore', restoreSteps(model, writingKey))}
 ${rebuildSteps(model).functions}
 ${renderBashSteps('membership', members)}
-if [ "$SNAPSHOT" = 1 ]; then
+if [ "$SNAPSHOT" = 1 ] || [ "$SECRET_KEYS" = 1 ]; then
   read -r host ip <<< "$FIRST_ETCD"
   if [ -n "$ONLY" ]; then
     host=''
     for step in "\${STEPS[@]}"; do read -r phase h a <<< "$step"; if [ "$phase" = etcd ] && [ "$h" = "$ONLY" ]; then host=$h ip=$a; fi; done
     [ -n "$host" ] || die "--only $ONLY is not an etcd member"
   fi
+fi
+if [ "$SNAPSHOT" = 1 ]; then
   take_snapshot "$host" "$ip"
+  exit 0
+fi
+if [ "$SECRET_KEYS" = 1 ]; then
+  say "Secrets in etcd by the key that wrote them (on $host):"
+  # shellcheck disable=SC2016 # expands on the host
+  remote "$ip" ${sq(secretKeysCommand(writingKey))} || die "not every Secret is written with ${writingKey}, or etcd could not be read on $host; write them again: kubectl get secrets -A -o json | kubectl replace -f -"
+  say "every Secret is written with ${writingKey}"
   exit 0
 fi
 
@@ -358,6 +374,12 @@ if [ \${#UPGRADE_STEPS[@]} -gt 0 ]; then
   say "addons: kubectl apply -f addons"
   kubectl_ apply -f addons > /dev/null || die "kubectl apply -f addons failed; the hosts are upgraded: apply them again by hand"
   check_skew
+fi
+# Roles as kubectl get nodes shows them; the hosts are rolled out whether or not this works.
+say "node-role labels (${Object.values(NODE_ROLE_LABELS).join(', ')}):"
+# shellcheck disable=SC2016 # expands in its own shell
+if ! bash -c ${sq(nodeRoleLabelCommand(model))} 2>&1 | sed '/^label ".*" not found\.$/d; s/^/deploy.sh:   /'; then
+  say "  the Nodes were not labelled (no kubectl here, or the API did not answer): run deploy.sh --yes again once it does"
 fi
 say "done; check the cluster with: kubectl --kubeconfig admin.kubeconfig get nodes"
 `;

@@ -1,9 +1,9 @@
 import * as path from 'path';
-import { ETCD_FILES, ETCD_SNAPSHOT } from '../../components';
+import { apiWatchers } from '../../addons';
 import {
-  MembershipRecord, componentSpec, peerUrlOf, runsOn, unitOf,
+  COMPONENT_LIST, ETCD_FILES, ETCD_SNAPSHOT, MembershipRecord, localEtcdctlCommand, peerUrlOf, runsOn, unitOf,
 } from '../../components';
-import { CONTROL_PLANE_TAINT, ClusterModel, PATHS } from '../../model';
+import { CONTROL_PLANE_TAINT, ClusterModel, NODE_ROLE_LABELS, PATHS } from '../../model';
 import { etcdHealthCommand, healthCheck } from './health';
 
 /**
@@ -17,8 +17,8 @@ export interface RuntimeStep {
   readonly on: readonly StepHost[] | 'operator';
   /** Shell command, run as root on each host. */
   readonly command?: string;
-  /** Copy the operator's file (the snapshot) to this path on each host first (0600). */
-  readonly upload?: string;
+  /** Copy a file of the operator's to each host first (0600): the snapshot named, or a file of dist/. */
+  readonly upload?: Upload;
   /** Copy the host's bundle and run its install.sh (before `command`). */
   readonly install?: boolean;
   /** Retried until it succeeds (bounded): a wait. */
@@ -29,6 +29,12 @@ export interface RuntimeStep {
 
 export interface StepHost { readonly name: string; readonly ip: string }
 
+export interface Upload {
+  /** 'snapshot': the file the operator names (deploy.sh --restore FILE, restore.yml -e snapshot=); else a path in dist/. */
+  readonly from: 'snapshot' | string;
+  readonly to: string;
+}
+
 /** Where a restore puts the operator's snapshot on each member: beside the data directory, in its 0700 parent. */
 export const RESTORE_SNAPSHOT = `${path.posix.dirname(PATHS.etcdData)}/restore-snapshot.db`;
 /** The operator's kubectl: admin.kubeconfig beside deploy.sh; KUBECTL names another program. */
@@ -37,32 +43,106 @@ export const OPERATOR_KUBECTL = '"${KUBECTL:-kubectl}" --kubeconfig admin.kubeco
 const systemctl = (verb: string, ...units: string[]) => `systemctl ${verb} ${units.join(' ')}`;
 const hostOf = (h: StepHost): StepHost => ({ name: h.name, ip: h.ip });
 
+/** The apiservers' etcd prefix for Secrets (their default --etcd-prefix, /registry). */
+const SECRETS_PREFIX = '/registry/secrets/';
 
 /**
- * Restore from a snapshot, in the only safe order: check the snapshot on every member; stop the apiservers; stop etcd
- * everywhere; restore every member with its own name and peer URLs into a fresh data directory (the old one kept
- * aside); start etcd and wait for health; start the apiservers and wait for /readyz; then restart what cached the
- * state from after the snapshot (controller-managers, schedulers, kubelets), as upstream's restore guide advises.
+ * A restore gives the apiservers every key Secrets may be written with, retired ones too (a snapshot from before a
+ * rotation), from a file of the operator's: on the masters only while the restore runs.
  */
-export function restoreSteps(model: ClusterModel): RuntimeStep[] {
+export const RESTORE_ENCRYPTION = {
+  /** In dist/: the encryption config with every key of the state, retired ones last (0600). */
+  operatorFile: 'restore/encryption-config.yaml',
+  /** Where it is copied on a master; under /run, so a reboot forgets it. */
+  upload: '/run/kubesmith/restore-encryption-config.yaml',
+  /** The master's installed config, kept while the restore's one is in its place. */
+  saved: `${PATHS.encryptionConfig}.before-restore`,
+} as const;
+
+/**
+ * On an etcd member: how many Secrets each key wrote, one "COUNT PROVIDER:KEY" line per key ("identity" for Secrets
+ * stored unencrypted), read from the prefix of the stored values. With `writer`, it fails unless every Secret is
+ * written with that secretbox key.
+ */
+export function secretKeysCommand(writer?: string): string {
+  const read = `f=$(${localEtcdctlCommand()} get --prefix ${SECRETS_PREFIX} -w fields) || exit 1; printf '%s\\n' "$f"`;
+  const keys = `sed -n -e 's/^"Value" : "k8s:enc:\\([a-z0-9]*\\):v[0-9]*:\\([^:]*\\):.*/\\1:\\2/p' -e t -e 's/^"Value" : .*/identity/p'`;
+  const count = `${read} | ${keys} | sort | uniq -c`;
+  return writer === undefined ? count : `${count} | awk '{ print } $2 != "secretbox:${writer}" { other += $1 } END { exit other > 0 }'`;
+}
+
+/** The operator's command that writes every Secret again, so the apiservers encrypt it with their writing key. */
+export const REWRITE_SECRETS = `${OPERATOR_KUBECTL} get secrets --all-namespaces -o json | ${OPERATOR_KUBECTL} replace -f - > /dev/null`;
+
+/** Units of the component table that watch the API (`watchesApi`), grouped by the hosts they run on. */
+function apiClientUnits(model: ClusterModel): { units: string[]; on: StepHost[] }[] {
+  const groups = new Map<string, { units: string[]; on: StepHost[] }>();
+  for (const spec of COMPONENT_LIST.filter((c) => c.watchesApi)) {
+    const on = model.hosts.filter((h) => runsOn(spec, h, model)).map(hostOf);
+    if (on.length === 0) continue;
+    const key = on.map((h) => h.name).join(' ');
+    const group = groups.get(key) ?? { units: [], on };
+    group.units.push(spec.unit);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Restore from a snapshot, in the only safe order: check the snapshot on every member; stop the apiservers and give
+ * them every encryption key of the state (a snapshot from before a key rotation holds Secrets written with a retired
+ * key); stop etcd everywhere; restore every member with its own name and peer URLs into a fresh data directory (the
+ * old one kept aside); start etcd and wait for health; start the apiservers and wait for /readyz; write every Secret
+ * again with the writing key and check so in etcd; give each apiserver its own config back, one at a time; then
+ * restart every client that cached the state from after the snapshot (the component table's units that watch
+ * the API, and the addons' pods that do), as upstream's restore guide advises.
+ */
+export function restoreSteps(model: ClusterModel, writingKey: string): RuntimeStep[] {
   const members = model.etcdMembers.map(hostOf);
   const masters = model.masters.map(hostOf);
-  const kubelets = model.hosts.filter((h) => runsOn(componentSpec('kubelet'), h, model)).map(hostOf);
+  const apiserver = unitOf('kube-apiserver');
+  const readyz = healthCheck(model, 'kube-apiserver').command;
+  const { upload, saved } = RESTORE_ENCRYPTION;
+  const config = PATHS.encryptionConfig;
+  const kubectl = OPERATOR_KUBECTL;
+  const watchers = apiWatchers(model.addons).map((w) => {
+    const ref = `${w.kind}/${w.name}`;
+    // Guarded: a workload not applied yet has no cache.
+    return `if ${kubectl} -n ${w.namespace} get ${ref} -o name > /dev/null 2>&1; then ${kubectl} -n ${w.namespace} rollout restart ${ref}; fi`;
+  });
   return [
-    { title: 'copy the snapshot to every etcd member and check it there', on: members, upload: RESTORE_SNAPSHOT,
+    { title: 'copy the snapshot to every etcd member and check it there', on: members, upload: { from: 'snapshot', to: RESTORE_SNAPSHOT },
       command: `${ETCD_FILES.etcdutl} snapshot status ${RESTORE_SNAPSHOT} -w table` },
-    { title: 'stop the apiservers', on: masters, command: systemctl('stop', unitOf('kube-apiserver')) },
+    { title: 'stop the apiservers', on: masters, command: systemctl('stop', apiserver) },
+    { title: 'give the apiservers every encryption key of the state, retired ones too (the snapshot\'s Secrets may be written with one); their own config is kept aside',
+      on: masters, upload: { from: RESTORE_ENCRYPTION.operatorFile, to: upload },
+      // A re-run after a failure keeps the first saved config, never the restore's.
+      command: `if [ ! -e ${saved} ]; then cp -p ${config} ${saved}; fi; mv -f ${upload} ${config}` },
     { title: 'stop etcd on every member', on: members, command: systemctl('stop', unitOf('etcd')) },
     { title: 'restore every member with its own name and peer URLs into a fresh data directory (the old one kept aside)',
       on: members, command: `${ETCD_FILES.restore} ${RESTORE_SNAPSHOT}` },
     // --no-block: a member's start (Type=notify) completes only once a quorum has started.
     { title: 'start etcd on every member', on: members, command: systemctl('start --no-block', unitOf('etcd')) },
     { title: 'wait for the etcd cluster to be healthy', on: members.slice(0, 1), command: etcdHealthCommand(model), wait: true },
-    { title: 'start the apiservers', on: masters, command: systemctl('start', unitOf('kube-apiserver')) },
-    { title: 'wait for each apiserver\'s /readyz', on: masters, command: healthCheck(model, 'kube-apiserver').command, wait: true },
-    { title: 'restart the controller-managers and schedulers (their caches hold the state from after the snapshot)', on: masters,
-      command: systemctl('restart', unitOf('kube-controller-manager'), unitOf('kube-scheduler')) },
-    { title: 'restart the kubelets (the same)', on: kubelets, command: systemctl('restart', unitOf('kubelet')) },
+    { title: 'start the apiservers', on: masters, command: systemctl('start', apiserver) },
+    { title: 'wait for each apiserver\'s /readyz', on: masters, command: readyz, wait: true },
+    // Retried: a Secret a controller changes meanwhile makes its replace conflict.
+    { title: `write every Secret again, so the apiservers encrypt it with ${writingKey}`, on: 'operator', command: REWRITE_SECRETS, wait: true },
+    { title: `check in etcd that every Secret is written with ${writingKey}`, on: members.slice(0, 1), command: secretKeysCommand(writingKey) },
+    ...masters.flatMap((m): RuntimeStep[] => [
+      { title: `give ${m.name}'s apiserver its own encryption config back (the keys in force only)`, on: [m],
+        command: `if [ -e ${saved} ]; then mv -f ${saved} ${config}; fi` },
+      { title: `restart ${m.name}'s apiserver`, on: [m], command: systemctl('restart', apiserver) },
+      { title: `wait for ${m.name}'s apiserver's /readyz`, on: [m], command: readyz, wait: true },
+    ]),
+    ...apiClientUnits(model).map(({ units, on }): RuntimeStep => ({
+      title: `restart ${units.map((u) => u.replace(/\.service$/, '')).join(', ')} (their caches hold the state from after the snapshot)`,
+      on, command: systemctl('restart', ...units),
+    })),
+    ...(watchers.length > 0 ? [{
+      title: `restart the addons' pods that watch the API (${apiWatchers(model.addons).map((w) => w.name).join(', ')})`,
+      on: 'operator' as const, command: watchers.join('; '),
+    }] : []),
   ];
 }
 
@@ -90,6 +170,24 @@ export function rebuildMemberSteps(model: ClusterModel, name: string): RuntimeSt
     { title: 'wait for the etcd cluster to be healthy', on: [hostOf(other)], command: etcdHealthCommand(model), wait: true },
     { title: `remove ${name}'s rejoin mark (its data now says it is a member)`, on: [hostOf(member)], command: `rm -f ${rejoin}` },
   ];
+}
+
+/**
+ * The operator's command that labels each registered Node with the roles of its host (NODE_ROLE_LABELS) and takes
+ * away those it no longer has; a Node not registered yet (its kubelet waits for the addons' RBAC) is named and left
+ * for the next roll-out. Each `kubectl label` prints "labeled" or "modified" when it changed the Node, "not labeled" when
+ * not, and "label ... not found." for each label to take away that the Node does not have.
+ */
+export function nodeRoleLabelCommand(model: ClusterModel): string {
+  const kubectl = OPERATOR_KUBECTL;
+  const kubelet = COMPONENT_LIST.find((c) => c.id === 'kubelet')!;
+  return model.hosts.filter((h) => runsOn(kubelet, h, model)).map((h) => {
+    const labels = (Object.keys(NODE_ROLE_LABELS) as (keyof typeof NODE_ROLE_LABELS)[])
+      .map((role) => `${NODE_ROLE_LABELS[role]}${h.has(role) ? '=' : '-'}`);
+    // An API that does not answer fails the command; only a Node that is not there is left for later.
+    return `if ! n=$(${kubectl} get node ${h.name} --ignore-not-found -o name); then exit 1; elif [ -n "$n" ]; then `
+      + `${kubectl} label node ${h.name} --overwrite ${labels.join(' ')}; else echo "node/${h.name} not registered yet: the next roll-out labels it"; fi`;
+  }).join('\n');
 }
 
 /** An on-demand snapshot on one member: the timer's own script, which prints the file it made last. */

@@ -10,7 +10,7 @@ import {
   ClusterDefinitionError, ClusterModel, synthesizeCluster, validateDefinition,
 } from '../../../lib';
 import { ETCD_FILES, ETCD_SNAPSHOT } from '../../../hosts';
-import { RESTORE_SNAPSHOT } from '../../../lib/output/rollout';
+import { RESTORE_ENCRYPTION, RESTORE_SNAPSHOT } from '../../../lib/output/rollout';
 import { SEED, withChanges } from '../../support/clusters';
 import { requirePrograms } from '../../support/programs';
 import { synthBundles, twoSynths } from '../../support/synth-bundles';
@@ -109,12 +109,39 @@ describe('deploy.sh', () => {
   test('--restore FILE prints the steps in order and touches nothing without --yes; with --yes runs them in that order', async () => {
     const s = await synthBundles(ecdsa);
     const dist = path.join(s.dir, 'dist');
-    const file = path.join(tempDir(), 'snap.db');
+    const operator = tempDir();
+    const file = path.join(operator, 'snap.db');
     fs.writeFileSync(file, 'snapshot');
     const st = stubs();
+    // The operator's kubectl: logs its calls beside ssh's.
+    const kubectl = path.join(st.dir, 'kubectl');
+    fs.writeFileSync(kubectl, `#!/bin/bash\necho "kubectl $*" >> ${st.log}\n[ -t 0 ] || cat > /dev/null\n`, { mode: 0o755 });
+    const writer = JSON.parse(fs.readFileSync(path.join(s.dir, 'state/secrets.json'), 'utf8')).encryptionKeys[0].name;
     const plan = deploy(dist, ['--restore', file], st);
     expect(plan.status).toBe(0);
-    expect(plan.stdout).toMatch(/1\. copy the snapshot[^\n]*\n[^\n]*\n[^\n]*2\. stop the apiservers \(k8s1, k8s2\)[\s\S]*3\. stop etcd[\s\S]*4\. restore every member[\s\S]*5\. start etcd[\s\S]*6\. wait for the etcd cluster[\s\S]*7\. start the apiservers[\s\S]*8\. wait for each apiserver's \/readyz[\s\S]*9\. restart the controller-managers and schedulers[\s\S]*10\. restart the kubelets/);
+    const titles = plan.stdout.split('\n').map((l) => /^deploy\.sh: {3}(\d+)\. (.*) \((.*)\)$/.exec(l)).filter((m) => m !== null).map((m) => `${m![1]}. ${m![2]} @ ${m![3]}`);
+    expect(titles).toEqual([
+      '1. copy the snapshot to every etcd member and check it there @ k8s1, k8s2, k8s3',
+      '2. stop the apiservers @ k8s1, k8s2',
+      '3. give the apiservers every encryption key of the state, retired ones too (the snapshot\'s Secrets may be written with one); their own config is kept aside @ k8s1, k8s2',
+      '4. stop etcd on every member @ k8s1, k8s2, k8s3',
+      '5. restore every member with its own name and peer URLs into a fresh data directory (the old one kept aside) @ k8s1, k8s2, k8s3',
+      '6. start etcd on every member @ k8s1, k8s2, k8s3',
+      '7. wait for the etcd cluster to be healthy @ k8s1',
+      '8. start the apiservers @ k8s1, k8s2',
+      '9. wait for each apiserver\'s /readyz @ k8s1, k8s2',
+      `10. write every Secret again, so the apiservers encrypt it with ${writer} @ here`,
+      `11. check in etcd that every Secret is written with ${writer} @ k8s1`,
+      '12. give k8s1\'s apiserver its own encryption config back (the keys in force only) @ k8s1',
+      '13. restart k8s1\'s apiserver @ k8s1',
+      '14. wait for k8s1\'s apiserver\'s /readyz @ k8s1',
+      '15. give k8s2\'s apiserver its own encryption config back (the keys in force only) @ k8s2',
+      '16. restart k8s2\'s apiserver @ k8s2',
+      '17. wait for k8s2\'s apiserver\'s /readyz @ k8s2',
+      '18. restart kube-controller-manager, kube-scheduler (their caches hold the state from after the snapshot) @ k8s1, k8s2',
+      '19. restart kubelet, kube-proxy, flanneld (their caches hold the state from after the snapshot) @ k8s1, k8s2, k8s3, k8s4',
+      '20. restart the addons\' pods that watch the API (coredns, kubernetes-dashboard, dashboard-metrics-scraper, ingress-nginx-controller) @ here',
+    ]);
     expect(plan.stdout).toContain('nothing done: run again with --yes');
     expect(fs.existsSync(st.log)).toBe(false);
 
@@ -124,23 +151,46 @@ describe('deploy.sh', () => {
       + 'or they would hold different data; run --restore without --only\n']);
     expect(fs.existsSync(st.log)).toBe(false);
 
-    const r = deploy(dist, ['--restore', file, '--yes'], st);
+    // The snapshot named relative to where the operator stands, as a shell completes it.
+    const r = spawnSync('bash', [path.join(dist, 'deploy.sh'), '--restore', 'snap.db', '--yes'], {
+      cwd: operator, encoding: 'utf8', timeout: 30_000, input: '',
+      env: { ...process.env, SSH: path.join(st.dir, 'ssh'), SCP: path.join(st.dir, 'scp'), KUBECTL: kubectl, KUBESMITH_WAIT_DELAY: '0', KUBESMITH_WAIT_TRIES: '2' },
+    });
     expect([r.status, r.stderr]).toEqual([0, '']);
     const calls = fs.readFileSync(st.log, 'utf8').trim().split('\n').filter((c) => !c.includes('mkdir -p') && !c.includes('sha256sum -c'));
-    const short = calls.map((c) => c.replace(/^ssh root@192\.168\.100\.(\d+) /, '$1 ').replace(/^scp .* root@192\.168\.100\.(\d+):.*/, '$1 copy'));
+    // Every copy is of the operator's snapshot or of dist/'s restore encryption config, to the step's path.
+    for (const c of calls.filter((x) => x.startsWith('scp '))) {
+      expect(c).toMatch(new RegExp(`^scp (${file} root@192\\.168\\.100\\.\\d+:${RESTORE_SNAPSHOT}|restore/encryption-config\\.yaml root@192\\.168\\.100\\.[12]0:${RESTORE_ENCRYPTION.upload})$`));
+    }
+    const kube = '--kubeconfig admin.kubeconfig';
+    // The two ends of the rewrite's pipe run at once: their log lines come in either order.
+    const rewrite = [`kubectl ${kube} get secrets --all-namespaces -o json`, `kubectl ${kube} replace -f -`];
+    const short = calls.map((c) => c.replace(/^ssh root@192\.168\.100\.(\d+) /, '$1 ').replace(/^scp .* root@192\.168\.100\.(\d+):.*/, '$1 copy'))
+      .map((c) => (rewrite.includes(c) ? 'kubectl get secrets | kubectl replace' : c));
+    const saved = RESTORE_ENCRYPTION.saved;
+    const config = '/opt/kubernetes/cfg/encryption-config.yaml';
+    const putBack = (n: number) => [`${n} if [ -e ${saved} ]; then mv -f ${saved} ${config}; fi`, `${n} systemctl restart kube-apiserver.service`,
+      expect.stringMatching(new RegExp(`^${n} curl .*/readyz && sleep 11$`))];
     expect(short).toEqual([
       '10 copy', `10 ${ETCD_FILES.etcdutl} snapshot status ${RESTORE_SNAPSHOT} -w table`,
       '20 copy', `20 ${ETCD_FILES.etcdutl} snapshot status ${RESTORE_SNAPSHOT} -w table`,
       '30 copy', `30 ${ETCD_FILES.etcdutl} snapshot status ${RESTORE_SNAPSHOT} -w table`,
       '10 systemctl stop kube-apiserver.service', '20 systemctl stop kube-apiserver.service',
+      '10 copy', `10 if [ ! -e ${saved} ]; then cp -p ${config} ${saved}; fi; mv -f ${RESTORE_ENCRYPTION.upload} ${config}`,
+      '20 copy', `20 if [ ! -e ${saved} ]; then cp -p ${config} ${saved}; fi; mv -f ${RESTORE_ENCRYPTION.upload} ${config}`,
       '10 systemctl stop etcd.service', '20 systemctl stop etcd.service', '30 systemctl stop etcd.service',
       `10 ${ETCD_FILES.restore} ${RESTORE_SNAPSHOT}`, `20 ${ETCD_FILES.restore} ${RESTORE_SNAPSHOT}`, `30 ${ETCD_FILES.restore} ${RESTORE_SNAPSHOT}`,
       '10 systemctl start --no-block etcd.service', '20 systemctl start --no-block etcd.service', '30 systemctl start --no-block etcd.service',
       expect.stringMatching(/^10 \/opt\/etcd\/bin\/etcdctl .* endpoint health$/),
       '10 systemctl start kube-apiserver.service', '20 systemctl start kube-apiserver.service',
       expect.stringMatching(/^10 curl .*\/readyz && sleep 11$/), expect.stringMatching(/^20 curl .*\/readyz && sleep 11$/),
+      'kubectl get secrets | kubectl replace', 'kubectl get secrets | kubectl replace',
+      expect.stringMatching(new RegExp(`^10 f=\\$\\(/opt/etcd/bin/etcdctl .* get --prefix /registry/secrets/ -w fields\\) .* \\$2 != "secretbox:${writer}"`)),
+      ...putBack(10), ...putBack(20),
       '10 systemctl restart kube-controller-manager.service kube-scheduler.service', '20 systemctl restart kube-controller-manager.service kube-scheduler.service',
-      '10 systemctl restart kubelet.service', '20 systemctl restart kubelet.service', '30 systemctl restart kubelet.service', '40 systemctl restart kubelet.service',
+      ...[10, 20, 30, 40].map((n) => `${n} systemctl restart kubelet.service kube-proxy.service flanneld.service`),
+      ...['kube-system deployment/coredns', 'kubernetes-dashboard deployment/kubernetes-dashboard', 'kubernetes-dashboard deployment/dashboard-metrics-scraper',
+        'ingress-nginx daemonset/ingress-nginx-controller'].flatMap((w) => [`kubectl ${kube} -n ${w.replace(' ', ' get ')} -o name`, `kubectl ${kube} -n ${w.replace(' ', ' rollout restart ')}`]),
     ]);
   });
 
@@ -157,7 +207,7 @@ describe('deploy.sh', () => {
     for (const [args, err] of [
       [['--rebuild-member', 'k8s4'], '--rebuild-member k8s4: no such etcd member in cluster kubesmith; the members are k8s1 k8s2 k8s3'],
       [['--rebuild-member', 'k8s3', '--only', 'k8s3'], '--only k8s3: --rebuild-member names the one host it works on; drop --only'],
-      [['--rebuild-member', 'k8s3', '--check'], '--check, --snapshot, --restore and --rebuild-member are separate modes: give one'],
+      [['--rebuild-member', 'k8s3', '--check'], '--check, --snapshot, --restore, --rebuild-member and --secret-keys are separate modes: give one'],
     ] as const) {
       const r = deploy(dist, [...args, '--yes'], st);
       expect([r.status, r.stderr]).toEqual([2, `deploy.sh: error: ${err}\n`]);
@@ -172,6 +222,20 @@ describe('deploy.sh', () => {
       '30 systemctl start', expect.stringMatching(/^10 /), '30 rm -f',
     ]);
     expect(r.stdout).toContain('rebuilt k8s3');
+  });
+
+  test('--secret-keys counts the Secrets by key on the first member (or --only MEMBER), and fails while one is written with another key', async () => {
+    const s = await synthBundles(ecdsa);
+    const dist = path.join(s.dir, 'dist');
+    const writer = JSON.parse(fs.readFileSync(path.join(s.dir, 'state/secrets.json'), 'utf8')).encryptionKeys[0].name;
+    const st = stubs();
+    const ok = deploy(dist, ['--secret-keys'], st);
+    expect([ok.status, ok.stderr, ok.stdout]).toEqual([0, '', `deploy.sh: Secrets in etcd by the key that wrote them (on k8s1):\ndeploy.sh: every Secret is written with ${writer}\n`]);
+    expect(fs.readFileSync(st.log, 'utf8')).toMatch(/^ssh root@192\.168\.100\.10 f=\$\(\/opt\/etcd\/bin\/etcdctl --endpoints=https:\/\/127\.0\.0\.1:2379 /);
+    const bad = deploy(dist, ['--secret-keys', '--only', 'k8s3'], st, { FAIL_MATCH: '/registry/secrets/' });
+    expect([bad.status, bad.stderr]).toEqual([1, `deploy.sh: error: not every Secret is written with ${writer}, or etcd could not be read on k8s3; write them again: kubectl get secrets -A -o json | kubectl replace -f -\n`]);
+    expect(deploy(dist, ['--secret-keys', '--only', 'k8s4'], st).stderr).toContain('k8s4 is not an etcd member');
+    expect(deploy(dist, ['--secret-keys', '--snapshot'], st).status).toBe(2);
   });
 
   test('--snapshot --only MEMBER runs its etcd-snapshot.sh and copies the file to snapshots/ (0700, 0600)', async () => {
