@@ -33,6 +33,12 @@ import { waitFor } from '../support/wait';
 const tools = requirePrograms(['ip', 'unshare', 'mount', 'flock', 'sha256sum'], [requireRoot()]);
 const components = requireComponents(['etcd', 'etcdctl', 'etcdutl']);
 
+/**
+ * How long a member may take to be healthy. Alone it takes seconds; in one fresh-clone CI run, beside the cluster
+ * suite on 2 cores, a rebuilt member's wait for cluster health ran out at 60 s (the cause is not known yet).
+ */
+const WAIT_MS = 150000;
+
 const HOSTS_A = [
   { name: 'm1', ip: '10.77.1.11', interface: 'ens33', roles: ['master', 'etcd', 'lb'] },
   { name: 'm2', ip: '10.77.1.12', interface: 'ens33', roles: ['master', 'etcd', 'lb'] },
@@ -156,7 +162,7 @@ class Day2 {
         this.log.push(`run ${h.name} ${s.command.split(' ').slice(0, 2).join(' ')}`);
         if (s.wait) {
           const t0 = Date.now();
-          await waitFor(async () => (await this.sh(h.name, s.command!, 20000)).code === 0, { what: `${h.name}: ${s.title}`, timeoutMs: 60000, intervalMs: 500 });
+          await waitFor(async () => (await this.sh(h.name, s.command!, 20000)).code === 0, { what: `${h.name}: ${s.title}`, timeoutMs: WAIT_MS, intervalMs: 500 });
           console.log(`day2: ${h.name}: "${s.title}" after ${Date.now() - t0} ms`);
         } else {
           const r = await this.sh(h.name, s.command);
@@ -176,7 +182,7 @@ class Day2 {
   async waitHealthy(name: string, endpoints?: string): Promise<number> {
     const t0 = Date.now();
     await waitFor(async () => (await this.etcdctl(name, 'endpoint health', endpoints)).code === 0, {
-      what: `every etcd endpoint healthy from ${name}`, timeoutMs: 60000, intervalMs: 500,
+      what: `every etcd endpoint healthy from ${name}`, timeoutMs: WAIT_MS, intervalMs: 500,
     });
     return Date.now() - t0;
   }
@@ -202,7 +208,7 @@ const expected = (n: number) => new Map(Array.from({ length: n }, (_, i) => [`/d
 const ok = tools.ok && components.ok;
 
 describeIf(ok)('etcd 3.5 day 2: snapshots, restore (also onto new addresses), a member replaced', () => {
-  jest.setTimeout(180000);
+  jest.setTimeout(2 * WAIT_MS + 120000);
   let d: Day2;
   let a: InstalledCluster;
   let snapshot = '';
