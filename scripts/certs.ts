@@ -11,7 +11,7 @@ import * as path from 'path';
 import { renderEncryptionConfig } from '../hosts/kube-apiserver';
 import { ClusterModel, ClusterPki, certificateReport, defaultStateDir, formatEvent, formatReport } from '../lib';
 import { PATHS, closest } from '../lib/model';
-import { encryptionInUse, readRecord, sha256 } from '../lib/output';
+import { REWRITE_SECRETS_HINT, encryptionInUse, readRecord, sha256 } from '../lib/output';
 import {
   CertificateNameError, ENCRYPTION_KEY_STEPS, EncryptionKeyStep, SECRETS_FILE, StateStore, certInstances, loadSecrets,
   renewNameProblems, withEncryptionKeyStep,
@@ -21,7 +21,7 @@ import { cluster } from '../main';
 const STEPS: readonly EncryptionKeyStep[] = ['add', 'promote', 'drop'];
 const NEXT: Readonly<Record<EncryptionKeyStep, string>> = {
   add: 'then `npm run certs -- encryption-key promote`, synth and roll out the masters again',
-  promote: 'then rewrite every Secret with the new key: kubectl get secrets -A -o json | kubectl replace -f -\n'
+  promote: `then rewrite every Secret with the new key: ${REWRITE_SECRETS_HINT}\n`
     + 'and then `npm run certs -- encryption-key drop` (it checks in etcd, through dist/deploy.sh --secret-keys, that no '
     + 'Secret needs the old key), synth and roll out the masters again',
   drop: 'the rotation is complete',
@@ -44,7 +44,7 @@ function checkSecretsRewritten(writer: string): void {
   if (r.status !== 0 || other.length > 0) {
     const seen = counts.length > 0 ? `etcd holds Secrets ${counts.map((m) => `${m[1]} with ${m[2]}`).join(', ')}` : `${(r.stderr || r.stdout || r.error?.message || '').trim()}`;
     throw new Error(`not every Secret is written with ${writer} yet, so dropping the other keys would lose ${other.length > 0 ? other.join(', ') : 'what they wrote'} `
-      + `(dist/deploy.sh --secret-keys: ${seen}). Write them again: kubectl get secrets -A -o json | kubectl replace -f -, then run this again. Nothing was changed`);
+      + `(dist/deploy.sh --secret-keys: ${seen}). Write them again: ${REWRITE_SECRETS_HINT}, then run this again. Nothing was changed`);
   }
 }
 

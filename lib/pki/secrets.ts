@@ -145,7 +145,7 @@ export function withEncryptionKeyStep(secrets: ClusterSecrets, step: EncryptionK
 
 /** Every key Secrets in etcd or in any snapshot may be written with: the keys in force, then the retired ones. */
 export function everyEncryptionKey(secrets: ClusterSecrets): EncryptionKey[] {
-  return [...secrets.encryptionKeys, ...(secrets.retiredEncryptionKeys ?? []).map(({ name, secret, created }) => ({ name, secret, created }))];
+  return [...secrets.encryptionKeys, ...(secrets.retiredEncryptionKeys ?? [])];
 }
 
 function newToken(now: Date, ttlHours: number): BootstrapToken {

@@ -9,7 +9,8 @@ import {
   HEALTH_WAIT, etcdHealthCommand, healthCheck, healthChecks, runningUnitsCommand,
 } from './health';
 import {
-  RuntimeStep, SNAPSHOT_COMMAND, membershipSteps, nodeRoleLabelCommand, rebuildMemberSteps, restoreSteps, secretKeysCommand,
+  REWRITE_SECRETS_HINT, RuntimeStep, SNAPSHOT_COMMAND, membershipSteps, nodeRoleLabelCommand, rebuildMemberSteps, restoreSteps,
+  secretKeysCommand,
 } from './runtime-steps';
 
 /** Two bash functions for a list of steps: NAME_plan prints them numbered, NAME_run runs them in order. */
@@ -273,7 +274,7 @@ fi
 if [ "$SECRET_KEYS" = 1 ]; then
   say "Secrets in etcd by the key that wrote them (on $host):"
   # shellcheck disable=SC2016 # expands on the host
-  remote "$ip" ${sq(secretKeysCommand(writingKey))} || die "not every Secret is written with ${writingKey}, or etcd could not be read on $host; write them again: kubectl get secrets -A -o json | kubectl replace -f -"
+  remote "$ip" ${sq(secretKeysCommand(writingKey))} || die "not every Secret is written with ${writingKey}, or etcd could not be read on $host; write them again: ${REWRITE_SECRETS_HINT}"
   say "every Secret is written with ${writingKey}"
   exit 0
 fi

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { apiWatchers } from '../../addons';
 import {
-  COMPONENT_LIST, ETCD_FILES, ETCD_SNAPSHOT, MembershipRecord, localEtcdctlCommand, peerUrlOf, runsOn, unitOf,
+  COMPONENT_LIST, ETCD_FILES, ETCD_SNAPSHOT, MembershipRecord, componentSpec, localEtcdctlCommand, peerUrlOf, runsOn, unitOf,
 } from '../../components';
 import { CONTROL_PLANE_TAINT, ClusterModel, NODE_ROLE_LABELS, PATHS } from '../../model';
 import { etcdHealthCommand, healthCheck } from './health';
@@ -73,6 +73,8 @@ export function secretKeysCommand(writer?: string): string {
 
 /** The operator's command that writes every Secret again, so the apiservers encrypt it with their writing key. */
 export const REWRITE_SECRETS = `${OPERATOR_KUBECTL} get secrets --all-namespaces -o json | ${OPERATOR_KUBECTL} replace -f - > /dev/null`;
+/** The same, as messages tell an operator to type it. */
+export const REWRITE_SECRETS_HINT = 'kubectl get secrets -A -o json | kubectl replace -f -';
 
 /** Units of the component table that watch the API (`watchesApi`), grouped by the hosts they run on. */
 function apiClientUnits(model: ClusterModel): { units: string[]; on: StepHost[] }[] {
@@ -105,7 +107,8 @@ export function restoreSteps(model: ClusterModel, writingKey: string): RuntimeSt
   const { upload, saved } = RESTORE_ENCRYPTION;
   const config = PATHS.encryptionConfig;
   const kubectl = OPERATOR_KUBECTL;
-  const watchers = apiWatchers(model.addons).map((w) => {
+  const watching = apiWatchers(model.addons);
+  const watchers = watching.map((w) => {
     const ref = `${w.kind}/${w.name}`;
     // Guarded: a workload not applied yet has no cache.
     return `if ${kubectl} -n ${w.namespace} get ${ref} -o name > /dev/null 2>&1; then ${kubectl} -n ${w.namespace} rollout restart ${ref}; fi`;
@@ -140,7 +143,7 @@ export function restoreSteps(model: ClusterModel, writingKey: string): RuntimeSt
       on, command: systemctl('restart', ...units),
     })),
     ...(watchers.length > 0 ? [{
-      title: `restart the addons' pods that watch the API (${apiWatchers(model.addons).map((w) => w.name).join(', ')})`,
+      title: `restart the addons' pods that watch the API (${watching.map((w) => w.name).join(', ')})`,
       on: 'operator' as const, command: watchers.join('; '),
     }] : []),
   ];
@@ -180,7 +183,7 @@ export function rebuildMemberSteps(model: ClusterModel, name: string): RuntimeSt
  */
 export function nodeRoleLabelCommand(model: ClusterModel): string {
   const kubectl = OPERATOR_KUBECTL;
-  const kubelet = COMPONENT_LIST.find((c) => c.id === 'kubelet')!;
+  const kubelet = componentSpec('kubelet');
   return model.hosts.filter((h) => runsOn(kubelet, h, model)).map((h) => {
     const labels = (Object.keys(NODE_ROLE_LABELS) as (keyof typeof NODE_ROLE_LABELS)[])
       .map((role) => `${NODE_ROLE_LABELS[role]}${h.has(role) ? '=' : '-'}`);
