@@ -59,6 +59,9 @@ export class Flannel extends Construct {
         // exits ("pod cidr not assigned"): systemd tries again.
         Restart: 'on-failure',
         RestartSec: '5s',
+        // flanneld can outlive SIGTERM while its API informers retry (measured: killed at systemd's default 90 s
+        // on every stop). What it holds is in its Node's annotations and subnet.env, so SIGKILL loses nothing.
+        TimeoutStopSec: '15s',
       },
     });
     const kubeconfig = cluster.kubeconfigOf('flanneld').content;

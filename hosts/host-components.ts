@@ -1,5 +1,6 @@
 import { Cluster } from '../lib/components';
 import { AdminKubeconfig } from './admin-kubeconfig';
+import { CertCheck } from './cert-check';
 import { Certificates } from './certificates';
 import { Containerd } from './containerd';
 import { Etcd } from './etcd';
@@ -35,6 +36,8 @@ export function addHostComponents(cluster: Cluster): void {
   new KubeProxy(cluster, 'kube-proxy');
   new Nginx(cluster, 'nginx');
   new Keepalived(cluster, 'keepalived');
+  // After the certificates: it lists the ones its host's bundle holds.
+  new CertCheck(cluster, 'cert-check');
   // Reads the bundles' services when the archives are written, so its place here does not matter.
   new InstallScript(cluster, 'install-script');
 }

@@ -1,4 +1,5 @@
 export * from './admin-kubeconfig';
+export * from './cert-check';
 export * from './certificates';
 export * from './containerd';
 export * from './etcd';

@@ -1,5 +1,6 @@
 # The body of every host's install.sh: hosts/install-script.ts puts HOST, ADDRESS, CLUSTER, NODE, DIRS, BINARIES,
-# VERSIONS, UNITS, DEPS, RELOADS, DATA, INSTALLED, OBSOLETE, CAS and MODES above it.
+# VERSIONS, UNITS, DEPS, RELOADS, DATA, INSTALLED, OBSOLETE, CAS, MODES, CERT_CHECK_SCRIPT and CERT_CHECK_CONFIG
+# above it.
 say() { echo "install.sh: $*"; }
 warn() { echo "install.sh: warning: $*" >&2; WARNINGS=$((WARNINGS + 1)); }
 die() { echo "install.sh: error: $*" >&2; exit 1; }
@@ -210,6 +211,16 @@ if [ "$CHECK" = 1 ]; then
         drift "leftover $u is $(systemctl is-active "$u" 2> /dev/null || true) (no longer on this host)"
       fi
     done
+  fi
+  # How long the certificates stay valid: reported beside drift, not as drift (a synth and a roll-out renew them).
+  if [ -n "$CERT_CHECK_SCRIPT" ]; then
+    certs=0
+    bash "$CERT_CHECK_SCRIPT" --config "$CERT_CHECK_CONFIG" --no-textfile ${ROOT:+--root "$ROOT"} || certs=$?
+    case "$certs" in
+      0) ;;
+      1) warn "certificates above are expired, expiring or missing" ;;
+      *) warn "the certificate check failed (exit $certs)" ;;
+    esac
   fi
   if [ "$DRIFT" = 0 ]; then
     say "$HOST: no drift ($((${#FILES[@]} / 2)) files, $CHECKED_UNITS units checked)"

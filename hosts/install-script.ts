@@ -8,6 +8,7 @@ import {
 import { ClusterModel, PATHS } from '../lib/model';
 import { caCertPathsOf } from '../lib/pki';
 import { sq } from '../lib/util/shell';
+import { CERT_CHECK } from './cert-check';
 
 export { hostDirectories } from '../lib/components';
 
@@ -35,13 +36,14 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
   const deps = serviceDependencies(bundle);
   const reloads = reloadDependencies(bundle);
   const cas = caCertPathsOf(host).filter((f) => bundle.hasFile(f));
+  const checked = bundle.hasFile(CERT_CHECK.script) && bundle.hasFile(CERT_CHECK.config);
   const lines = [
     '#!/bin/bash',
     `# kubesmith install.sh for ${host.name} (${host.roles.join(', ')}). Generated: edit the cluster definition instead.`,
     `# Run it from the unpacked bundle:  mkdir b && tar -xzf ${host.name}.tar.gz -C b && b/install.sh [--root DIR] [--no-start | --check]`,
     '#   --root DIR   install under DIR instead of /; never touches systemd or the running system',
     '#   --no-start   enable the services but do not start them',
-    '#   --check      report how the host differs from the bundle (files, modes, units not active); exit 3 on drift; change nothing',
+    '#   --check      report how the host differs from the bundle (files, modes, units not active) and how long its certificates stay valid; exit 3 on drift; change nothing',
     '#   --replace-cluster  install over the CAs of another cluster (refused without it)',
     '#   --ignore-address   install on a machine that does not hold the host\'s address (refused without it, on the live system)',
     'set -euo pipefail',
@@ -98,6 +100,9 @@ export function renderInstallScript(bundle: HostBundle, model: ClusterModel): st
     `CAS=(${cas.map((f) => sq(plain('file', f.slice(1)))).join(' ')})`,
     `# the only modes a file may have: ${ALLOWED_MODES.map(octal).join(' ')} (no setuid, setgid, sticky or world-writable)`,
     `MODES=' ${ALLOWED_MODES.map(octal).join(' ')} '`,
+    '# the certificate expiry check and its config in this bundle (none: the host holds no certificate); --check runs it',
+    `CERT_CHECK_SCRIPT=${sq(checked ? plain('file', CERT_CHECK.script.slice(1)) : '')}`,
+    `CERT_CHECK_CONFIG=${sq(checked ? plain('file', CERT_CHECK.config.slice(1)) : '')}`,
     '',
     BODY,
   ];

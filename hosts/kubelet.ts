@@ -17,6 +17,9 @@ export const KUBELET = {
   kubeconfig: `${PATHS.k8sCfg}/kubelet.kubeconfig`,
   /** The kubelet keeps its client (kubelet-client-current.pem) and self-signed serving certificates here. */
   certDir: PATHS.k8sSsl,
+  /** In certDir, written by the kubelet: its rotated client certificate (with its key) and self-signed serving one. */
+  clientCertificate: `${PATHS.k8sSsl}/kubelet-client-current.pem`,
+  servingCertificate: `${PATHS.k8sSsl}/kubelet.crt`,
   /** User name of the bootstrap kubeconfig entry (the apiserver sees system:bootstrap:<token id>). */
   bootstrapUser: 'kubelet-bootstrap',
   port: PORTS.kubelet,

@@ -1,6 +1,8 @@
 // npm run certs                      list every certificate of the cluster in main.ts, warn under 30 days
 // npm run certs -- --check           same, exit 1 when any certificate is expiring, expired or missing
-// npm run certs -- renew NAME...     re-issue leaf certificates now, keeping their keys (never a CA); then run synth
+// npm run certs -- renew [--rekey] NAME...
+//                                    re-issue leaf certificates now, keeping their keys or (--rekey) with new ones
+//                                    (never a CA); then run synth
 // npm run certs -- new-secrets       make the secrets secrets.json lacks (after removing it on purpose); then run synth
 // npm run certs -- encryption-key add|promote|drop
 //                                    one step of rotating the key that encrypts Secrets in etcd; synth and roll out
@@ -80,13 +82,13 @@ function encryptionKeyStep(model: ClusterModel, store: StateStore, step: string 
   console.log(`after synth and roll-out of the masters, ${ENCRYPTION_KEY_STEPS[step as EncryptionKeyStep]}; ${NEXT[step as EncryptionKeyStep]}`);
 }
 
-const USAGE = 'usage: npm run certs [-- --check] | npm run certs -- renew NAME... | npm run certs -- new-secrets | '
+const USAGE = 'usage: npm run certs [-- --check] | npm run certs -- renew [--rekey] NAME... | npm run certs -- new-secrets | '
   + `npm run certs -- encryption-key ${STEPS.join('|')}`;
 const COMMANDS = ['renew', 'new-secrets', 'encryption-key'];
 
 type Command =
   | { readonly kind: 'report'; readonly check: boolean }
-  | { readonly kind: 'renew'; readonly names: readonly string[] }
+  | { readonly kind: 'renew'; readonly names: readonly string[]; readonly rekey: boolean }
   | { readonly kind: 'new-secrets' }
   | { readonly kind: 'encryption-key'; readonly step: string | undefined };
 
@@ -100,10 +102,12 @@ function parseArgs(args: readonly string[]): Command {
     return { kind: 'report', check: true };
   }
   if (first === 'renew') {
-    if (rest.length === 0) throw new Error('usage: npm run certs -- renew NAME... (names as `npm run certs` lists them, e.g. apiserver, etcd-server@k8s1)');
-    const flag = rest.find((a) => a.startsWith('-'));
-    if (flag) throw new Error(`renew takes certificate names, not ${JSON.stringify(flag)}\n${USAGE}`);
-    return { kind: 'renew', names: rest };
+    const rekey = rest[0] === '--rekey';
+    const names = rekey ? rest.slice(1) : rest;
+    if (names.length === 0) throw new Error('usage: npm run certs -- renew [--rekey] NAME... (names as `npm run certs` lists them, e.g. apiserver, etcd-server@k8s1)');
+    const flag = names.find((a) => a.startsWith('-'));
+    if (flag) throw new Error(`renew takes --rekey first, then certificate names, not ${JSON.stringify(flag)}\n${USAGE}`);
+    return { kind: 'renew', names, rekey };
   }
   if (first === 'new-secrets') {
     if (rest.length > 0) throw extra('new-secrets');
@@ -125,7 +129,7 @@ async function main(args: string[]): Promise<number> {
   const store = new StateStore(stateDir);
   if (command.kind !== 'report') {
     if (command.kind === 'renew') {
-      const wrong = renewNameProblems(model, command.names);
+      const wrong = renewNameProblems(model, command.names, command.rekey);
       if (wrong.length > 0) throw new CertificateNameError(wrong, certInstances(model).map((i) => i.name));
     }
     // These change a cluster's state: a missing one (a mistyped KUBESMITH_STATE_DIR) is refused, and nothing is made.
@@ -139,7 +143,7 @@ async function main(args: string[]): Promise<number> {
       if (command.kind === 'encryption-key') {
         encryptionKeyStep(model, store, command.step);
       } else if (command.kind === 'renew') {
-        const pki = await ClusterPki.load(model, { stateDir, renew: command.names });
+        const pki = await ClusterPki.load(model, { stateDir, renew: command.names, rekey: command.rekey });
         for (const e of pki.events) console.log(formatEvent(e));
       } else {
         // Only what is missing is made: a secret that is there stays.

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { run, SYSTEMD_DEFAULT_PATH } from './support/processes';
 import { describeIf, requirePrograms, requireRoot } from './support/programs';
 import { makeTempDir, removeTempDirs } from './support/temp-dir';
-import { expandWords, flagsOf, inRootView, mountPointFor, parseUnit, splitWords, unitCommand, unitPaths } from './support/units';
+import { expandWords, flagsOf, inRootView, mountPointFor, parseUnit, splitWords, stopTimeoutMs, unitCommand, unitPaths } from './support/units';
 
 afterAll(removeTempDirs);
 
@@ -101,5 +101,16 @@ describeIf(tools.ok)('inRootView', () => {
     expect([r.code, r.stdout]).toEqual([0, 'x.pid\n']);
     expect(fs.readFileSync(path.join(root, host, 'x.pid'), 'utf8')).toBe('42\n');
     expect(fs.readdirSync(host)).toEqual(['machine.pid']);
+  });
+});
+
+describe('stopTimeoutMs', () => {
+  test('reads TimeoutStopSec as systemd does, and falls back to its 90 s default', () => {
+    const unit = (line: string) => parseUnit(`[Service]\nExecStart=/bin/true\n${line}\n`);
+    expect(stopTimeoutMs(unit(''))).toBe(90000);
+    expect(stopTimeoutMs(unit('TimeoutStopSec=15s'))).toBe(15000);
+    expect(stopTimeoutMs(unit('TimeoutStopSec=20'))).toBe(20000);
+    expect(stopTimeoutMs(unit('TimeoutStopSec=1min 30s'))).toBe(90000);
+    expect(() => stopTimeoutMs(unit('TimeoutStopSec=infinity'))).toThrow(/not a time span/);
   });
 });

@@ -15,7 +15,8 @@ export type ComponentId =
   | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler'
   | 'etcd' | 'etcd-snapshot'
   | 'nginx' | 'keepalived'
-  | 'kubelet' | 'kubelet-bootstrap-cleanup' | 'kube-proxy' | 'flanneld' | 'containerd';
+  | 'kubelet' | 'kubelet-bootstrap-cleanup' | 'kube-proxy' | 'flanneld' | 'containerd'
+  | 'cert-check';
 
 /** Directories install.sh makes, in the order it makes them. */
 export const DIRECTORIES = {
@@ -33,6 +34,8 @@ export const DIRECTORIES = {
   cniBin: { path: PATHS.cniBin, mode: 0o755, enforceMode: false },
   cniConf: { path: PATHS.cniConf, mode: 0o755, enforceMode: false },
   nginxLogs: { path: PATHS.nginxLogs, mode: 0o755, enforceMode: false },
+  kubesmithBin: { path: PATHS.kubesmithBin, mode: 0o755, enforceMode: false },
+  kubesmithCfg: { path: PATHS.kubesmithCfg, mode: 0o755, enforceMode: false },
 } as const;
 export type DirectoryId = keyof typeof DIRECTORIES;
 
@@ -232,6 +235,16 @@ const ROWS: { readonly [I in ComponentId]: Row } = {
     // Read at start only (registry mirrors, the pause image, the runtime); hosts.toml files are read per pull.
     config: [PATHS.containerdConf],
     label: () => 'containerd',
+  },
+  // A timer, as etcd-snapshot: every host that holds certificates reports how long they stay valid.
+  'cert-check': {
+    description: 'Certificate expiry check of this host',
+    unit: 'kubesmith-cert-check.timer',
+    roles: ['master', 'node', 'etcd'],
+    order: 90,
+    // Its script is in the bundle; openssl, which it runs, is an OS requirement (prerequisites.ts).
+    source: () => 'kubesmith (the script is in the bundle)',
+    directories: ['kubesmithBin', 'kubesmithCfg'],
   },
 };
 

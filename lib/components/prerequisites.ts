@@ -41,6 +41,10 @@ const REQUIREMENTS: readonly RequirementRow[] = [
     on: 'kubelet', name: 'mount.nfs', paths: sbin('mount.nfs'), debian: 'nfs-common', rhel: 'nfs-utils',
     why: 'the kubelet, to mount the apps\' NFS volumes', when: (m) => m.apps.some((a) => a.volumes.length > 0),
   },
+  {
+    on: 'cert-check', name: 'openssl', paths: ['/usr/bin/openssl', '/bin/openssl'], debian: 'openssl', rhel: 'openssl',
+    why: 'the certificate expiry check (kubesmith-cert-check)', when: (m) => m.certificates.expiryCheck.enabled,
+  },
 ];
 
 /** What a host needs from its OS: the requirements of the components it runs. */

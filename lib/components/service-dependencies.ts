@@ -15,12 +15,17 @@ function pathTokensOf(content: Buffer): readonly string[] {
 
 /**
  * Files each service depends on: its unit, its declared config, and every bundle file those name, transitively,
- * but files a host needs only once (AddFileOptions.obsoleteWhen).
+ * but files a host needs only once (AddFileOptions.obsoleteWhen). A timer depends on its own unit only: the service
+ * it starts reads its files afresh at every run, so nothing else needs the timer re-armed.
  * install.sh restarts a running service only when one of them changed; the change plan says the same.
  */
 export function serviceDependencies(bundle: HostBundle): Map<string, Set<string>> {
   const closure = closureIn(bundle);
-  return new Map(bundle.services.map((s) => [s.unit, closure([`${PATHS.systemdUnits}/${s.unit}`, ...(s.config ?? [])])]));
+  return new Map(bundle.services.map((s) => {
+    const unit = `${PATHS.systemdUnits}/${s.unit}`;
+    if (s.unit.endsWith('.timer')) return [s.unit, new Set(bundle.hasFile(unit) ? [unit] : [])];
+    return [s.unit, closure([unit, ...(s.config ?? [])])];
+  }));
 }
 
 /**

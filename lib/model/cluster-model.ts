@@ -70,6 +70,7 @@ export interface CertificateSettings {
   readonly caValidityDays: number;
   readonly validityDays: number;
   readonly keyAlgorithm: KeyAlgorithm;
+  readonly expiryCheck: { readonly enabled: boolean; readonly schedule: string; readonly textfileDirectory: string };
 }
 
 /**
@@ -166,6 +167,11 @@ export class ClusterModel {
       caValidityDays: cert.caValidityDays ?? DEFAULTS.certificates.caValidityDays,
       validityDays: cert.validityDays ?? DEFAULTS.certificates.validityDays,
       keyAlgorithm: cert.keyAlgorithm ?? DEFAULTS.certificates.keyAlgorithm,
+      expiryCheck: {
+        enabled: cert.expiryCheck?.enabled ?? DEFAULTS.certificates.expiryCheck.enabled,
+        schedule: cert.expiryCheck?.schedule ?? DEFAULTS.certificates.expiryCheck.schedule,
+        textfileDirectory: cert.expiryCheck?.textfileDirectory ?? DEFAULTS.certificates.expiryCheck.textfileDirectory,
+      },
     };
     this.imageRegistry = def.imageRegistry;
     const snapshots = def.etcd?.snapshots ?? {};

@@ -28,6 +28,9 @@ export const PATHS = {
    * stopped and removed.
    */
   installedRecord: '/var/lib/kubesmith/installed',
+  /** kubesmith's own programs on the hosts (the certificate expiry check) and their configs. */
+  kubesmithBin: '/opt/kubesmith/bin',
+  kubesmithCfg: '/opt/kubesmith/cfg',
   /** The apiservers' EncryptionConfiguration (holds the keys: 0600). */
   encryptionConfig: '/opt/kubernetes/cfg/encryption-config.yaml',
 } as const;
@@ -75,6 +78,9 @@ export const NGINX_UPSTREAM = { maxFails: 3, failTimeoutSeconds: 10 } as const;
  * less would re-issue every certificate on every synth.
  */
 export const CERT_RENEW_WITHIN_DAYS = 30;
+
+/** A CA warns this many days before its end (at most half its life): its rotation takes three roll-outs. */
+export const CA_WARN_WITHIN_DAYS = 365;
 
 /** containerd's CRI socket, as the kubelet and crictl dial it. */
 export const CONTAINERD_SOCKET = 'unix:///run/containerd/containerd.sock';

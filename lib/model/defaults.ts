@@ -33,6 +33,11 @@ export const DEFAULTS = {
     caValidityDays: 3650,
     validityDays: 365,
     keyAlgorithm: 'rsa',
+    expiryCheck: {
+      enabled: true,
+      schedule: 'daily',
+      textfileDirectory: '/var/lib/prometheus/node-exporter',
+    },
   },
   addons: {
     coreDns: {

@@ -122,6 +122,29 @@ export interface CertificatesDefinition {
    * @default DEFAULTS.certificates.keyAlgorithm
    */
   readonly keyAlgorithm?: KeyAlgorithm;
+  /** @default DEFAULTS.certificates.expiryCheck */
+  readonly expiryCheck?: CertificateExpiryCheckDefinition;
+}
+
+/**
+ * Every host that holds certificates checks them on a systemd timer (kubesmith-cert-check.timer): days left for
+ * each, the kubelet's own included, to the journal and to node-exporter's textfile collector. A leaf warns under
+ * 30 days, a CA under a year (a rotation takes three roll-outs); the service fails while one warns.
+ */
+export interface CertificateExpiryCheckDefinition {
+  /** @default DEFAULTS.certificates.expiryCheck.enabled */
+  readonly enabled?: boolean;
+  /**
+   * When, as a systemd OnCalendar expression; each host adds a random delay of up to an hour.
+   * @default DEFAULTS.certificates.expiryCheck.schedule
+   */
+  readonly schedule?: string;
+  /**
+   * node-exporter's textfile collector directory (its --collector.textfile.directory), where the check writes
+   * kubesmith_certificates.prom.
+   * @default DEFAULTS.certificates.expiryCheck.textfileDirectory (Debian's prometheus-node-exporter)
+   */
+  readonly textfileDirectory?: string;
 }
 
 export interface ClusterDefinition {

@@ -361,6 +361,12 @@ export function pkiFilesOf(host: Host): HostPkiFile[] {
   });
 }
 
+/** The certificates a host receives (CAs' and leaves', no key pair), in table order: what its expiry check reads. */
+export function certificateFilesOf(host: Host): { readonly id: CaId | CertId; readonly path: string; readonly isCa: boolean }[] {
+  return pkiFilesOf(host).filter((f) => f.part === 'cert' && pkiSpec(f.id).kind !== 'key-pair')
+    .map((f) => ({ id: f.id as CaId | CertId, path: f.path, isCa: pkiSpec(f.id).kind === 'ca' }));
+}
+
 /** The CA certificates a host receives, by install path, sorted: what identifies its cluster on the host. */
 export function caCertPathsOf(host: Host): string[] {
   return pkiFilesOf(host).filter((f) => f.part === 'cert' && pkiSpec(f.id).kind === 'ca').map((f) => f.path).sort();

@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
-import { ClusterModel } from '../model';
+import { CERT_RENEW_WITHIN_DAYS, ClusterModel } from '../model';
 import { caIds, certInstances } from './cert-list';
-import { caFile, certFile } from './cluster-pki';
+import { ClusterPki, caFile, caWarnDays, certFile } from './cluster-pki';
 import { StateStore } from './state-store';
 import { summarize } from './x509';
 
@@ -16,7 +16,7 @@ export interface CertReportRow {
   readonly status: 'ok' | 'expiring' | 'expired' | 'missing';
 }
 
-/** Reads every CA and certificate of the cluster from the state directory; writes nothing. */
+/** Reads every CA and certificate of the cluster from the state directory; writes nothing. Leaves warn under warnDays. */
 export function certificateReport(model: ClusterModel, stateDir: string, now = new Date(), warnDays = 30): CertReportRow[] {
   const store = new StateStore(stateDir);
   const rows = [
@@ -26,9 +26,11 @@ export function certificateReport(model: ClusterModel, stateDir: string, now = n
   return rows.map(({ name, signer, file }) => {
     const pem = store.readText(file);
     if (pem === undefined) return { name, signer, sans: [], status: 'missing' as const };
-    const s = summarize(new crypto.X509Certificate(pem));
+    const certificate = new crypto.X509Certificate(pem);
+    const s = summarize(certificate);
     const daysLeft = Math.floor((s.notAfter.getTime() - now.getTime()) / 86_400_000);
-    const status = daysLeft < 0 ? 'expired' : daysLeft < warnDays ? 'expiring' : 'ok';
+    // A CA warns earlier: its rotation takes three roll-outs.
+    const status = daysLeft < 0 ? 'expired' : daysLeft < (s.isCa ? caWarnDays(certificate) : warnDays) ? 'expiring' : 'ok';
     return { name, signer, subject: s.subject, sans: [...s.dnsNames, ...s.ipAddresses], notAfter: s.notAfter, daysLeft, status };
   });
 }
@@ -42,4 +44,31 @@ export function formatReport(rows: readonly CertReportRow[]): string {
   const header = ['NAME', 'SUBJECT', 'SANS', 'SIGNER', 'NOT AFTER', 'DAYS LEFT', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   return [header, ...table].map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+const DAY_MS = 86_400_000;
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * When the next synth re-issues leaves (CERT_RENEW_WITHIN_DAYS before the first ends) and when the first CA starts
+ * to warn: the plan's line on renewal. The kubelets renew their own certificates and are not counted.
+ */
+export function renewalOutlook(pki: ClusterPki): string {
+  const all = pki.list().map(({ name, certificate }) => ({ name, certificate, isCa: certificate.ca, notAfter: new Date(certificate.validTo) }));
+  const first = (rows: typeof all) => rows.reduce((a, b) => (b.notAfter < a.notAfter ? b : a));
+  const leaves = all.filter((c) => !c.isCa);
+  const cas = all.filter((c) => c.isCa);
+  const parts: string[] = [];
+  if (leaves.length > 0) {
+    const end = first(leaves).notAfter;
+    const due = leaves.filter((c) => day(c.notAfter) === day(end)).length;
+    parts.push(`the next renewal is due from ${day(new Date(end.getTime() - CERT_RENEW_WITHIN_DAYS * DAY_MS))}, when a synth `
+      + `re-issues the ${due} certificate(s) that end on ${day(end)}`);
+  }
+  if (cas.length > 0) {
+    const ca = first(cas);
+    parts.push(`${ca.name} is the first CA to end, on ${day(ca.notAfter)}; it warns from `
+      + `${day(new Date(ca.notAfter.getTime() - caWarnDays(ca.certificate) * DAY_MS))}, as its rotation takes three roll-outs`);
+  }
+  return `certificates: ${parts.join('; ')}`;
 }

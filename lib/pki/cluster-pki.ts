@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
 import { promisify } from 'util';
 import {
-  CERT_RENEW_WITHIN_DAYS, ClusterModel, Host, KeyAlgorithm, closest,
+  CA_WARN_WITHIN_DAYS, CERT_RENEW_WITHIN_DAYS, ClusterModel, Host, KeyAlgorithm, closest,
 } from '../model';
 import {
   AppCertSpec, CaId, CertId, CertInstance, PKI_TABLE, PkiSpec, certInstances, pkiFilesOf, pkiSpec,
@@ -31,6 +31,8 @@ export interface PkiOptions {
   readonly renewWithinDays?: number;
   /** Certificate names ('apiserver', 'etcd-server@k8s1') to re-issue now, keeping their keys. CAs cannot be renewed here. @default none */
   readonly renew?: readonly string[];
+  /** Renewed certificates get new keys (and so do those that share them). @default false: they keep theirs */
+  readonly rekey?: boolean;
   /** Progress messages during key generation, and warnings (a CA close to its end). @default none */
   readonly onProgress?: (message: string) => void;
   /**
@@ -38,12 +40,17 @@ export interface PkiOptions {
    * publishes at once, or each atomically. @default none
    */
   readonly alsoWrite?: readonly (readonly [rel: string, data: string])[];
-  /** Warn when a CA expires within this many days. @default 180, or half the CA's lifetime when that is shorter */
+  /** Warn when a CA expires within this many days. @default CA_WARN_WITHIN_DAYS, or half the CA's lifetime when that is shorter */
   readonly caWarnWithinDays?: number;
 }
 
 const DAY_MS = 86_400_000;
 const daysUntil = (date: Date, now: Date) => Math.floor((date.getTime() - now.getTime()) / DAY_MS);
+
+/** How many days before its end a CA warns: CA_WARN_WITHIN_DAYS, or half its life when that is shorter. */
+export function caWarnDays(ca: crypto.X509Certificate): number {
+  return Math.min(CA_WARN_WITHIN_DAYS, Math.floor(daysUntil(new Date(ca.validTo), new Date(ca.validFrom)) / 2));
+}
 const SERVICE_ACCOUNT = pkiSpec('service-account');
 /** The CA rows a cluster needs. */
 const caRows = (model: ClusterModel) => PKI_TABLE.filter((r) => r.kind === 'ca' && (r.neededBy?.(model) ?? true));
@@ -107,8 +114,7 @@ function readState(store: StateStore, model: ClusterModel, options: PkiOptions, 
         + 'is or is about to be refused. kubesmith does not rotate CAs yet: plan a new cluster (KUBESMITH_NEW_CLUSTER) and migrate workloads to it');
       continue;
     }
-    const lifetime = daysUntil(notAfter, new Date(new crypto.X509Certificate(certPem!).validFrom));
-    if (days < (options.caWarnWithinDays ?? Math.min(180, Math.floor(lifetime / 2)))) {
+    if (days < (options.caWarnWithinDays ?? caWarnDays(new crypto.X509Certificate(certPem!)))) {
       options.onProgress?.(`warning: ${id} expires in ${days} days (${notAfter.toISOString().slice(0, 10)}); certificates it signs end then too. `
         + 'kubesmith does not rotate CAs yet: plan the move to a new cluster before then');
     }
@@ -137,11 +143,18 @@ function readState(store: StateStore, model: ClusterModel, options: PkiOptions, 
  * Why each name given to renew is not one to renew: a typo (with the nearest name) or a CA. Checked before the
  * state is read: a wrong name says nothing about the state.
  */
-export function renewNameProblems(model: ClusterModel, names: readonly string[]): string[] {
-  const known = certInstances(model).map((i) => i.name);
+export function renewNameProblems(model: ClusterModel, names: readonly string[], rekey = false): string[] {
+  const instances = certInstances(model);
+  const known = instances.map((i) => i.name);
   return names.flatMap((name) => {
     if (PKI_TABLE.some((ca) => ca.kind === 'ca' && ca.id === name)) return [`"${name}" is a CA, which kubesmith does not renew: a new CA is a new cluster identity`];
-    if (known.includes(name)) return [];
+    const instance = instances.find((i) => i.name === name);
+    const owner = instance?.spec.sharesKeyWith;
+    if (rekey && owner) {
+      const ownerName = instance!.scope ? `${owner}@${instance!.scope}` : owner;
+      return [`"${name}" has no key of its own (it uses ${ownerName}'s): rekey ${ownerName}, and both get the new key`];
+    }
+    if (instance) return [];
     const near = closest(name, known);
     return [`"${name}" is not a certificate of cluster ${model.name} (a typo?)${near ? `; did you mean "${near}"?` : ''}`];
   });
@@ -186,12 +199,14 @@ function plan(state: PkiState, store: StateStore, model: ClusterModel, options: 
       // Rows are in table order, so the key's owner was planned already.
       const owner = kept.get(source);
       key = owner ? crypto.createPrivateKey(owner.keyPem) : pendingByName.get(source)?.key;
-    } else {
+    } else if (!(options.rekey && options.renew?.includes(instance.name))) {
       key = readKey(store.readText(files.key), algorithm);
     }
+    const renew = options.renew?.includes(instance.name);
     let reason: Reason | undefined;
     if (certPem === undefined) reason = { kind: 'new' };
-    else if (options.renew?.includes(instance.name) && key) reason = { kind: 'renewal-requested' };
+    else if (renew && options.rekey && !source) reason = { kind: 'rekey-requested' };
+    else if (renew && key) reason = { kind: 'renewal-requested' };
     else reason = whyReissue(instance, model, certPem, key, state.cas.get(instance.spec.signer), now, options.renewWithinDays ?? CERT_RENEW_WITHIN_DAYS);
     if (source && reason?.kind === 'key-missing') reason = { kind: 'shared-key-replaced', owner: source };
     if (reason === undefined) {
@@ -243,7 +258,7 @@ async function generateAndSign(p: PkiPlan, model: ClusterModel, now: Date): Prom
     usages: [],
     dnsNames: [],
     ipAddresses: [],
-    notBefore: now,
+    issuedAt: now,
     validityDays: model.certificates.caValidityDays,
   }, { selfKey: key }), key))));
   const leafKeys = new Map<string, Promise<crypto.KeyObject>>();
@@ -259,7 +274,7 @@ async function generateAndSign(p: PkiPlan, model: ClusterModel, now: Date): Prom
       ...desiredSpec(leaf.instance, model),
       publicKey: crypto.createPublicKey(key),
       isCa: false,
-      notBefore: now,
+      issuedAt: now,
       validityDays: model.certificates.validityDays,
       // No leaf outlives its CA.
       notAfterAtMost: new Date(signer.certificate.validTo),
@@ -310,7 +325,7 @@ async function writeState(store: StateStore, fresh: boolean, files: readonly (re
  */
 export class ClusterPki {
   static async load(model: ClusterModel, options: PkiOptions): Promise<ClusterPki> {
-    const wrong = renewNameProblems(model, options.renew ?? []);
+    const wrong = renewNameProblems(model, options.renew ?? [], options.rekey);
     if (wrong.length > 0) throw new CertificateNameError(wrong, certInstances(model).map((i) => i.name));
     const stopwatch = new Stopwatch();
     const store = new StateStore(options.stateDir);

@@ -5,6 +5,7 @@ export type Reason =
   | { readonly kind: 'new' }
   | { readonly kind: 'not-in-state' }
   | { readonly kind: 'renewal-requested' }
+  | { readonly kind: 'rekey-requested' }
   | { readonly kind: 'unreadable' }
   | { readonly kind: 'key-missing' }
   | { readonly kind: 'shared-key-replaced'; readonly owner: string }
@@ -38,6 +39,7 @@ export function formatReason(r: Reason): string {
     case 'new': return 'new';
     case 'not-in-state': return 'not in the state yet';
     case 'renewal-requested': return 'renewal requested';
+    case 'rekey-requested': return 'renewal with a new key requested';
     case 'unreadable': return 'stored certificate is unreadable';
     case 'key-missing': return 'key missing or of another algorithm';
     case 'shared-key-replaced': return `${r.owner} gets a new key`;

@@ -46,7 +46,8 @@ export interface CertificateRequest {
   readonly usages: readonly ExtendedKeyUsage[];
   readonly dnsNames: readonly string[];
   readonly ipAddresses: readonly string[];
-  readonly notBefore: Date;
+  /** Validity starts CERT_BACKDATE_MS before it and lasts validityDays from it. */
+  readonly issuedAt: Date;
   readonly validityDays: number;
   /** Ends validity earlier than validityDays would, e.g. at the issuing CA's own notAfter. @default none */
   readonly notAfterAtMost?: Date;
@@ -63,6 +64,9 @@ const SIGNATURE_OIDS: Record<KeyAlgorithm, string> = {
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** As kubeadm (CertificateBackdate): a host whose clock lags by up to this accepts a certificate issued just now. */
+export const CERT_BACKDATE_MS = 5 * 60 * 1000;
 
 export function keyAlgorithmOf(key: crypto.KeyObject): KeyAlgorithm {
   return key.asymmetricKeyType === 'ec' ? 'ecdsa' : 'rsa';
@@ -142,8 +146,8 @@ export function createCertificate(req: CertificateRequest, issuer: Issuer | { se
   serial[0] &= 0x7f;
   serial[0] |= 0x01;
   cert.serialNumber = serial.toString('hex');
-  cert.validity.notBefore = req.notBefore;
-  const notAfter = new Date(req.notBefore.getTime() + req.validityDays * DAY_MS);
+  cert.validity.notBefore = new Date(req.issuedAt.getTime() - CERT_BACKDATE_MS);
+  const notAfter = new Date(req.issuedAt.getTime() + req.validityDays * DAY_MS);
   cert.validity.notAfter = req.notAfterAtMost && req.notAfterAtMost < notAfter ? req.notAfterAtMost : notAfter;
   cert.setSubject(dnAttributes(req.subject));
   cert.setIssuer(dnAttributes(req.subject)); // replaced below by the issuer's own encoded subject

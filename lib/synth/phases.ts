@@ -19,6 +19,7 @@ import { addOperatorFiles } from '../output/operator-files';
 import { RECORD_FILE, encryptionInUse, readRecord } from '../output/synth-record';
 import { newMembershipSteps } from '../output/rollout/runtime-steps';
 import { PkiStateError } from '../pki/errors';
+import { renewalOutlook } from '../pki/cert-report';
 import { ClusterPki } from '../pki/cluster-pki';
 import { PkiEvent } from '../pki/reasons';
 import { LoadedSecrets, loadSecrets } from '../pki/secrets';
@@ -328,6 +329,7 @@ function report(r: SynthRun): void {
   for (const w of r.warnings) r.log(w);
   for (const line of hostTable(r.cluster, bundles)) r.log(line);
   for (const line of formatPlan(plan)) r.log(line);
+  r.log(renewalOutlook(r.pki));
   if (r.upgrade) {
     const now = r.upgradeFrom === r.previous?.versions;
     const lines = now ? formatUpgrade(r.upgrade, model, r.previous?.settings, r.current.settings)

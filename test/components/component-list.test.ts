@@ -65,8 +65,8 @@ test('the roll-out goes phase by phase: etcd members, masters, lb hosts, nodes',
   ]);
 });
 
-test('start order: etcd, its snapshot timer, containerd, the control plane, the load balancer, kubelet and kube-proxy, flanneld (its Node\'s podCIDR), the bootstrap cleanup', () => {
+test('start order: etcd, its snapshot timer, containerd, the control plane, the load balancer, kubelet and kube-proxy, flanneld (its Node\'s podCIDR), the bootstrap cleanup, the certificate check', () => {
   const order = [...COMPONENT_LIST].sort((a, b) => a.order - b.order || (a.unit < b.unit ? -1 : 1)).map((c) => c.id);
   expect(order).toEqual(['etcd', 'etcd-snapshot', 'containerd', 'kube-apiserver', 'kube-controller-manager',
-    'kube-scheduler', 'nginx', 'keepalived', 'kube-proxy', 'kubelet', 'flanneld', 'kubelet-bootstrap-cleanup']);
+    'kube-scheduler', 'nginx', 'keepalived', 'kube-proxy', 'kubelet', 'flanneld', 'kubelet-bootstrap-cleanup', 'cert-check']);
 });

@@ -270,6 +270,7 @@ describe('install.sh --root, run for real on every SEED host', () => {
       'needs iptables for kube-proxy and flanneld: apt-get install iptables (Debian, Ubuntu) or dnf install iptables-nft (RHEL, CentOS)',
       'needs ipset for kube-proxy in ipvs mode, which exits without it (no fallback to iptables since 1.26): apt-get install ipset (Debian, Ubuntu) or dnf install ipset (RHEL, CentOS)',
       'needs mount.nfs for the kubelet, to mount the apps\' NFS volumes: apt-get install nfs-common (Debian, Ubuntu) or dnf install nfs-utils (RHEL, CentOS)',
+      'needs openssl for the certificate expiry check (kubesmith-cert-check): apt-get install openssl (Debian, Ubuntu) or dnf install openssl (RHEL, CentOS)',
     ]);
     expect(needs('k8s1')).toContain('needs the nginx stream module for nginx\'s load_module (loadBalancer.streamModulePath /usr/lib/nginx/modules/ngx_stream_module.so): '
       + 'apt-get install libnginx-mod-stream (Debian, Ubuntu) or dnf install nginx-mod-stream (RHEL, CentOS)');
@@ -284,6 +285,8 @@ describe('install.sh --root, run for real on every SEED host', () => {
     const root = path.join(tempDir(), 'root');
     fs.mkdirSync(path.join(root, 'usr/sbin'), { recursive: true });
     for (const p of ['conntrack', 'iptables', 'ipset', 'mount.nfs']) fs.writeFileSync(path.join(root, 'usr/sbin', p), '');
+    fs.mkdirSync(path.join(root, 'usr/bin'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'usr/bin/openssl'), '');
     expect(install(unpack(s.archive('k8s4')), ['--root', root], stubs).stderr).not.toContain('warning: needs');
   });
 
@@ -356,10 +359,11 @@ describe('root files of a bundle', () => {
     expect(dirs('k8s1')).toEqual([
       '755 /opt/etcd/bin', '755 /opt/etcd/cfg', '755 /opt/etcd/ssl', '700 /var/lib/etcd', '700 /var/lib/etcd/snapshots',
       '755 /opt/kubernetes/bin', '755 /opt/kubernetes/cfg', '755 /opt/kubernetes/ssl', '755 /opt/kubernetes/logs',
-      '755 /opt/cni/bin', '755 /etc/cni/net.d', '755 /var/log/nginx',
+      '755 /opt/cni/bin', '755 /etc/cni/net.d', '755 /var/log/nginx', '755 /opt/kubesmith/bin', '755 /opt/kubesmith/cfg',
     ]);
     expect(dirs('k8s4')).toEqual([
       '755 /opt/kubernetes/bin', '755 /opt/kubernetes/cfg', '755 /opt/kubernetes/ssl', '755 /opt/kubernetes/logs', '755 /opt/cni/bin', '755 /etc/cni/net.d',
+      '755 /opt/kubesmith/bin', '755 /opt/kubesmith/cfg',
     ]);
   });
 });
@@ -478,7 +482,7 @@ const canChroot = (() => {
       // The bundle's own prerequisites (a master runs the kubelet and kube-proxy).
       ...['overlay', 'br_netfilter', 'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack'].map((m) => `modprobe -- ${m}`),
       'sysctl --system',
-      'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service',
+      'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service kubesmith-cert-check.timer',
     ];
     const first = host.install();
     expect([first.status, first.stderr]).toEqual([0, expect.stringContaining('not enabling keepalived.service: its binary is missing')]);
@@ -489,6 +493,8 @@ const canChroot = (() => {
       'systemctl start --no-block nginx.service',
       'systemctl is-active --quiet kubelet-bootstrap-cleanup.service',
       'systemctl start --no-block kubelet-bootstrap-cleanup.service',
+      'systemctl is-active --quiet kubesmith-cert-check.timer',
+      'systemctl start --no-block kubesmith-cert-check.timer',
     ]);
     expect(first.stdout).toContain('starting nginx.service');
     expect(fs.readFileSync(path.join(host.root, 'etc/nginx/nginx.conf'), 'utf8')).toContain('upstream k8s-apiserver');
@@ -505,6 +511,8 @@ const canChroot = (() => {
       'systemctl show --property MainPID --value -- nginx.service',
       'systemctl is-active --quiet kubelet-bootstrap-cleanup.service',
       'systemctl show --property MainPID --value -- kubelet-bootstrap-cleanup.service',
+      'systemctl is-active --quiet kubesmith-cert-check.timer',
+      'systemctl show --property MainPID --value -- kubesmith-cert-check.timer',
     ]);
 
     // A changed config reaches the running nginx by its unit's ExecReload, which keeps its connections.
@@ -512,7 +520,7 @@ const canChroot = (() => {
     const third = host.install();
     expect(third.status).toBe(0);
     expect(host.calls().filter((c) => c.includes('nginx'))).toEqual([
-      'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service',
+      'systemctl enable --quiet -- nginx.service kubelet-bootstrap-cleanup.service kubesmith-cert-check.timer',
       'systemctl is-active --quiet nginx.service', 'systemctl show --property MainPID --value -- nginx.service',
       'systemctl reload -- nginx.service',
     ]);

@@ -107,7 +107,8 @@ const READ_WHEN_USED: readonly [RegExp, string][] = [
   [/^\/etc\/crictl\.yaml$/, 'crictl, an operator tool, reads it per command'],
   [/^\/etc\/(modules-load|sysctl)\.d\//, 'install.sh applies them itself on every run'],
   [/^\/opt\/etcd\/(bin\/etcd-[a-z]+\.sh|cfg\/etcdctl\.env)$/, 'the etcd helpers, read per run (timer, operator, roll-out)'],
-  [/^\/usr\/lib\/systemd\/system\/etcd-snapshot\.service$/, 'started by its timer; install.sh reloads systemd every run'],
+  [/^\/usr\/lib\/systemd\/system\/(etcd-snapshot|kubesmith-cert-check)\.service$/, 'started by its timer; install.sh reloads systemd every run'],
+  [/^\/opt\/kubesmith\/(bin\/cert-check\.sh|cfg\/cert-check\.conf)$/, 'the certificate expiry check, read per run (timer, install.sh --check)'],
   [/^\/opt\/kubernetes\/(cfg\/admin\.kubeconfig|ssl\/admin(-key)?\.pem)$/, 'the operator\'s kubectl on a master'],
 ];
 

@@ -43,6 +43,10 @@ describe('npm run certs: a typo is called a typo, and a missing state is refused
     expect(r.stderr).toMatch(/^kubesmith: "etcd-server@k8s9" is not a certificate of cluster kubesmith \(a typo\?\); did you mean "etcd-server@k8s\d"\?\nthe certificates that can be renewed: .*apiserver/);
     expect(r.stderr).not.toMatch(/unusable|backup/);
     expect(certs(path.join(dir, 'state'), 'renew', 'kubernetes-ca').stderr).toMatch(/"kubernetes-ca" is a CA, which kubesmith does not renew/);
+    // --rekey comes first and needs names; anywhere else it is refused, never taken for a name.
+    expect(certs(path.join(dir, 'state'), 'renew', '--rekey').stderr).toMatch(/^kubesmith: usage: npm run certs -- renew \[--rekey\] NAME\.\.\./);
+    expect(certs(path.join(dir, 'state'), 'renew', 'apiserver', '--rekey').stderr).toMatch(/^kubesmith: renew takes --rekey first, then certificate names, not "--rekey"/);
+    expect(certs(path.join(dir, 'state'), 'renew', '--rekey', 'front-proxy-client').stderr).toMatch(/"front-proxy-client" has no key of its own \(it uses apiserver's\)/);
     expect(tree(dir)).toEqual([]);
   });
 

@@ -230,3 +230,20 @@ export function flagsOf(argv: readonly string[]): Map<string, string> {
   }
   return out;
 }
+
+/**
+ * How long systemd waits after SIGTERM before SIGKILL when the unit stops: its TimeoutStopSec= (seconds, or
+ * systemd.time(7) spans of s, min, ms), else DefaultTimeoutStopSec's 90 s.
+ */
+export function stopTimeoutMs(unit: Map<string, Array<[string, string]>>): number {
+  const value = unitValues(unit, 'Service', 'TimeoutStopSec').pop();
+  if (value === undefined) return 90000;
+  const MS: Record<string, number> = { '': 1000, s: 1000, sec: 1000, ms: 1, min: 60000, m: 60000 };
+  let total = 0;
+  for (const part of value.split(/\s+/)) {
+    const m = /^(\d+)(ms|s|sec|min|m|)$/.exec(part);
+    if (!m) throw new Error(`TimeoutStopSec=${value}: not a time span this harness reads`);
+    total += Number(m[1]) * MS[m[2]];
+  }
+  return total;
+}

@@ -1,3 +1,5 @@
+import { Issues } from './issue';
+
 /**
  * systemd's calendar expressions (OnCalendar=, systemd.time(7)), parsed as systemd 252's calendarspec.c parses them,
  * so a schedule systemd would refuse is refused at synth, not by the timer unit on every etcd member.
@@ -294,4 +296,13 @@ function check(list: Component[] | undefined, from: number, to: number, endOfMon
       fail(`repeats the ${field} from ${show(x.start)} every ${show(x.repeat)}, which never fires within ${range}`);
     }
   }
+}
+
+/** An OnCalendar value of the definition: a calendar expression systemd accepts, as written. */
+export function checkSchedule(issues: Issues, path: string, value: unknown, example: string): void {
+  if (value === undefined) return;
+  // Surrounding white space would be stripped by systemd's unit parser; kept out so the unit shows what was written.
+  const why = typeof value !== 'string' ? 'not a string'
+    : value.trim() !== value ? 'white space around it' : calendarProblem(value);
+  if (why) issues.add(path, value, `is not a calendar expression systemd accepts (${why}); use e.g. "${example}", "hourly", "Mon..Fri *-*-* 02:30:00" or "*:0/15"`);
 }

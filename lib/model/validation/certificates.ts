@@ -2,7 +2,8 @@ import { CERT_RENEW_WITHIN_DAYS } from '../constants';
 import { DEFAULTS } from '../defaults';
 import { KEY_ALGORITHMS } from '../definition';
 import { DefinitionIssue, Issues } from './issue';
-import { isPositiveInt } from './values';
+import { checkSchedule } from './calendar';
+import { checkBoolean, isPositiveInt } from './values';
 
 /** A hundred years: past that, notAfter dates leave what X.509 and OpenSSL handle well. */
 const MAX_VALIDITY_DAYS = 36500;
@@ -37,6 +38,14 @@ export function certificateRules({ d }: DefinitionView): DefinitionIssue[] {
     if (v !== undefined && (typeof v !== 'string' || v.trim().length === 0 || [...v].length > 128 || /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(v))) {
       issues.add(`certificates.subject.${f}`, v, `must be a name of 1 to 128 characters without control characters, e.g. "${f === 'state' ? 'Beijing' : '北京'}"`);
     }
+  }
+  const check = c.expiryCheck ?? {};
+  checkBoolean(issues, 'certificates.expiryCheck.enabled', check.enabled);
+  checkSchedule(issues, 'certificates.expiryCheck.schedule', check.schedule, DEFAULTS.certificates.expiryCheck.schedule);
+  const dir = check.textfileDirectory;
+  // A word of the check's config and a path in its metric file: plain characters only.
+  if (dir !== undefined && (typeof dir !== 'string' || !/^(\/[A-Za-z0-9._-]+)+$/.test(dir) || dir.split('/').some((p) => p === '.' || p === '..'))) {
+    issues.add('certificates.expiryCheck.textfileDirectory', dir, `is not an absolute directory of letters, digits, ".", "_" and "-"; use node-exporter's --collector.textfile.directory, e.g. "${DEFAULTS.certificates.expiryCheck.textfileDirectory}"`);
   }
   return issues.list;
 }

@@ -1,5 +1,5 @@
 import { DEFAULTS } from '../defaults';
-import { calendarProblem } from './calendar';
+import { checkSchedule } from './calendar';
 import { DefinitionIssue, Issues } from './issue';
 import { checkBoolean, isPositiveInt } from './values';
 import { DefinitionView } from './view';
@@ -12,12 +12,7 @@ export function etcdRules({ d }: DefinitionView): DefinitionIssue[] {
   const issues = new Issues();
   const s = d.etcd?.snapshots ?? {};
   checkBoolean(issues, 'etcd.snapshots.enabled', s.enabled);
-  if (s.schedule !== undefined) {
-    // Surrounding white space would be stripped by systemd's unit parser; kept out so the unit shows what was written.
-    const why = typeof s.schedule !== 'string' ? 'not a string'
-      : s.schedule.trim() !== s.schedule ? 'white space around it' : calendarProblem(s.schedule);
-    if (why) issues.add('etcd.snapshots.schedule', s.schedule, `is not a calendar expression systemd accepts (${why}); use e.g. "${DEFAULTS.etcd.snapshots.schedule}", "hourly", "Mon..Fri *-*-* 02:30:00" or "*:0/15"`);
-  }
+  checkSchedule(issues, 'etcd.snapshots.schedule', s.schedule, DEFAULTS.etcd.snapshots.schedule);
   if (s.keep !== undefined && !(isPositiveInt(s.keep) && s.keep <= MAX_KEEP)) {
     issues.add('etcd.snapshots.keep', s.keep, `must be a whole number of snapshots from 1 to ${MAX_KEEP}, e.g. ${DEFAULTS.etcd.snapshots.keep}`);
   }

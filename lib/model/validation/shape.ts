@@ -30,6 +30,7 @@ const DEFINITION: Shape<ClusterDefinition> = {
   certificates: {
     subject: { country: 'value', state: 'value', locality: 'value' },
     caValidityDays: 'value', validityDays: 'value', keyAlgorithm: 'value',
+    expiryCheck: { enabled: 'value', schedule: 'value', textfileDirectory: 'value' },
   },
   imageRegistry: 'value',
   binaries: {
