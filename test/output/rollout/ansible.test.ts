@@ -24,7 +24,8 @@ function ansible(s: SynthesizedBundles, args: string[], env: Record<string, stri
   const r = spawnSync('ansible-playbook', args, {
     cwd: path.join(dist, 'ansible'),
     encoding: 'utf8',
-    timeout: 240_000,
+    // A bound, not a measure: four hosts of ansible tasks take several minutes on a 2-core machine.
+    timeout: 600_000,
     env: {
       ...process.env,
       ANSIBLE_NOCOLOR: '1',
