@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct } from 'constructs';
-import { Cluster, HostBundle, componentSpec, renderUnit, runsOn, unitOf } from '../lib/components';
+import { Cluster, HostBundle, componentSpec, renderScheduledJob, runsOn, unitOf } from '../lib/components';
 import { CA_WARN_WITHIN_DAYS, CERT_RENEW_WITHIN_DAYS, ClusterModel, PATHS } from '../lib/model';
 import { certificateFilesOf } from '../lib/pki';
 import { KUBELET } from './kubelet';
@@ -63,24 +63,13 @@ export class CertCheck extends Construct {
     const { model } = cluster;
     const check = model.certificates.expiryCheck;
     if (!check.enabled) return;
-    const description = componentSpec('cert-check').description;
-    const service = renderUnit({
-      unit: { Description: description },
-      service: { Type: 'oneshot', ExecStart: `${CERT_CHECK.script} --config ${CERT_CHECK.config}` },
-      // Started by its timer only.
-      install: {},
-    });
-    const timer = renderUnit({
-      unit: { Description: `${description}, ${check.schedule}` },
-      timer: {
-        OnCalendar: check.schedule,
-        // Hosts do not all read their disks at the same second.
-        RandomizedDelaySec: '1h',
-        // A run missed while the machine was off happens at the next boot.
-        Persistent: 'true',
-        Unit: CERT_CHECK.service,
-      },
-      install: { WantedBy: 'timers.target' },
+    const { service, timer } = renderScheduledJob({
+      description: componentSpec('cert-check').description,
+      schedule: check.schedule,
+      service: CERT_CHECK.service,
+      execStart: `${CERT_CHECK.script} --config ${CERT_CHECK.config}`,
+      // Hosts do not all read their disks at the same second.
+      randomizedDelay: '1h',
     });
     for (const bundle of cluster.placeComponent('cert-check')) {
       bundle.addFile(CERT_CHECK.script, SCRIPT, { mode: 0o755 });

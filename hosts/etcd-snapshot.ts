@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import {
-  Cluster, ETCD_FILES, ETCD_SNAPSHOT, componentSpec, localEtcdctlCommand, renderUnit, unitOf,
+  Cluster, ETCD_FILES, ETCD_SNAPSHOT, componentSpec, localEtcdctlCommand, renderScheduledJob, unitOf,
 } from '../lib/components';
 import { sq } from '../lib/util/shell';
 
@@ -58,27 +58,13 @@ export class EtcdSnapshot extends Construct {
     const cluster = Cluster.of(this);
     const { snapshots } = cluster.model.etcd;
     if (!snapshots.enabled) return;
-    const description = componentSpec('etcd-snapshot').description;
     const script = renderSnapshotScript(snapshots.keep, snapshots.afterSnapshot);
-    const service = renderUnit({
-      unit: {
-        Description: description,
-        Documentation: 'https://etcd.io/docs/v3.5/op-guide/recovery/',
-        After: unitOf('etcd'),
-      },
-      service: { Type: 'oneshot', ExecStart: ETCD_SNAPSHOT.script },
-      // Started by its timer only.
-      install: {},
-    });
-    const timer = renderUnit({
-      unit: { Description: `${description}, ${snapshots.schedule}` },
-      timer: {
-        OnCalendar: snapshots.schedule,
-        // A run missed while the machine was off happens at the next boot.
-        Persistent: 'true',
-        Unit: ETCD_SNAPSHOT.service,
-      },
-      install: { WantedBy: 'timers.target' },
+    const { service, timer } = renderScheduledJob({
+      description: componentSpec('etcd-snapshot').description,
+      schedule: snapshots.schedule,
+      service: ETCD_SNAPSHOT.service,
+      execStart: ETCD_SNAPSHOT.script,
+      unit: { Documentation: 'https://etcd.io/docs/v3.5/op-guide/recovery/', After: unitOf('etcd') },
     });
     for (const bundle of cluster.placeComponent('etcd-snapshot')) {
       bundle.addFile(ETCD_SNAPSHOT.script, script, { mode: 0o755 });

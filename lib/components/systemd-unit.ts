@@ -22,6 +22,44 @@ export function renderUnit(props: SystemdUnitProps): string {
   ].join('\n\n')}\n`;
 }
 
+export interface ScheduledJobProps {
+  /** The service's Description; the timer's adds the schedule. */
+  readonly description: string;
+  /** A systemd OnCalendar expression. */
+  readonly schedule: string;
+  /** The service unit's name, which the timer starts. */
+  readonly service: string;
+  /** The oneshot's command line. */
+  readonly execStart: string;
+  /** More [Unit] entries of the service (Documentation, After). @default none */
+  readonly unit?: Readonly<Record<string, string>>;
+  /** Spreads the runs of many hosts: the timer's RandomizedDelaySec. @default none */
+  readonly randomizedDelay?: string;
+}
+
+/** A oneshot service and the timer that starts it on schedule; the timer is what install.sh enables. */
+export function renderScheduledJob(props: ScheduledJobProps): { readonly service: string; readonly timer: string } {
+  return {
+    service: renderUnit({
+      unit: { Description: props.description, ...props.unit },
+      service: { Type: 'oneshot', ExecStart: props.execStart },
+      // Started by its timer only.
+      install: {},
+    }),
+    timer: renderUnit({
+      unit: { Description: `${props.description}, ${props.schedule}` },
+      timer: {
+        OnCalendar: props.schedule,
+        ...(props.randomizedDelay ? { RandomizedDelaySec: props.randomizedDelay } : {}),
+        // A run missed while the machine was off happens at the next boot.
+        Persistent: 'true',
+        Unit: props.service,
+      },
+      install: { WantedBy: 'timers.target' },
+    }),
+  };
+}
+
 /** Flags as '--name=value', in the order given; `true` renders a bare '--name'. */
 export type Flags = ReadonlyArray<readonly [string, string | number | boolean]>;
 
