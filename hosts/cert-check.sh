@@ -125,7 +125,7 @@ if [ "$TEXTFILE_ON" = 1 ] && [ -n "$TEXTFILE" ]; then
 fi
 
 if [ "$PROBLEMS" -gt 0 ]; then
-  say "$PROBLEMS problem(s). A synth re-issues leaf certificates within 30 days of their end (npm run certs -- renew NAME: now), then roll out; the kubelet renews its client certificate itself; a CA must be rotated"
+  say "$PROBLEMS problem(s). A synth re-issues the leaf certificates that are due (npm run certs -- renew NAME: any now), then roll out; the kubelet renews its client certificate itself; a CA must be rotated"
   exit 1
 fi
 say "no problem: $CHECKED certificate(s) valid beyond their warning days"
