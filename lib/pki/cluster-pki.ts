@@ -194,18 +194,20 @@ function plan(state: PkiState, store: StateStore, model: ClusterModel, options: 
     const certPem = store.readText(files.cert);
     const shared = instance.spec.sharesKeyWith;
     const source = shared && (instance.scope ? `${shared}@${instance.scope}` : shared);
+    const renew = options.renew?.includes(instance.name);
+    // A certificate with a shared key moves with its owner's (renewNameProblems refuses to rekey it alone).
+    const rekey = renew && options.rekey && !source;
     let key: crypto.KeyObject | undefined;
     if (source) {
       // Rows are in table order, so the key's owner was planned already.
       const owner = kept.get(source);
       key = owner ? crypto.createPrivateKey(owner.keyPem) : pendingByName.get(source)?.key;
-    } else if (!(options.rekey && options.renew?.includes(instance.name))) {
+    } else if (!rekey) {
       key = readKey(store.readText(files.key), algorithm);
     }
-    const renew = options.renew?.includes(instance.name);
     let reason: Reason | undefined;
     if (certPem === undefined) reason = { kind: 'new' };
-    else if (renew && options.rekey && !source) reason = { kind: 'rekey-requested' };
+    else if (rekey) reason = { kind: 'rekey-requested' };
     else if (renew && key) reason = { kind: 'renewal-requested' };
     else reason = whyReissue(instance, model, certPem, key, state.cas.get(instance.spec.signer), now, options.renewWithinDays ?? CERT_RENEW_WITHIN_DAYS);
     if (source && reason?.kind === 'key-missing') reason = { kind: 'shared-key-replaced', owner: source };
